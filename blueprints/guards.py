@@ -1,0 +1,170 @@
+"""Decorators and checks the plugin's views (and the host's) use: login, freshness, CSRF,
+service tokens, roles."""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+from flask import g, redirect, request, url_for
+from flask_wtf.csrf import CSRFError, validate_csrf
+from wtforms import ValidationError
+
+from selfservice.auth import current_identity, is_fresh
+from selfservice.state import get_state
+
+from .problems import problem
+
+F = TypeVar("F", bound=Callable[..., Any])
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def safe_next(target: str | None, default: str | None = None) -> str:
+    """A local path to return to, or the default: never another site (no open redirect)."""
+    fallback = default or home_url()
+    if not target or not isinstance(target, str):
+        return fallback
+    target = target.strip()
+    if "\\" in target or any(ord(c) < 32 for c in target):
+        return fallback
+    parts = urlsplit(target)
+    if parts.scheme in ("http", "https") and parts.netloc == request.host:
+        # our own absolute URL (a Referer): keep only its path and query
+        target = parts.path + (f"?{parts.query}" if parts.query else "")
+        parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return fallback
+    return target
+
+
+def home_url() -> str:
+    endpoint = get_state().setting("HOME_ENDPOINT")
+    return url_for(endpoint or "selfservice.index")
+
+
+def reauth_url(next_url: str | None = None) -> str:
+    state = get_state()
+    endpoint = ("selfservice_auth.reauth" if state.setting("SSO_ENABLED")
+                else state.setting("REAUTH_ENDPOINT"))
+    if not endpoint:
+        raise RuntimeError("SELFSERVICE_REAUTH_ENDPOINT must name the host's re-authentication "
+                           "view when SELFSERVICE_SSO_ENABLED is False.")
+    return url_for(endpoint, next=safe_next(next_url))
+
+
+def login_url(next_url: str | None = None) -> str:
+    from flask import current_app
+
+    endpoint = getattr(current_app.login_manager, "login_view", None) or "selfservice_auth.login"
+    return url_for(endpoint, next=safe_next(next_url))
+
+
+def _current_page() -> str:
+    return request.full_path.rstrip("?") if request.query_string else request.path
+
+
+# -- pages ------------------------------------------------------------------------------------
+
+def login_required_page(view: F) -> F:
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if current_identity() is None:
+            return redirect(login_url(_current_page()))
+        return view(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def fresh_login_required(within: float | None = None) -> Callable[[F], F]:
+    """For pages: demand a login younger than ``within`` seconds (default
+    SELFSERVICE_REAUTH_MAX_AGE); otherwise send the user through the re-authentication and back.
+    """
+
+    def decorator(view: F) -> F:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if current_identity() is None:
+                return redirect(login_url(_current_page()))
+            if not is_fresh(within):
+                # a POST cannot be replayed after the round trip; come back to the page
+                target = _current_page() if request.method == "GET" else request.referrer
+                return redirect(reauth_url(target))
+            return view(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorator
+
+
+# -- JSON API ---------------------------------------------------------------------------------
+
+def service_token_name() -> str | None:
+    """The name of the service whose bearer token the request carries, if it is valid."""
+    header = request.headers.get("Authorization", "")
+    if not header.lower().startswith("bearer "):
+        return None
+    presented = header[7:].strip().encode()
+    for name, token in get_state().setting("SERVICE_TOKENS").items():
+        if hmac.compare_digest(presented, token.encode()):
+            return str(name)
+    return None
+
+
+def has_bearer() -> bool:
+    return request.headers.get("Authorization", "").lower().startswith("bearer ")
+
+
+def check_csrf() -> Any:
+    """before_request of the API: unsafe calls with the session cookie need the CSRF header."""
+    if request.method not in UNSAFE_METHODS or has_bearer():
+        return None
+    token = request.headers.get(get_state().setting("CSRF_HEADER"))
+    try:
+        validate_csrf(token)
+    except (ValidationError, CSRFError) as exc:
+        return problem(403, "csrf-failed", "CSRF token missing or invalid", str(exc))
+    return None
+
+
+def api_auth(*, fresh: bool = False, within: float | None = None,
+             roles: tuple[str, ...] = ()) -> Callable[[F], F]:
+    """For JSON views: 401 problem when not logged in; 401 ``reauth-required`` with a
+    ``reauth_url`` when ``fresh`` and the login is stale; 403 without one of ``roles``."""
+
+    def decorator(view: F) -> F:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            identity = current_identity()
+            if identity is None:
+                return problem(401, "not-authenticated", "Login required",
+                               login_url=login_url(request.referrer))
+            if fresh and not is_fresh(within):
+                return problem(401, "reauth-required", "Fresh login required",
+                               "Sign in again to confirm it is you.",
+                               reauth_url=reauth_url(request.referrer))
+            if roles and not any(identity.has_role(r) for r in roles):
+                return problem(403, "forbidden", "Not allowed")
+            g.selfservice_identity = identity
+            return view(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorator
+
+
+def service_auth(view: F) -> F:
+    """For machine-to-machine JSON views: a valid bearer service token or 401."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        name = service_token_name()
+        if name is None:
+            return problem(401, "invalid-token", "Service token required",
+                           headers={"WWW-Authenticate": 'Bearer realm="selfservice"'})
+        g.selfservice_service = name
+        return view(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]

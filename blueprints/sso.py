@@ -1,0 +1,212 @@
+"""OpenID Connect login (authorization code + PKCE), step-up re-authentication and logout.
+
+Login and re-authentication share one callback; the session remembers, per ``state``, which
+flow started it. A re-authentication asks the provider for a new login (``prompt=login``,
+``max_age=0``) and counts only if the ID token's ``auth_time`` is not older than the moment the
+step-up began and its ``iss``/``sub`` are the logged-in user's.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from typing import Any
+
+from authlib.integrations.base_client.errors import OAuthError
+from authlib.integrations.flask_client import FlaskIntegration, FlaskOAuth2App
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_login import login_user, logout_user
+from flask_wtf import FlaskForm
+from requests import RequestException
+
+from selfservice.auth import authentication, current_account_id, record_authentication
+from selfservice.extension import SelfService
+from selfservice.identity import PrivacyUser
+from selfservice.services import audit
+from selfservice.state import get_state
+
+from .guards import home_url, safe_next
+
+logger = logging.getLogger(__name__)
+
+_FLOWS = "_selfservice_sso_flows"
+_MAX_FLOWS = 5
+
+
+class LogoutForm(FlaskForm):
+    """Only a CSRF token: logging out is a POST so another site cannot do it for the user."""
+
+
+def oidc_client() -> FlaskOAuth2App:
+    state = get_state()
+    client = getattr(state, "oidc_client", None)
+    if client is None:
+        issuer = state.setting("OIDC_ISSUER").rstrip("/")
+        client = FlaskOAuth2App(
+            FlaskIntegration("selfservice"), "selfservice",
+            client_id=state.setting("OIDC_CLIENT_ID"),
+            client_secret=state.setting("OIDC_CLIENT_SECRET"),
+            server_metadata_url=f"{issuer}/.well-known/openid-configuration",
+            client_kwargs={"scope": state.setting("OIDC_SCOPE"), "code_challenge_method": "S256",
+                           "default_timeout": state.setting("OIDC_TIMEOUT")},
+        )
+        state.oidc_client = client
+    return client
+
+
+def _redirect_uri() -> str:
+    configured = get_state().setting("OIDC_REDIRECT_URI")
+    return configured or url_for("selfservice_auth.callback", _external=True)
+
+
+def _start(kind: str, next_url: str, **provider_args: Any) -> Response:
+    flow_state = secrets.token_urlsafe(24)
+    flows = dict(session.get(_FLOWS, {}))
+    # keep only the newest few unfinished flows (abandoned tabs must not grow the cookie)
+    for old in sorted(flows, key=lambda k: flows[k]["started"])[: max(0, len(flows) - _MAX_FLOWS + 1)]:
+        flows.pop(old)
+    flows[flow_state] = {"kind": kind, "next": next_url, "started": time.time(),
+                         "account": current_account_id()}
+    session[_FLOWS] = flows
+    try:
+        return oidc_client().authorize_redirect(_redirect_uri(), state=flow_state,  # type: ignore[no-any-return]
+                                                **provider_args)
+    except (RequestException, OAuthError) as exc:
+        logger.error("identity provider unavailable: %s", exc)
+        return _failure("The sign-in service is unavailable. Please try again in a minute.", 503)
+
+
+def _failure(message: str, status: int) -> Response:
+    response = Response(render_template("selfservice/auth_error.html", message=message),
+                        status=status)
+    return response
+
+
+def create_blueprint() -> Blueprint:
+    bp = Blueprint("selfservice_auth", __name__, template_folder=SelfService.template_folder())
+
+    @bp.get("/login")
+    def login() -> Response:
+        next_url = safe_next(request.args.get("next"))
+        return _start("login", next_url)
+
+    @bp.get("/reauth")
+    def reauth() -> Response:
+        next_url = safe_next(request.args.get("next"))
+        if current_account_id() is None or authentication() is None:
+            return _start("login", next_url)
+        # max_age=0 and prompt=login: the provider must show its login form again
+        return _start("reauth", next_url, prompt="login", max_age=0)
+
+    @bp.get("/callback")
+    def callback() -> Response:
+        flow_state = request.args.get("state", "")
+        flows = dict(session.get(_FLOWS, {}))
+        flow = flows.pop(flow_state, None)
+        session[_FLOWS] = flows
+        if flow is None:
+            return _failure("This sign-in link has expired or was already used. "
+                            "Please sign in again.", 400)
+        try:
+            token = oidc_client().authorize_access_token()
+        except OAuthError as exc:
+            logger.info("sign-in refused by the provider: %s", exc.error)
+            return _failure("The sign-in did not complete. Please try again.", 400)
+        except RequestException as exc:
+            logger.error("identity provider unavailable: %s", exc)
+            return _failure("The sign-in service is unavailable. Please try again.", 503)
+        claims = token.get("userinfo") or {}
+        issuer, subject, auth_time = claims.get("iss"), claims.get("sub"), claims.get("auth_time")
+        if not issuer or not subject:
+            return _failure("The identity provider returned no identity.", 400)
+        if flow["kind"] == "reauth":
+            return _finish_reauth(flow, issuer, subject, auth_time)
+        return _finish_login(flow, claims, issuer, subject, auth_time)
+
+    @bp.route("/logout", methods=["GET", "POST"])
+    def logout() -> Any:
+        form = LogoutForm()
+        if request.method == "GET":
+            return render_template("selfservice/logout.html", form=form)
+        if not form.validate_on_submit():
+            abort(400, "The logout form expired; please try again.")
+        account_id = current_account_id()
+        logout_user()
+        session.clear()
+        if account_id:
+            audit.record_account_event(account_id, "auth.logout", actor_type="account",
+                                       actor_id=account_id)
+        return _provider_logout() or redirect(home_url())
+
+    return bp
+
+
+def _finish_login(flow: dict[str, Any], claims: dict[str, Any], issuer: str, subject: str,
+                  auth_time: Any) -> Response:
+    ext = get_state().extension
+    account_id = ext.resolve_account(claims)
+    identity = ext.load_identity(account_id) if account_id else None
+    if identity is None:
+        return _failure("No console account matches this identity.", 403)
+    # rotate the session: nothing from before the login survives it
+    session.clear()
+    login_user(PrivacyUser(identity), fresh=True)
+    record_authentication(identity.account_id, _auth_time(auth_time), issuer=issuer,
+                          subject=subject)
+    audit.record_account_event(identity.account_id, "auth.login", actor_type="account",
+                               actor_id=identity.account_id)
+    return redirect(safe_next(flow["next"]))
+
+
+def _finish_reauth(flow: dict[str, Any], issuer: str, subject: str, auth_time: Any) -> Response:
+    account_id = current_account_id()
+    known = authentication()
+    if account_id is None or known is None or flow.get("account") != account_id:
+        return _failure("Your session ended during the re-authentication. Please sign in "
+                        "again.", 400)
+    if (issuer, subject) != (known.get("iss"), known.get("sub")):
+        audit.record_account_event(account_id, "auth.reauth_refused", actor_type="account",
+                                   actor_id=account_id, details={"reason": "other identity"})
+        return _failure("You signed in as a different user. To confirm it is you, sign in "
+                        "with the account you are using here.", 403)
+    if not isinstance(auth_time, int | float) or auth_time < int(flow["started"]):
+        audit.record_account_event(account_id, "auth.reauth_refused", actor_type="account",
+                                   actor_id=account_id, details={"reason": "no new login"})
+        return _failure("The identity provider did not confirm a new sign-in. Please try "
+                        "again.", 403)
+    record_authentication(account_id, float(auth_time), issuer=issuer, subject=subject)
+    audit.record_account_event(account_id, "auth.reauthenticated", actor_type="account",
+                               actor_id=account_id)
+    return redirect(safe_next(flow["next"]))
+
+
+def _auth_time(value: Any) -> float:
+    # auth_time is required of our provider; if another one omits it, the login is now
+    return float(value) if isinstance(value, int | float) else time.time()
+
+
+def _provider_logout() -> Response | None:
+    target = get_state().setting("OIDC_POST_LOGOUT_REDIRECT_URI")
+    if not target:
+        return None
+    try:
+        endpoint = oidc_client().load_server_metadata().get("end_session_endpoint")
+    except (RequestException, OAuthError):
+        return None
+    if not endpoint:
+        return None
+    from urllib.parse import urlencode
+
+    query = urlencode({"client_id": get_state().setting("OIDC_CLIENT_ID"),
+                       "post_logout_redirect_uri": target})
+    return redirect(f"{endpoint}?{query}")

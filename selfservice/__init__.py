@@ -1,0 +1,21 @@
+"""Privacy self-service for Flask consoles."""
+
+from .auth import current_identity, is_fresh, record_authentication
+from .config import ConfigError
+from .extension import SelfService
+from .identity import Identity, Organisation
+from .sources import DataSource, Subject
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ConfigError",
+    "DataSource",
+    "Identity",
+    "Organisation",
+    "SelfService",
+    "Subject",
+    "current_identity",
+    "is_fresh",
+    "record_authentication",
+]

@@ -1,0 +1,121 @@
+"""Every ``SELFSERVICE_*`` setting, its default, and a strict reader.
+
+One place for each fact: the README's configuration table is generated from ``DEFAULTS`` and
+``DESCRIPTIONS`` (``flask selfservice config``), so the two cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any
+
+PREFIX = "SELFSERVICE_"
+
+#: name (without prefix) -> (default, description)
+SETTINGS: dict[str, tuple[Any, str]] = {
+    # -- database -----------------------------------------------------------------------------
+    "DATABASE_URL": (
+        None,
+        "SQLAlchemy URL of the plugin's own engine. None: use the host's engine "
+        "(SELFSERVICE_ENGINE) or, failing that, sqlite in the instance folder.",
+    ),
+    "ENGINE": (None, "An existing SQLAlchemy Engine of the host to share instead of a URL."),
+    "ENGINE_OPTIONS": ({}, "Extra keyword arguments for sqlalchemy.create_engine."),
+    "VERSION_TABLE": ("selfservice_alembic_version", "Alembic version table of the plugin."),
+    # -- mount points ---------------------------------------------------------------------------
+    "REGISTER_BLUEPRINTS": (True, "Mount the plugin's blueprints in init_app; False: the host "
+                            "mounts them itself (SelfService.blueprints())."),
+    "URL_PREFIX": ("/privacy", "Customer pages."),
+    "API_URL_PREFIX": ("/privacy/api/v1", "JSON API."),
+    "AUTH_URL_PREFIX": ("/auth", "SSO: login, callback, reauth, logout."),
+    "BASE_TEMPLATE": ("selfservice/standalone.html", "Template the plugin's pages extend; set "
+                      "it to the console's layout (it must define blocks title and content)."),
+    "HOME_ENDPOINT": (None, "Endpoint to land on after logout or when `next` is unusable; "
+                      "None: the privacy index page."),
+    # -- identity and SSO -----------------------------------------------------------------------
+    "SSO_ENABLED": (True, "Serve the OpenID Connect login at AUTH_URL_PREFIX. False: the host "
+                    "logs users in itself and calls selfservice.record_authentication()."),
+    "OIDC_ISSUER": ("http://127.0.0.1:8001", "Issuer URL of the OpenID provider (discovery is "
+                    "read from ISSUER/.well-known/openid-configuration)."),
+    "OIDC_CLIENT_ID": ("selfservice-demo", "OAuth client id registered at the provider."),
+    "OIDC_CLIENT_SECRET": ("selfservice-demo-secret", "OAuth client secret."),
+    "OIDC_SCOPE": ("openid email profile", "Scopes requested at login."),
+    "OIDC_REDIRECT_URI": (None, "Absolute callback URL registered at the provider; None: "
+                          "derived from the request (url_for(..., _external=True))."),
+    "OIDC_POST_LOGOUT_REDIRECT_URI": (None, "Where the provider sends the user after logout "
+                                      "(must be registered there); None: log out locally only."),
+    "OIDC_TIMEOUT": (10, "Seconds to wait for the provider's token and discovery endpoints."),
+    "REAUTH_MAX_AGE": (300, "Seconds an authentication counts as fresh for dangerous actions "
+                      "(export download, deletion, signing)."),
+    "REAUTH_ENDPOINT": (None, "Endpoint of the host's own re-authentication view when "
+                        "SSO_ENABLED is False; it receives ?next=."),
+    "CSRF_HEADER": ("X-CSRF-Token", "Header carrying the CSRF token on unsafe API calls."),
+    "SERVICE_TOKENS": ({}, "Machine-to-machine bearer tokens: {name: token}. The demo sets "
+                       "{'training-pipeline': 'demo-pipeline-token'}."),
+    "SUPPORT_ROLE": ("support", "Role name that grants the support console."),
+    "PRIVACY_OFFICER_ROLE": ("privacy_officer", "Role name of privacy officers."),
+    # -- background work ------------------------------------------------------------------------
+    "REDIS_URL": ("redis://127.0.0.1:6379/0", "Redis used by RQ."),
+    "QUEUE_NAME": ("selfservice", "RQ queue the plugin's jobs run on."),
+    "QUEUE_PREFIX": ("selfservice", "Prefix of the plugin's own Redis keys (heartbeats)."),
+    "JOB_TIMEOUT": (3600, "Seconds a job may run before RQ stops it."),
+    "JOB_MAX_ATTEMPTS": (3, "Attempts before a job is marked failed."),
+    "JOB_HEARTBEAT": (10, "Seconds between a running job's heartbeats to SQL."),
+    "JOB_STALE_AFTER": (60, "Seconds without a heartbeat after which a running job counts as "
+                        "abandoned and is retried (or failed after the last attempt)."),
+    "DISPATCH_INTERVAL": (5, "Seconds between the worker's outbox sweeps (re-enqueue what "
+                          "Redis missed, reap abandoned jobs)."),
+    "REDIS_SOCKET_TIMEOUT": (5, "Seconds before a Redis call is given up (the outbox keeps "
+                             "the work)."),
+    "WORKER_HEARTBEAT_TTL": (60, "Seconds a worker heartbeat stays valid for /health."),
+    "ENQUEUE_ON_COMMIT": (True, "Try to enqueue a job right after the transaction that created "
+                          "it commits. False: leave all enqueuing to the dispatcher."),
+}
+
+DEFAULTS: dict[str, Any] = {key: value for key, (value, _) in SETTINGS.items()}
+DESCRIPTIONS: dict[str, str] = {key: text for key, (_, text) in SETTINGS.items()}
+
+
+class ConfigError(RuntimeError):
+    """A SELFSERVICE_* key is unknown or has a value of the wrong kind."""
+
+
+def apply_defaults(config: dict[str, Any]) -> None:
+    """Fill in every default and refuse a misspelt key (a silent default hides mistakes)."""
+    for key in config:
+        if key.startswith(PREFIX) and key[len(PREFIX):] not in DEFAULTS:
+            name = key[len(PREFIX):]
+            close = difflib.get_close_matches(name, DEFAULTS, n=1)
+            hint = f" Did you mean {PREFIX}{close[0]}?" if close else ""
+            raise ConfigError(f"Unknown setting {key}.{hint}")
+    for key, value in DEFAULTS.items():
+        config.setdefault(PREFIX + key, _copy(value))
+    _validate(config)
+
+
+def _copy(value: Any) -> Any:
+    return dict(value) if isinstance(value, dict) else value
+
+
+def _validate(config: dict[str, Any]) -> None:
+    for key in ("REAUTH_MAX_AGE", "JOB_TIMEOUT", "JOB_MAX_ATTEMPTS", "JOB_HEARTBEAT",
+                "JOB_STALE_AFTER", "DISPATCH_INTERVAL", "WORKER_HEARTBEAT_TTL", "OIDC_TIMEOUT"):
+        value = config[PREFIX + key]
+        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+            raise ConfigError(f"{PREFIX}{key} must be a positive number, not {value!r}.")
+    tokens = config[PREFIX + "SERVICE_TOKENS"]
+    if not isinstance(tokens, dict) or not all(
+        isinstance(t, str) and len(t) >= 16 for t in tokens.values()
+    ):
+        raise ConfigError(f"{PREFIX}SERVICE_TOKENS must map names to tokens of 16+ characters.")
+    for key in ("URL_PREFIX", "API_URL_PREFIX", "AUTH_URL_PREFIX"):
+        value = config[PREFIX + key]
+        if not isinstance(value, str) or not value.startswith("/") or value.endswith("/"):
+            raise ConfigError(f"{PREFIX}{key} must start with '/' and not end with it: {value!r}")
+
+
+def setting(config: Any, key: str) -> Any:
+    """Read one setting by its short name; a misspelt name is an error, not None."""
+    if key not in DEFAULTS:
+        raise ConfigError(f"Unknown setting {PREFIX}{key}.")
+    return config[PREFIX + key]

@@ -1,0 +1,129 @@
+"""The plugin's SQL: declarative base, engine and one session per application context."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Flask, current_app, g
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every ``selfservice_*`` table."""
+
+    metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class UTCDateTime(sa.types.TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every backend (SQLite keeps no offset)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+AfterCommitHook = Callable[[Session], None]
+
+
+class Database:
+    """Owns the engine (or borrows the host's) and hands out sessions.
+
+    A session lives for one application context; ``after_commit`` hooks let services act only
+    once their transaction is durable (the job outbox enqueues there).
+    """
+
+    def __init__(self, app: Flask, url: str | None, engine: Engine | None,
+                 options: dict[str, Any]) -> None:
+        if engine is None:
+            if url is None:
+                os.makedirs(app.instance_path, exist_ok=True)
+                url = "sqlite:///" + os.path.join(app.instance_path, "selfservice.sqlite3")
+            engine = create_engine(url, **options)
+        self.engine = engine
+        self.sessionmaker = sessionmaker(bind=engine, expire_on_commit=False)
+        self._after_commit: list[AfterCommitHook] = []
+        event.listen(self.sessionmaker, "after_commit", self._run_after_commit)
+
+    def on_after_commit(self, hook: AfterCommitHook) -> None:
+        self._after_commit.append(hook)
+
+    def _run_after_commit(self, session: Session) -> None:
+        for hook in self._after_commit:
+            hook(session)
+
+    @property
+    def session(self) -> Session:
+        """The session of the current application context."""
+        session = g.get("_selfservice_session")
+        if session is None:
+            session = g._selfservice_session = self.sessionmaker()
+        return session
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """A short unit of work on its own session, committed on success."""
+        with self.sessionmaker() as session, session.begin():
+            yield session
+
+    def remove(self, exc: BaseException | None = None) -> None:
+        session = g.pop("_selfservice_session", None)
+        if session is not None:
+            session.close()
+
+    def dispose_after_fork(self) -> None:
+        """Forget pooled connections inherited from a parent process (RQ forks a work horse)."""
+        self.engine.dispose(close=False)
+
+
+def create_engine(url: str, **options: Any) -> Engine:
+    """An engine with the settings every backend needs here."""
+    url_obj = sa.engine.make_url(url)
+    if url_obj.get_backend_name() == "sqlite":
+        options.setdefault("connect_args", {}).setdefault("timeout", 30)
+        engine = sa.create_engine(url_obj, **options)
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    options.setdefault("pool_pre_ping", True)
+    return sa.create_engine(url_obj, **options)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def get_db() -> Database:
+    return current_app.extensions["selfservice"].db

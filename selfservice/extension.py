@@ -1,0 +1,161 @@
+"""The Flask extension object."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from flask import Blueprint, Flask
+from flask_login import LoginManager
+
+from . import config as config_module
+from .db import Database
+from .identity import AccountResolver, Identity, IdentityLoader, PrivacyUser
+from .queue import JobQueue
+from .sources import DataSource, Exporter, SourceRegistry
+from .state import SelfServiceState, get_state
+
+EXTENSION_KEY = "selfservice"
+
+
+class SelfService:
+    """Privacy self-service for a Flask console.
+
+    ``SelfService(app)`` or ``ss = SelfService(); ss.init_app(app)``. The host tells the plugin
+    who its users are (``identity_loader``, ``account_resolver``) and registers its data sources
+    (``register_source`` / ``source``).
+    """
+
+    def __init__(self, app: Flask | None = None, *,
+                 identity_loader: IdentityLoader | None = None,
+                 account_resolver: AccountResolver | None = None) -> None:
+        self.sources = SourceRegistry()
+        self._identity_loader = identity_loader
+        self._account_resolver = account_resolver
+        if app is not None:
+            self.init_app(app)
+
+    # -- host callbacks -------------------------------------------------------------------------
+
+    def identity_loader(self, func: IdentityLoader) -> IdentityLoader:
+        """Register ``func(account_id) -> Identity | None`` (usable as a decorator)."""
+        self._identity_loader = func
+        return func
+
+    def account_resolver(self, func: AccountResolver) -> AccountResolver:
+        """Register ``func(oidc_claims) -> account_id | None`` for the plugin's SSO login."""
+        self._account_resolver = func
+        return func
+
+    def load_identity(self, account_id: str) -> Identity | None:
+        if self._identity_loader is None:
+            raise RuntimeError("SelfService needs an identity_loader: register one with "
+                               "@selfservice.identity_loader")
+        return self._identity_loader(account_id)
+
+    def resolve_account(self, claims: Mapping[str, Any]) -> str | None:
+        if self._account_resolver is None:
+            raise RuntimeError("SelfService's SSO needs an account_resolver: register one with "
+                               "@selfservice.account_resolver")
+        return self._account_resolver(claims)
+
+    def register_source(self, source: DataSource) -> DataSource:
+        return self.sources.register(source)
+
+    def source(self, **attrs: Any) -> Callable[[Exporter], Exporter]:
+        return self.sources.source(**attrs)
+
+    # -- set-up ---------------------------------------------------------------------------------
+
+    def init_app(self, app: Flask) -> None:
+        """Set the plugin up on ``app``.
+
+        Reads the ``SELFSERVICE_*`` keys (``flask selfservice config`` and README list every one
+        with its default; an unknown key is an error): database (``DATABASE_URL``, ``ENGINE``,
+        ``ENGINE_OPTIONS``, ``VERSION_TABLE``), mount points (``REGISTER_BLUEPRINTS``,
+        ``URL_PREFIX``, ``API_URL_PREFIX``, ``AUTH_URL_PREFIX``, ``BASE_TEMPLATE``,
+        ``HOME_ENDPOINT``), identity (``SSO_ENABLED``, ``OIDC_*``, ``REAUTH_MAX_AGE``,
+        ``REAUTH_ENDPOINT``, ``CSRF_HEADER``, ``SERVICE_TOKENS``, ``SUPPORT_ROLE``,
+        ``PRIVACY_OFFICER_ROLE``) and background work (``REDIS_URL``, ``QUEUE_NAME``,
+        ``QUEUE_PREFIX``, ``JOB_*``, ``DISPATCH_INTERVAL``, ``REDIS_SOCKET_TIMEOUT``,
+        ``WORKER_HEARTBEAT_TTL``, ``ENQUEUE_ON_COMMIT``).
+        """
+        if EXTENSION_KEY in app.extensions:
+            raise RuntimeError("SelfService is already registered on this application; "
+                               "init_app must be called once per app.")
+        if not app.config.get("SECRET_KEY"):
+            raise RuntimeError("SelfService needs app.config['SECRET_KEY'] (sessions and CSRF).")
+        config_module.apply_defaults(app.config)
+
+        def cfg(key: str) -> Any:
+            return config_module.setting(app.config, key)
+
+        db = Database(app, cfg("DATABASE_URL"), cfg("ENGINE"), dict(cfg("ENGINE_OPTIONS")))
+        queue = JobQueue(cfg("REDIS_URL"), cfg("QUEUE_NAME"), cfg("QUEUE_PREFIX"),
+                         cfg("REDIS_SOCKET_TIMEOUT"), cfg("JOB_TIMEOUT"),
+                         cfg("WORKER_HEARTBEAT_TTL"))
+        state = SelfServiceState(extension=self, config=app.config, db=db, queue=queue)
+        app.extensions[EXTENSION_KEY] = state
+        app.teardown_appcontext(db.remove)
+
+        from .services import jobs
+
+        db.on_after_commit(jobs.enqueue_after_commit)
+        from sqlalchemy import event
+
+        event.listen(db.sessionmaker, "after_soft_rollback", jobs.forget_uncommitted)
+
+        self._init_login(app)
+        app.jinja_env.globals.setdefault("selfservice_base_template",
+                                         cfg("BASE_TEMPLATE"))
+
+        from .cli import cli
+
+        app.cli.add_command(cli)
+
+        if cfg("REGISTER_BLUEPRINTS"):
+            for blueprint, prefix in self.blueprints(app):
+                app.register_blueprint(blueprint, url_prefix=prefix)
+
+    def _init_login(self, app: Flask) -> None:
+        manager: LoginManager | None = getattr(app, "login_manager", None)
+        if manager is not None:
+            return  # the host's own Flask-Login stays in charge; its get_id() is the account id
+        if not config_module.setting(app.config, "SSO_ENABLED"):
+            raise RuntimeError("SELFSERVICE_SSO_ENABLED is False but the app has no Flask-Login "
+                               "LoginManager: the host must log its users in.")
+        manager = LoginManager(app)
+        manager.login_view = "selfservice_auth.login"
+        manager.session_protection = "basic"
+
+        @manager.user_loader
+        def load_user(account_id: str) -> PrivacyUser | None:
+            identity = self.load_identity(account_id)
+            return PrivacyUser(identity) if identity is not None else None
+
+    def blueprints(self, app: Flask) -> list[tuple[Blueprint, str]]:
+        """The plugin's blueprints with their configured URL prefixes, for hosts that mount
+        them themselves (``SELFSERVICE_REGISTER_BLUEPRINTS = False``)."""
+        from .blueprints import api, pages, sso
+
+        def cfg(key: str) -> Any:
+            return config_module.setting(app.config, key)
+
+        mounted = [
+            (pages.create_blueprint(), cfg("URL_PREFIX")),
+            (api.create_blueprint(), cfg("API_URL_PREFIX")),
+        ]
+        if cfg("SSO_ENABLED"):
+            mounted.append((sso.create_blueprint(), cfg("AUTH_URL_PREFIX")))
+        return mounted
+
+    @staticmethod
+    def template_folder() -> str:
+        from . import templates
+
+        return os.path.dirname(templates.__file__)
+
+
+def current_selfservice() -> SelfService:
+    return get_state().extension

@@ -1,0 +1,116 @@
+"""The one module that talks to RQ. Everything else asks it for a queue, a worker or health."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from redis import Redis
+from redis.exceptions import RedisError
+from rq import Queue, Worker
+from rq.job import Job, JobStatus as RQJobStatus
+
+logger = logging.getLogger(__name__)
+
+#: what RQ runs for every plugin job; the function re-loads the job row by id
+RUNNER = "selfservice.jobs.runner.run"
+
+
+class QueueUnavailable(RuntimeError):
+    """Redis could not be reached; the job stays in the SQL outbox."""
+
+
+class JobQueue:
+    def __init__(self, redis_url: str, name: str, key_prefix: str, socket_timeout: float,
+                 job_timeout: int, heartbeat_ttl: int) -> None:
+        self.redis_url = redis_url
+        self.name = name
+        self.key_prefix = key_prefix
+        self.socket_timeout = socket_timeout
+        self.job_timeout = job_timeout
+        self.heartbeat_ttl = heartbeat_ttl
+        self._redis: Redis | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def redis(self) -> Redis:
+        with self._lock:
+            if self._redis is None:
+                self._redis = Redis.from_url(
+                    self.redis_url, socket_timeout=self.socket_timeout,
+                    socket_connect_timeout=self.socket_timeout, health_check_interval=30,
+                )
+            return self._redis
+
+    def queue(self) -> Queue:
+        return Queue(self.name, connection=self.redis)
+
+    def enqueue(self, job_id: str, description: str) -> None:
+        """Hand one job to RQ. The RQ job id is the SQL row's id, so a re-send replaces it."""
+        try:
+            self.queue().enqueue(
+                RUNNER, job_id, job_id=job_id, job_timeout=self.job_timeout,
+                result_ttl=3600, failure_ttl=7 * 86400, description=description,
+            )
+        except (RedisError, OSError) as exc:
+            raise QueueUnavailable(str(exc)) from exc
+
+    def is_waiting_or_running(self, job_id: str) -> bool:
+        """Whether Redis still carries the job (queued, started, deferred or scheduled)."""
+        try:
+            job = Job.fetch(job_id, connection=self.redis)
+        except (RedisError, OSError) as exc:
+            raise QueueUnavailable(str(exc)) from exc
+        except Exception:  # rq.exceptions.NoSuchJobError and a corrupt hash alike
+            return False
+        status = job.get_status(refresh=False)
+        return status in (RQJobStatus.QUEUED, RQJobStatus.STARTED, RQJobStatus.DEFERRED,
+                          RQJobStatus.SCHEDULED)
+
+    def ping(self) -> bool:
+        try:
+            return bool(self.redis.ping())
+        except (RedisError, OSError):
+            return False
+
+    # -- workers ------------------------------------------------------------------------------
+
+    def _heartbeat_key(self, name: str) -> str:
+        return f"{self.key_prefix}:worker:{name}"
+
+    def beat(self, name: str) -> None:
+        payload = json.dumps({"name": name, "pid": os.getpid(), "at": time.time()})
+        self.redis.set(self._heartbeat_key(name), payload, ex=self.heartbeat_ttl)
+
+    def forget_worker(self, name: str) -> None:
+        try:
+            self.redis.delete(self._heartbeat_key(name))
+        except (RedisError, OSError):
+            pass
+
+    def live_workers(self) -> list[dict[str, Any]]:
+        """Workers whose heartbeat has not expired."""
+        try:
+            keys = list(self.redis.scan_iter(match=self._heartbeat_key("*"), count=100))
+            values = self.redis.mget(keys) if keys else []
+        except (RedisError, OSError) as exc:
+            raise QueueUnavailable(str(exc)) from exc
+        return [json.loads(v) for v in values if v]
+
+    def run_worker(self, *, burst: bool, name: str | None = None,
+                   on_idle: Callable[[], None] | None = None,
+                   logging_level: str = "INFO") -> bool:
+        """Run an RQ worker (with its scheduler) on the plugin's queue in this process."""
+        worker = Worker([self.queue()], connection=self.redis,
+                        name=name or default_worker_name())
+        return worker.work(burst=burst, with_scheduler=True, logging_level=logging_level)
+
+
+def default_worker_name() -> str:
+    return f"selfservice.{socket.gethostname()}.{os.getpid()}"

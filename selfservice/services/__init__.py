@@ -1,0 +1,1 @@
+"""Services: each owns the state changes of one domain and writes their audit events."""

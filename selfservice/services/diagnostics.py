@@ -1,0 +1,71 @@
+"""Health of the plugin's moving parts, and the ping job that proves a worker runs jobs."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from ..db import utcnow
+from ..ledger import record_audit
+from ..models import BackgroundJob, JobStatus
+from ..queue import QueueUnavailable
+from ..state import get_state
+from . import jobs
+
+
+def request_ping(session: Session, *, actor_type: str = "system",
+                 actor_id: str | None = None) -> BackgroundJob:
+    """Schedule a ping job (committed by the caller)."""
+    return jobs.schedule(session, "diagnostics.ping", actor_type=actor_type, actor_id=actor_id)
+
+
+def answer_ping(ctx: jobs.JobContext) -> dict[str, Any]:
+    ctx.progress(50, "Answering")
+    with ctx._db.transaction() as session:
+        record_audit(session, stream=f"job:{ctx.job_id}", action="diagnostics.pong",
+                     actor_type="system", target_type="job", target_id=ctx.job_id)
+    return {"pong": True, "attempt": ctx.attempt}
+
+
+def health() -> dict[str, Any]:
+    """Database, Redis, worker heartbeats and the outbox backlog. No personal data."""
+    state = get_state()
+    report: dict[str, Any] = {"status": "ok"}
+    started = time.perf_counter()
+    try:
+        with state.db.transaction() as session:
+            session.execute(sa.text("SELECT 1"))
+            pending = session.execute(
+                sa.select(sa.func.count(), sa.func.min(BackgroundJob.available_at))
+                .where(BackgroundJob.status == JobStatus.PENDING)).one()
+            running = session.scalar(sa.select(sa.func.count())
+                                     .where(BackgroundJob.status == JobStatus.RUNNING))
+        oldest = pending[1]
+        report["database"] = {"ok": True, "ms": round((time.perf_counter() - started) * 1000, 1)}
+        report["jobs"] = {
+            "pending": pending[0], "running": running,
+            "oldest_pending_seconds": (
+                max(0, round((utcnow() - oldest).total_seconds())) if oldest else None),
+        }
+    except sa.exc.SQLAlchemyError as exc:
+        report["database"] = {"ok": False, "error": type(exc).__name__}
+        report["status"] = "degraded"
+    report["redis"] = {"ok": state.queue.ping()}
+    workers: list[dict[str, Any]] = []
+    if report["redis"]["ok"]:
+        try:
+            workers = state.queue.live_workers()
+        except QueueUnavailable:
+            report["redis"] = {"ok": False}
+    now = time.time()
+    report["workers"] = {
+        "alive": len(workers),
+        "last_heartbeat_seconds": (round(now - max(w["at"] for w in workers), 1)
+                                   if workers else None),
+    }
+    if not report["redis"]["ok"] or not workers:
+        report["status"] = "degraded"
+    return report

@@ -1,0 +1,398 @@
+"""Background jobs: the SQL outbox, claiming, progress, retries and the dispatcher.
+
+A job row is the source of truth. ``schedule`` writes it in the caller's transaction; once that
+transaction commits the row is handed to RQ. If Redis is down the row stays ``pending`` and the
+dispatcher (run by every worker, and by ``flask selfservice dispatch``) sends it later. A worker
+*claims* a row with a compare-and-set before running it, so a job that reached Redis twice still
+runs once; a worker killed mid-job stops heart-beating and the reaper hands the job to the next
+attempt.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ..db import Database, utcnow
+from ..ledger import record_audit
+from ..models import BackgroundJob, JobStatus
+from ..queue import JobQueue, QueueUnavailable
+from ..state import get_state
+
+logger = logging.getLogger(__name__)
+
+_NEW_JOBS = "selfservice_new_jobs"
+_SCALARS = (str, int, float, bool, type(None))
+
+
+class JobRefused(Exception):
+    """Raised by a handler when the work cannot succeed however often it is retried."""
+
+
+@dataclass
+class JobContext:
+    """What a job handler gets: ids, params, and a way to report progress."""
+
+    job_id: str
+    kind: str
+    target_type: str | None
+    target_id: str | None
+    params: Mapping[str, Any]
+    attempt: int
+    _db: Database
+
+    def progress(self, percent: int, step: str | None = None) -> None:
+        """Record progress (0-100) and the current step; visible at once to pages and support."""
+        values: dict[str, Any] = {"progress": max(0, min(100, int(percent))),
+                                  "heartbeat_at": utcnow()}
+        if step is not None:
+            values["step"] = step[:200]
+        with self._db.transaction() as session:
+            session.execute(sa.update(BackgroundJob)
+                            .where(BackgroundJob.id == self.job_id,
+                                   BackgroundJob.status == JobStatus.RUNNING)
+                            .values(**values))
+
+
+Handler = Callable[[JobContext], Mapping[str, Any] | None]
+_HANDLERS: dict[str, Handler] = {}
+
+
+def job_handler(kind: str) -> Callable[[Handler], Handler]:
+    """Register the function that does the work of ``kind`` jobs (used by the jobs package)."""
+
+    def decorator(func: Handler) -> Handler:
+        if kind in _HANDLERS and _HANDLERS[kind] is not func:
+            raise ValueError(f"a handler for job kind {kind!r} is already registered")
+        _HANDLERS[kind] = func
+        return func
+
+    return decorator
+
+
+def handler_for(kind: str) -> Handler | None:
+    return _HANDLERS.get(kind)
+
+
+# -- creating work (the outbox) ---------------------------------------------------------------
+
+def schedule(session: Session, kind: str, *, target_type: str | None = None,
+             target_id: str | None = None, params: Mapping[str, Any] | None = None,
+             dedupe_key: str | None = None, max_attempts: int | None = None,
+             available_at: datetime | None = None, actor_type: str = "system",
+             actor_id: str | None = None) -> BackgroundJob:
+    """Ask for background work inside the caller's transaction.
+
+    ``params`` holds ids and flags only: never personal data (it is visible in Redis and in
+    worker logs). With a ``dedupe_key`` a second call returns the first job.
+    """
+    params = dict(params or {})
+    for key, value in params.items():
+        if not isinstance(value, _SCALARS):
+            raise TypeError(f"job param {key!r} must be a scalar id or flag, not "
+                            f"{type(value).__name__}")
+    if dedupe_key is not None:
+        existing = session.scalar(sa.select(BackgroundJob)
+                                  .where(BackgroundJob.dedupe_key == dedupe_key))
+        if existing is not None:
+            return existing
+    state = get_state()
+    job = BackgroundJob(
+        kind=kind, target_type=target_type, target_id=target_id, params=params,
+        dedupe_key=dedupe_key, status=JobStatus.PENDING,
+        max_attempts=max_attempts or state.setting("JOB_MAX_ATTEMPTS"),
+        available_at=available_at or utcnow(), created_at=utcnow(),
+    )
+    try:
+        with session.begin_nested():
+            session.add(job)
+    except IntegrityError:
+        if dedupe_key is None:
+            raise
+        existing = session.scalar(sa.select(BackgroundJob)
+                                  .where(BackgroundJob.dedupe_key == dedupe_key))
+        if existing is None:
+            raise
+        return existing
+    record_audit(session, stream=f"job:{job.id}", action="job.scheduled",
+                 actor_type=actor_type, actor_id=actor_id, target_type=target_type,
+                 target_id=target_id, details={"kind": kind})
+    session.info.setdefault(_NEW_JOBS, []).append(job.id)
+    return job
+
+
+def enqueue_after_commit(session: Session) -> None:
+    """Session hook: the creating transaction is durable, so the jobs may now reach Redis."""
+    job_ids = session.info.pop(_NEW_JOBS, [])
+    if not job_ids:
+        return
+    state = get_state()
+    if not state.setting("ENQUEUE_ON_COMMIT"):
+        return
+    now = utcnow()
+    for job_id in job_ids:
+        _send(state.db, state.queue, job_id, now)
+
+
+def forget_uncommitted(session: Session, previous_transaction: Any = None) -> None:
+    """Session hook: a rolled-back transaction's jobs never existed."""
+    if session.in_transaction() and session.get_transaction() is not None:
+        # a savepoint rolled back; the outer transaction may still commit its own jobs
+        return
+    session.info.pop(_NEW_JOBS, None)
+
+
+def _send(db: Database, queue: JobQueue, job_id: str, now: datetime) -> bool:
+    """Enqueue one pending job and mark it enqueued. False when Redis is unavailable."""
+    with db.transaction() as session:
+        job = session.get(BackgroundJob, job_id)
+        if job is None or job.status != JobStatus.PENDING or job.available_at > now:
+            return False
+        kind = job.kind
+    try:
+        queue.enqueue(job_id, description=f"selfservice {kind} {job_id}")
+    except QueueUnavailable as exc:
+        logger.warning("job %s stays in the outbox: Redis unavailable (%s)", job_id, exc)
+        return False
+    with db.transaction() as session:
+        session.execute(sa.update(BackgroundJob)
+                        .where(BackgroundJob.id == job_id,
+                               BackgroundJob.status == JobStatus.PENDING)
+                        .values(status=JobStatus.ENQUEUED, enqueued_at=utcnow()))
+    return True
+
+
+# -- the dispatcher ---------------------------------------------------------------------------
+
+@dataclass
+class DispatchReport:
+    sent: int = 0
+    reaped: int = 0
+    recovered: int = 0
+    redis_available: bool = True
+
+    def as_json(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def dispatch(limit: int = 500) -> DispatchReport:
+    """One sweep: reap abandoned jobs, recover jobs Redis lost, send what is due."""
+    state = get_state()
+    db, queue = state.db, state.queue
+    report = DispatchReport()
+    report.reaped = reap_abandoned(db, timedelta(seconds=state.setting("JOB_STALE_AFTER")))
+    try:
+        report.recovered = _recover_lost(db, queue, timedelta(
+            seconds=max(30, state.setting("DISPATCH_INTERVAL") * 4)))
+    except QueueUnavailable:
+        report.redis_available = False
+        return report
+    now = utcnow()
+    with db.transaction() as session:
+        due = session.scalars(
+            sa.select(BackgroundJob.id)
+            .where(BackgroundJob.status == JobStatus.PENDING, BackgroundJob.available_at <= now)
+            .order_by(BackgroundJob.available_at)
+            .limit(limit)
+        ).all()
+    for job_id in due:
+        if _send(db, queue, job_id, now):
+            report.sent += 1
+        elif not queue.ping():
+            report.redis_available = False
+            break
+    return report
+
+
+def _recover_lost(db: Database, queue: JobQueue, grace: timedelta) -> int:
+    """Jobs marked enqueued that Redis no longer carries (a Redis restart without
+    persistence, a flushed database) go back to pending."""
+    cutoff = utcnow() - grace
+    with db.transaction() as session:
+        candidates = session.scalars(
+            sa.select(BackgroundJob.id)
+            .where(BackgroundJob.status == JobStatus.ENQUEUED,
+                   BackgroundJob.enqueued_at < cutoff)
+        ).all()
+    recovered = 0
+    for job_id in candidates:
+        if queue.is_waiting_or_running(job_id):
+            continue
+        with db.transaction() as session:
+            result = session.execute(
+                sa.update(BackgroundJob)
+                .where(BackgroundJob.id == job_id, BackgroundJob.status == JobStatus.ENQUEUED)
+                .values(status=JobStatus.PENDING, enqueued_at=None))
+            if result.rowcount:
+                recovered += 1
+                logger.warning("job %s was lost by Redis; back in the outbox", job_id)
+    return recovered
+
+
+def reap_abandoned(db: Database, stale_after: timedelta) -> int:
+    """Running jobs whose heartbeat stopped: their worker died. Retry or fail them."""
+    cutoff = utcnow() - stale_after
+    with db.transaction() as session:
+        stale = session.scalars(
+            sa.select(BackgroundJob.id)
+            .where(BackgroundJob.status == JobStatus.RUNNING,
+                   sa.func.coalesce(BackgroundJob.heartbeat_at, BackgroundJob.started_at)
+                   < cutoff)
+        ).all()
+    for job_id in stale:
+        finish_attempt(db, job_id, error="The worker running this job stopped unexpectedly.",
+                       retry=True, only_if_heartbeat_before=cutoff)
+    return len(stale)
+
+
+# -- running work -----------------------------------------------------------------------------
+
+_FORK_HOOKS: set[int] = set()
+
+
+def work(*, burst: bool = False, name: str | None = None) -> bool:
+    """Run an RQ worker on the plugin's queue inside the current application context.
+
+    RQ forks a work horse per job; the horse must not reuse the parent's pooled database
+    connections, so the engine forgets them after every fork. A burst worker first sends what
+    the outbox holds, so it never waits for a dispatcher sweep.
+    """
+    import os
+
+    state = get_state()
+    if id(state.db) not in _FORK_HOOKS:
+        os.register_at_fork(after_in_child=state.db.dispose_after_fork)
+        _FORK_HOOKS.add(id(state.db))
+    if burst:
+        dispatch()
+    return state.queue.run_worker(burst=burst, name=name)
+
+
+def claim(db: Database, job_id: str, worker: str) -> JobContext | None:
+    """Take a job for one attempt. None when it is not (or no longer) runnable here."""
+    now = utcnow()
+    with db.transaction() as session:
+        result = session.execute(
+            sa.update(BackgroundJob)
+            .where(BackgroundJob.id == job_id,
+                   BackgroundJob.status.in_((JobStatus.PENDING, JobStatus.ENQUEUED)),
+                   BackgroundJob.available_at <= now)
+            .values(status=JobStatus.RUNNING, attempts=BackgroundJob.attempts + 1,
+                    started_at=now, heartbeat_at=now, worker=worker[:160], error=None))
+        if result.rowcount != 1:
+            return None
+        job = session.get(BackgroundJob, job_id)
+        assert job is not None
+        record_audit(session, stream=f"job:{job.id}", action="job.started",
+                     actor_type="system", target_type=job.target_type,
+                     target_id=job.target_id, details={"attempt": job.attempts})
+        return JobContext(job_id=job.id, kind=job.kind, target_type=job.target_type,
+                          target_id=job.target_id, params=dict(job.params or {}),
+                          attempt=job.attempts, _db=db)
+
+
+def beat(db: Database, job_id: str) -> None:
+    with db.transaction() as session:
+        session.execute(sa.update(BackgroundJob)
+                        .where(BackgroundJob.id == job_id,
+                               BackgroundJob.status == JobStatus.RUNNING)
+                        .values(heartbeat_at=utcnow()))
+
+
+def succeed(db: Database, job_id: str, result: Mapping[str, Any] | None) -> None:
+    with db.transaction() as session:
+        updated = session.execute(
+            sa.update(BackgroundJob)
+            .where(BackgroundJob.id == job_id, BackgroundJob.status == JobStatus.RUNNING)
+            .values(status=JobStatus.SUCCEEDED, progress=100, finished_at=utcnow(),
+                    result=dict(result or {}), error=None)).rowcount
+        if updated:
+            record_audit(session, stream=f"job:{job_id}", action="job.succeeded",
+                         actor_type="system")
+
+
+def finish_attempt(db: Database, job_id: str, *, error: str, retry: bool,
+                   only_if_heartbeat_before: datetime | None = None) -> str | None:
+    """End a failed attempt: back to pending with a back-off, or failed after the last one.
+
+    Returns the new status, or None when the job was no longer running.
+    """
+    with db.transaction() as session:
+        query = sa.select(BackgroundJob).where(BackgroundJob.id == job_id,
+                                               BackgroundJob.status == JobStatus.RUNNING)
+        job = session.scalar(query.with_for_update())
+        if job is None:
+            return None
+        if only_if_heartbeat_before is not None:
+            last = job.heartbeat_at or job.started_at
+            if last is not None and last >= only_if_heartbeat_before:
+                return None  # it beat again since the reaper looked
+        now = utcnow()
+        if retry and job.attempts < job.max_attempts:
+            job.status = JobStatus.PENDING
+            job.available_at = now + timedelta(seconds=min(300, 5 * 2 ** (job.attempts - 1)))
+            job.enqueued_at = None
+        else:
+            job.status = JobStatus.FAILED
+            job.finished_at = now
+        job.error = error[:2000]
+        job.worker = None
+        record_audit(session, stream=f"job:{job_id}", action="job.attempt_failed",
+                     actor_type="system", details={"attempt": job.attempts,
+                                                   "next": job.status, "error": error[:500]})
+        return job.status
+
+
+def retry(session: Session, job_id: str, *, actor_type: str, actor_id: str | None) -> bool:
+    """A failed job gets a fresh set of attempts (the customer's or support's retry button)."""
+    job = session.get(BackgroundJob, job_id)
+    if job is None or job.status != JobStatus.FAILED:
+        return False
+    job.status = JobStatus.PENDING
+    job.attempts = 0
+    job.progress = 0
+    job.step = ""
+    job.available_at = utcnow()
+    job.finished_at = None
+    record_audit(session, stream=f"job:{job_id}", action="job.retried",
+                 actor_type=actor_type, actor_id=actor_id)
+    session.info.setdefault(_NEW_JOBS, []).append(job.id)
+    return True
+
+
+def run_claimed(ctx: JobContext, handler: Handler, heartbeat_every: float) -> None:
+    """Run a claimed job with a heartbeat thread and record the outcome in SQL."""
+    db = ctx._db
+    stop = threading.Event()
+
+    def heart() -> None:
+        while not stop.wait(heartbeat_every):
+            try:
+                beat(db, ctx.job_id)
+            except Exception:  # a missed beat is retried at the next one
+                logger.exception("heartbeat of job %s failed", ctx.job_id)
+
+    thread = threading.Thread(target=heart, name=f"heartbeat-{ctx.job_id}", daemon=True)
+    thread.start()
+    try:
+        result = handler(ctx)
+    except JobRefused as exc:
+        finish_attempt(db, ctx.job_id, error=str(exc), retry=False)
+        logger.info("job %s (%s) refused: %s", ctx.job_id, ctx.kind, exc)
+        return
+    except Exception as exc:
+        logger.exception("job %s (%s) attempt %d failed", ctx.job_id, ctx.kind, ctx.attempt)
+        finish_attempt(db, ctx.job_id, error=f"{type(exc).__name__}: {exc}", retry=True)
+        return
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+    succeed(db, ctx.job_id, result)

@@ -1,0 +1,36 @@
+"""What one application's plugin holds: settings, database, queue and the host's callbacks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from flask import current_app
+
+from .config import setting
+
+if TYPE_CHECKING:
+    from .db import Database
+    from .extension import SelfService
+    from .queue import JobQueue
+
+
+@dataclass
+class SelfServiceState:
+    extension: SelfService
+    config: Any
+    db: Database
+    queue: JobQueue
+    #: the Authlib OpenID Connect client, created on first use
+    oidc_client: Any = None
+
+    def setting(self, key: str) -> Any:
+        return setting(self.config, key)
+
+
+def get_state() -> SelfServiceState:
+    try:
+        return current_app.extensions["selfservice"]  # type: ignore[no-any-return]
+    except KeyError:
+        raise RuntimeError("SelfService is not initialised on this application; call "
+                           "SelfService(app) or init_app(app) first.") from None
