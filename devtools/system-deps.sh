@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Debian packages the tests need: Redis, Chromium (for Playwright), PostgreSQL 15, Node.js.
+# Installs only what is missing; needs root (CI and these machines run as root).
+set -euo pipefail
+missing=()
+[ -x /usr/bin/redis-server ] || missing+=(redis-server)
+[ -x "${CHROMIUM:-/usr/bin/chromium}" ] || missing+=(chromium)
+[ -x /usr/lib/postgresql/15/bin/initdb ] || missing+=(postgresql-15)
+command -v node >/dev/null || missing+=(nodejs npm)
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+if [ "$(id -u)" -ne 0 ]; then
+  echo "Please install: ${missing[*]} (e.g. sudo apt-get install -y ${missing[*]})" >&2
+  exit 1
+fi
+echo "Installing ${missing[*]} ..."
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
