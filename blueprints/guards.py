@@ -13,7 +13,7 @@ from flask import g, redirect, request, url_for
 from flask_wtf.csrf import CSRFError, validate_csrf
 from wtforms import ValidationError
 
-from selfservice.auth import current_identity, is_fresh
+from selfservice.auth import current_account_id, current_identity, is_fresh
 from selfservice.state import get_state
 
 from .problems import problem
@@ -121,6 +121,8 @@ def check_csrf() -> Any:
     """before_request of the API: unsafe calls with the session cookie need the CSRF header."""
     if request.method not in UNSAFE_METHODS or has_bearer():
         return None
+    if current_account_id() is None:
+        return None  # no session to ride on; the view's own guard answers 401
     token = request.headers.get(get_state().setting("CSRF_HEADER"))
     try:
         validate_csrf(token)

@@ -73,7 +73,8 @@ def _start(kind: str, next_url: str, **provider_args: Any) -> Response:
     flow_state = secrets.token_urlsafe(24)
     flows = dict(session.get(_FLOWS, {}))
     # keep only the newest few unfinished flows (abandoned tabs must not grow the cookie)
-    for old in sorted(flows, key=lambda k: flows[k]["started"])[: max(0, len(flows) - _MAX_FLOWS + 1)]:
+    excess = max(0, len(flows) - _MAX_FLOWS + 1)
+    for old in sorted(flows, key=lambda k: flows[k]["started"])[:excess]:
         flows.pop(old)
     flows[flow_state] = {"kind": kind, "next": next_url, "started": time.time(),
                          "account": current_account_id()}
@@ -184,7 +185,9 @@ def _finish_reauth(flow: dict[str, Any], issuer: str, subject: str, auth_time: A
                                    actor_id=account_id, details={"reason": "no new login"})
         return _failure("The identity provider did not confirm a new sign-in. Please try "
                         "again.", 403)
-    record_authentication(account_id, float(auth_time), issuer=issuer, subject=subject)
+    # auth_time has one-second resolution; the login happened after the step-up began
+    record_authentication(account_id, max(float(auth_time), flow["started"]), issuer=issuer,
+                          subject=subject)
     audit.record_account_event(account_id, "auth.reauthenticated", actor_type="account",
                                actor_id=account_id)
     return redirect(safe_next(flow["next"]))

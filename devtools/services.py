@@ -6,6 +6,7 @@ by side. Not part of the plugin.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -27,7 +28,8 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def wait_for_port(port: int, timeout: float = 20.0, process: subprocess.Popen | None = None) -> None:
+def wait_for_port(port: int, timeout: float = 20.0,
+                  process: subprocess.Popen | None = None) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:
@@ -92,7 +94,7 @@ class PostgresServer:
     def __init__(self, port: int | None = None) -> None:
         self.port = port or free_port()
         self.folder = tempfile.mkdtemp(prefix="ss-pg-")
-        os.chmod(self.folder, 0o755)
+        os.chmod(self.folder, 0o755)  # noqa: S103  (the postgres user must reach it)
         self.data = os.path.join(self.folder, "data")
         self.log = os.path.join(self.folder, "log")
 
@@ -126,11 +128,9 @@ class PostgresServer:
 
     def stop(self) -> None:
         if os.path.exists(self.data):
-            try:
+            with contextlib.suppress(subprocess.CalledProcessError):
                 self._as_postgres(PG_BIN / "pg_ctl", "-D", self.data, "-m", "immediate", "-w",
                                   "stop")
-            except subprocess.CalledProcessError:
-                pass
         shutil.rmtree(self.folder, ignore_errors=True)
 
 

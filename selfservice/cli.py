@@ -10,6 +10,7 @@ import time
 from typing import Any
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 
 from . import config as config_module
@@ -67,7 +68,8 @@ def worker(burst: bool, name: str | None, no_dispatcher: bool) -> None:
     worker_name = name or default_worker_name()
     stop = threading.Event()
     if not no_dispatcher and not burst:
-        thread = threading.Thread(target=_dispatch_loop, args=(state, worker_name, stop),
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        thread = threading.Thread(target=_dispatch_loop, args=(app, state, worker_name, stop),
                                   name="selfservice-dispatcher", daemon=True)
         thread.start()
     try:
@@ -77,12 +79,9 @@ def worker(burst: bool, name: str | None, no_dispatcher: bool) -> None:
         state.queue.forget_worker(worker_name)
 
 
-def _dispatch_loop(state: Any, worker_name: str, stop: threading.Event) -> None:
-    from flask import current_app
-
+def _dispatch_loop(app: Any, state: Any, worker_name: str, stop: threading.Event) -> None:
     from .services import jobs
 
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
     interval = state.setting("DISPATCH_INTERVAL")
     with app.app_context():
         while not stop.is_set():

@@ -70,7 +70,13 @@ class Database:
                 url = "sqlite:///" + os.path.join(app.instance_path, "selfservice.sqlite3")
             engine = create_engine(url, **options)
         self.engine = engine
-        self.sessionmaker = sessionmaker(bind=engine, expire_on_commit=False)
+        bind = engine
+        if engine.dialect.name == "sqlite":
+            prepare_sqlite(engine)
+            # the plugin's own units of work are short writes: take SQLite's write lock when
+            # they begin, so two of them never both read, then collide when they write
+            bind = engine.execution_options(selfservice_sqlite_begin="IMMEDIATE")
+        self.sessionmaker = sessionmaker(bind=bind, expire_on_commit=False)
         self._after_commit: list[AfterCommitHook] = []
         event.listen(self.sessionmaker, "after_commit", self._run_after_commit)
 
@@ -111,18 +117,37 @@ def create_engine(url: str, **options: Any) -> Engine:
     if url_obj.get_backend_name() == "sqlite":
         options.setdefault("connect_args", {}).setdefault("timeout", 30)
         engine = sa.create_engine(url_obj, **options)
-        event.listen(engine, "connect", _sqlite_pragmas)
+        prepare_sqlite(engine)
         return engine
     options.setdefault("pool_pre_ping", True)
     return sa.create_engine(url_obj, **options)
 
 
+def prepare_sqlite(engine: Engine) -> None:
+    """WAL, foreign keys, a busy timeout, and transactions SQLAlchemy begins itself.
+
+    pysqlite begins transactions lazily and on its own, which breaks SAVEPOINT (a rolled-back
+    session could keep a released savepoint's rows). Idempotent; also fixes a host's engine.
+    """
+    if event.contains(engine, "begin", _sqlite_begin):
+        return
+    engine.dispose()  # pooled connections were opened without the pragmas
+    event.listen(engine, "connect", _sqlite_pragmas)
+    event.listen(engine, "begin", _sqlite_begin)
+
+
 def _sqlite_pragmas(dbapi_connection: Any, record: Any) -> None:
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+
+
+def _sqlite_begin(connection: Any) -> None:
+    mode = connection.get_execution_options().get("selfservice_sqlite_begin", "")
+    connection.exec_driver_sql(f"BEGIN {mode}".strip())
 
 
 def get_db() -> Database:

@@ -107,8 +107,14 @@ class SelfService:
         event.listen(db.sessionmaker, "after_soft_rollback", jobs.forget_uncommitted)
 
         self._init_login(app)
-        app.jinja_env.globals.setdefault("selfservice_base_template",
-                                         cfg("BASE_TEMPLATE"))
+        from flask_wtf.csrf import generate_csrf
+
+        from .auth import current_identity
+
+        app.jinja_env.globals.setdefault("selfservice_base_template", cfg("BASE_TEMPLATE"))
+        # the plugin's forms post a CSRF token whether or not the host uses CSRFProtect
+        app.jinja_env.globals.setdefault("csrf_token", generate_csrf)
+        app.jinja_env.globals.setdefault("selfservice_identity", current_identity)
 
         from .cli import cli
 

@@ -50,9 +50,12 @@ def record_audit(session: Session, *, stream: str, action: str, actor_type: str,
                  attempts: int = 5) -> AuditEvent:
     """Append one event to ``stream`` inside the caller's transaction.
 
-    A concurrent writer that took the same ``seq`` makes the insert fail on the unique
-    constraint; the savepoint is rolled back and the append retried on the new tail.
+    Appends to one stream are serialised: on PostgreSQL by a transaction-level advisory lock
+    on the stream, on SQLite by the write lock the plugin's transactions take when they begin.
+    The unique ``(stream, seq)`` is the safety net: a writer that still collides rolls back its
+    savepoint and retries on the new tail.
     """
+    lock_stream(session, stream)
     for attempt in range(attempts):
         last = session.execute(
             sa.select(AuditEvent.seq, AuditEvent.hash)
@@ -76,6 +79,13 @@ def record_audit(session: Session, *, stream: str, action: str, actor_type: str,
             continue
         return event
     raise AssertionError("unreachable")
+
+
+def lock_stream(session: Session, stream: str) -> None:
+    """Hold the stream's append lock until the caller's transaction ends (PostgreSQL)."""
+    if session.get_bind().dialect.name == "postgresql":
+        key = int.from_bytes(hashlib.sha256(stream.encode()).digest()[:8], "big", signed=True)
+        session.execute(sa.select(sa.func.pg_advisory_xact_lock(key)))
 
 
 def verify_audit_chain(events: Iterable[AuditEvent]) -> tuple[bool, int | None]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -14,7 +15,8 @@ from typing import Any
 from redis import Redis
 from redis.exceptions import RedisError
 from rq import Queue, Worker
-from rq.job import Job, JobStatus as RQJobStatus
+from rq.job import Job
+from rq.job import JobStatus as RQJobStatus
 
 logger = logging.getLogger(__name__)
 
@@ -89,10 +91,8 @@ class JobQueue:
         self.redis.set(self._heartbeat_key(name), payload, ex=self.heartbeat_ttl)
 
     def forget_worker(self, name: str) -> None:
-        try:
+        with contextlib.suppress(RedisError, OSError):
             self.redis.delete(self._heartbeat_key(name))
-        except (RedisError, OSError):
-            pass
 
     def live_workers(self) -> list[dict[str, Any]]:
         """Workers whose heartbeat has not expired."""
