@@ -1,0 +1,126 @@
+"""The demo console's application factory."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Flask
+
+from selfservice import SelfService
+
+#: for local development only: set DEMO_SECRET_KEY anywhere else
+DEV_SECRET_KEY = "ecohash-demo-console-dev-only-secret"  # noqa: S105
+
+#: the demo's defaults; environment variables override them, create_app(config) overrides both
+DEFAULTS: dict[str, Any] = {
+    "SECRET_KEY": DEV_SECRET_KEY,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    #: SQLAlchemy URL of the console's database; None: demo.sqlite3 in the instance folder
+    "DEMO_DATABASE_URL": None,
+    #: create the console's tables on start-up (cheap and idempotent)
+    "DEMO_CREATE_TABLES": True,
+    "SELFSERVICE_OIDC_ISSUER": "http://127.0.0.1:8001",
+    "SELFSERVICE_OIDC_CLIENT_ID": "selfservice-demo",
+    "SELFSERVICE_OIDC_CLIENT_SECRET": "selfservice-demo-secret",
+    "SELFSERVICE_OIDC_POST_LOGOUT_REDIRECT_URI": "http://127.0.0.1:8000/",
+    "SELFSERVICE_SERVICE_TOKENS": {"training-pipeline": "demo-pipeline-token"},
+    "SELFSERVICE_BASE_TEMPLATE": "console/layout.html",
+    "SELFSERVICE_HOME_ENDPOINT": "console.home",
+}
+
+#: environment variable -> config key
+ENVIRONMENT = {
+    "DEMO_DATABASE_URL": "DEMO_DATABASE_URL",
+    "DEMO_SECRET_KEY": "SECRET_KEY",
+    "SELFSERVICE_REDIS_URL": "SELFSERVICE_REDIS_URL",
+    "SELFSERVICE_OIDC_ISSUER": "SELFSERVICE_OIDC_ISSUER",
+}
+
+
+@dataclass(frozen=True)
+class DemoConsole:
+    """What the console keeps on ``app.extensions["demo"]``."""
+
+    #: the one engine of the console's database, shared with the plugin
+    engine: sa.Engine
+    selfservice: SelfService
+
+
+def settings_from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
+    settings: dict[str, Any] = {
+        key: environ[variable] for variable, key in ENVIRONMENT.items() if environ.get(variable)
+    }
+    # any other plugin setting may come from the environment too; values are JSON when they
+    # parse as JSON (numbers, booleans, objects), else plain strings
+    for variable, raw in environ.items():
+        if variable.startswith("SELFSERVICE_") and variable not in ENVIRONMENT:
+            try:
+                settings[variable] = json.loads(raw)
+            except ValueError:
+                settings[variable] = raw
+    if environ.get("DEMO_PIPELINE_TOKEN"):
+        settings["SELFSERVICE_SERVICE_TOKENS"] = {
+            "training-pipeline": environ["DEMO_PIPELINE_TOKEN"]
+        }
+    return settings
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the console: defaults < environment variables < ``config``.
+
+    Environment: ``DEMO_DATABASE_URL``, ``DEMO_SECRET_KEY``, ``SELFSERVICE_REDIS_URL``,
+    ``SELFSERVICE_OIDC_ISSUER``, ``DEMO_PIPELINE_TOKEN``. The console opens one engine (from
+    ``DEMO_DATABASE_URL``, or the ``SELFSERVICE_ENGINE`` given in ``config``) and shares it with
+    the plugin. ``app.extensions["demo"]`` holds that engine and the app's own
+    :class:`SelfService` (a fresh one per app, so several apps can live in one process).
+    """
+    from flask_wtf.csrf import generate_csrf
+
+    from selfservice.db import create_engine
+
+    from . import console
+    from .cli import cli
+    from .identity import account_resolver, identity_loader
+    from .models import create_tables
+    from .sources import register_sources
+
+    app = Flask(__name__)
+    settings = copy.deepcopy(DEFAULTS)
+    settings.update(settings_from_environment(os.environ))
+    settings.update(config or {})
+    app.config.update(settings)
+
+    engine = app.config.get("SELFSERVICE_ENGINE")
+    if engine is None:
+        url = app.config["DEMO_DATABASE_URL"]
+        if not url:
+            os.makedirs(app.instance_path, exist_ok=True)
+            url = "sqlite:///" + os.path.join(app.instance_path, "demo.sqlite3")
+        engine = create_engine(url)
+        app.config["SELFSERVICE_ENGINE"] = engine
+    if app.config["DEMO_CREATE_TABLES"]:
+        create_tables(engine)
+
+    selfservice = SelfService()
+    selfservice.identity_loader(identity_loader(
+        engine,
+        support_role=app.config.get("SELFSERVICE_SUPPORT_ROLE", "support"),
+        privacy_officer_role=app.config.get("SELFSERVICE_PRIVACY_OFFICER_ROLE",
+                                            "privacy_officer"),
+    ))
+    selfservice.account_resolver(account_resolver(engine))
+    register_sources(selfservice, engine)
+    selfservice.init_app(app)
+    app.extensions["demo"] = DemoConsole(engine=engine, selfservice=selfservice)
+
+    app.register_blueprint(console.bp)
+    # the layout's sign-out form needs it; CSRFProtect would define it, the console has none
+    app.jinja_env.globals.setdefault("csrf_token", generate_csrf)
+    app.cli.add_command(cli)
+    return app

@@ -1,0 +1,73 @@
+"""Who a console account is, told to the plugin (its two identity callbacks)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import sqlalchemy as sa
+
+from selfservice import Identity, Organisation
+
+from .models import Account, Membership
+from .models import Organisation as OrganisationRow
+
+#: when an account belongs to several organisations, the one where it has most say counts
+_ROLE_RANK = sa.case({"owner": 0, "admin": 1}, value=Membership.role, else_=2)
+
+
+def identity_loader(engine: sa.Engine, *, support_role: str = "support",
+                    privacy_officer_role: str = "privacy_officer",
+                    ) -> Callable[[str], Identity | None]:
+    """``load(account_id) -> Identity | None`` reading the console's ``accounts`` table.
+
+    The staff flags become the plugin's role names (``SELFSERVICE_SUPPORT_ROLE`` and
+    ``SELFSERVICE_PRIVACY_OFFICER_ROLE``).
+    """
+
+    def load(account_id: str) -> Identity | None:
+        with engine.connect() as connection:
+            account = connection.execute(
+                sa.select(Account.id, Account.email, Account.name, Account.billing_country,
+                          Account.is_support, Account.is_privacy_officer)
+                .where(Account.id == account_id)
+            ).one_or_none()
+            if account is None:
+                return None
+            membership = connection.execute(
+                sa.select(OrganisationRow.id, OrganisationRow.name, Membership.role)
+                .join_from(Membership, OrganisationRow, Membership.org_id == OrganisationRow.id)
+                .where(Membership.account_id == account_id)
+                .order_by(_ROLE_RANK, OrganisationRow.id)
+                .limit(1)
+            ).one_or_none()
+        roles = set()
+        if account.is_support:
+            roles.add(support_role)
+        if account.is_privacy_officer:
+            roles.add(privacy_officer_role)
+        return Identity(
+            account_id=account.id,
+            email=account.email,
+            name=account.name,
+            org=Organisation(*membership) if membership is not None else None,
+            roles=frozenset(roles),
+            country=account.billing_country,
+        )
+
+    return load
+
+
+def account_resolver(engine: sa.Engine) -> Callable[[Mapping[str, Any]], str | None]:
+    """``resolve(claims) -> account_id | None``: the account whose e-mail the provider sent."""
+
+    def resolve(claims: Mapping[str, Any]) -> str | None:
+        email = claims.get("email")
+        if not isinstance(email, str) or not email.strip():
+            return None
+        with engine.connect() as connection:
+            return connection.scalar(
+                sa.select(Account.id).where(sa.func.lower(Account.email) == email.strip().lower())
+            )
+
+    return resolve

@@ -1,0 +1,242 @@
+"""The console's own tables (not the plugin's: no ``selfservice_`` prefix, its own MetaData)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(sa.types.TypeDecorator[datetime]):
+    """Aware UTC datetimes on every backend: SQLite stores no offset, so it is put back."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class ConsoleBase(DeclarativeBase):
+    """Declarative base of the console's tables, kept apart from the plugin's metadata."""
+
+    metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def _account_fk() -> sa.ForeignKey:
+    return sa.ForeignKey("accounts.id", ondelete="CASCADE")
+
+
+class Account(ConsoleBase):
+    __tablename__ = "accounts"
+
+    #: "acct-alice"; also the ``sub`` the identity provider issues
+    id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    #: stored lower-case
+    email: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    #: None for individual customers
+    company: Mapped[str | None] = mapped_column(sa.String(200))
+    #: ISO 3166-1 alpha-2
+    billing_country: Mapped[str] = mapped_column(sa.String(2))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    #: staff flags: support agents and privacy officers
+    is_support: Mapped[bool] = mapped_column(default=False)
+    is_privacy_officer: Mapped[bool] = mapped_column(default=False)
+
+
+class Organisation(ConsoleBase):
+    __tablename__ = "organisations"
+
+    id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Membership(ConsoleBase):
+    __tablename__ = "memberships"
+    __table_args__ = (
+        sa.CheckConstraint("role IN ('owner', 'admin', 'member')", name="role"),
+    )
+
+    account_id: Mapped[str] = mapped_column(_account_fk(), primary_key=True)
+    org_id: Mapped[str] = mapped_column(
+        sa.ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    #: owner | admin | member
+    role: Mapped[str] = mapped_column(sa.String(16))
+    joined_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ApiKey(ConsoleBase):
+    __tablename__ = "api_keys"
+
+    id: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    account_id: Mapped[str] = mapped_column(_account_fk(), index=True)
+    name: Mapped[str] = mapped_column(sa.String(100))
+    #: the first 8 characters of the key, shown so the customer can tell keys apart
+    prefix: Mapped[str] = mapped_column(sa.String(8))
+    #: sha256 of the secret key: a credential, never shown and never exported
+    key_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class InferenceLog(ConsoleBase):
+    __tablename__ = "inference_logs"
+    __table_args__ = (
+        # one subject's logs in time order (exports, the dashboard's 30-day count)
+        sa.Index("ix_inference_logs_account_id_created_at", "account_id", "created_at", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(sa.BigInteger().with_variant(sa.Integer, "sqlite"),
+                                    primary_key=True, autoincrement=True)
+    account_id: Mapped[str] = mapped_column(_account_fk())
+    #: indexed on its own for retention sweeps
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    model: Mapped[str] = mapped_column(sa.String(100))
+    endpoint: Mapped[str] = mapped_column(sa.String(100))
+    prompt_tokens: Mapped[int]
+    completion_tokens: Mapped[int]
+    latency_ms: Mapped[int]
+    status_code: Mapped[int] = mapped_column(sa.SmallInteger)
+    #: bodies are kept for a shorter time than the metadata, then set to NULL
+    request_body: Mapped[str | None] = mapped_column(sa.Text)
+    response_body: Mapped[str | None] = mapped_column(sa.Text)
+
+
+class Invoice(ConsoleBase):
+    __tablename__ = "invoices"
+
+    id: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    account_id: Mapped[str] = mapped_column(_account_fk(), index=True)
+    #: billing month, "2025-11"
+    period: Mapped[str] = mapped_column(sa.String(7))
+    amount_cents: Mapped[int]
+    #: ISO 4217
+    currency: Mapped[str] = mapped_column(sa.String(3))
+    #: draft | open | paid | void
+    status: Mapped[str] = mapped_column(sa.String(16))
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Payment(ConsoleBase):
+    __tablename__ = "payments"
+
+    id: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    invoice_id: Mapped[str] = mapped_column(sa.ForeignKey("invoices.id", ondelete="CASCADE"),
+                                            index=True)
+    account_id: Mapped[str] = mapped_column(_account_fk(), index=True)
+    amount_cents: Mapped[int]
+    #: "visa", "mastercard", "sepa_debit"...
+    method_brand: Mapped[str] = mapped_column(sa.String(32))
+    #: the last four digits only: the processor holds the card number, we never do
+    last4: Mapped[str] = mapped_column(sa.String(4))
+    paid_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class GpuInstance(ConsoleBase):
+    __tablename__ = "gpu_instances"
+
+    id: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    account_id: Mapped[str] = mapped_column(_account_fk(), index=True)
+    gpu_type: Mapped[str] = mapped_column(sa.String(50))
+    region: Mapped[str] = mapped_column(sa.String(30))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    #: None while it runs
+    terminated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    hourly_cents: Mapped[int]
+
+
+class GpuJob(ConsoleBase):
+    __tablename__ = "gpu_jobs"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    instance_id: Mapped[str] = mapped_column(
+        sa.ForeignKey("gpu_instances.id", ondelete="CASCADE"), index=True
+    )
+    account_id: Mapped[str] = mapped_column(_account_fk(), index=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    gpu_seconds: Mapped[int]
+    exit_code: Mapped[int | None]
+    #: the tail of stderr of a failed job
+    error_log: Mapped[str | None] = mapped_column(sa.Text)
+
+
+class FineTuneJob(ConsoleBase):
+    __tablename__ = "fine_tune_jobs"
+
+    id: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    account_id: Mapped[str] = mapped_column(_account_fk(), index=True)
+    base_model: Mapped[str] = mapped_column(sa.String(100))
+    #: queued | running | succeeded | failed | cancelled
+    status: Mapped[str] = mapped_column(sa.String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    adapter_name: Mapped[str | None] = mapped_column(sa.String(100))
+
+
+class FineTuneDataset(ConsoleBase):
+    __tablename__ = "fine_tune_datasets"
+
+    id: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    job_id: Mapped[str] = mapped_column(sa.ForeignKey("fine_tune_jobs.id", ondelete="CASCADE"),
+                                        index=True)
+    account_id: Mapped[str] = mapped_column(_account_fk(), index=True)
+    filename: Mapped[str] = mapped_column(sa.String(255))
+    bytes: Mapped[int]
+    rows: Mapped[int]
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class MarketplaceModel(ConsoleBase):
+    __tablename__ = "marketplace_models"
+
+    id: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    publisher_account_id: Mapped[str] = mapped_column(_account_fk(), index=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    description: Mapped[str] = mapped_column(sa.Text)
+    #: comma-separated
+    tags: Mapped[str] = mapped_column(sa.String(500))
+    category: Mapped[str] = mapped_column(sa.String(50))
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class SecurityEvent(ConsoleBase):
+    __tablename__ = "security_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    account_id: Mapped[str] = mapped_column(_account_fk(), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    #: login | login_failed | logout | api_key_created | api_key_revoked | password_reset...
+    kind: Mapped[str] = mapped_column(sa.String(40))
+    ip_address: Mapped[str] = mapped_column(sa.String(45))
+    user_agent: Mapped[str] = mapped_column(sa.String(400))
+
+
+def create_tables(engine: sa.Engine) -> None:
+    ConsoleBase.metadata.create_all(engine)
+
+
+def drop_tables(engine: sa.Engine) -> None:
+    ConsoleBase.metadata.drop_all(engine)
