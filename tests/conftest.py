@@ -1,0 +1,158 @@
+"""Fixtures: real Redis, PostgreSQL and OpenID provider for the session; a fresh demo console
+on a fresh database for every test, on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from flask import Blueprint, Flask, jsonify
+
+from devtools.services import OidcProvider, PostgresServer, RedisServer, free_port
+from selfservice.blueprints.guards import api_auth, check_csrf, fresh_login_required, service_auth
+
+from .helpers import LiveServer, Person
+
+TEST_CLIENT = {"client_id": "selfservice-test", "client_secret": "selfservice-test-secret"}
+BACKENDS = [b.strip() for b in os.environ.get("SELFSERVICE_TEST_BACKENDS",
+                                              "sqlite,postgresql").split(",") if b.strip()]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "settings(**keys): app config for this test")
+    config.addinivalue_line("markers", "backends(*names): only these databases")
+
+
+# -- services (session) -----------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    server = RedisServer().start()
+    yield server
+    server.cleanup()
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    server = PostgresServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def live_server() -> Iterator[LiveServer]:
+    server = LiveServer(free_port()).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def oidc(live_server: LiveServer) -> Iterator[OidcProvider]:
+    provider = OidcProvider(clients=[{
+        **TEST_CLIENT,
+        "redirect_uris": [f"{live_server.url}/auth/callback"],
+        "post_logout_redirect_uris": [f"{live_server.url}/"],
+    }]).start()
+    yield provider
+    provider.stop()
+
+
+# -- one app per test -------------------------------------------------------------------------
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    marker = request.node.get_closest_marker("backends")
+    if marker and request.param not in marker.args:
+        pytest.skip(f"not on {request.param}")
+    return str(request.param)
+
+
+@pytest.fixture
+def db_url(backend: str, tmp_path: Any, request: pytest.FixtureRequest) -> str:
+    if backend == "sqlite":
+        return f"sqlite:///{tmp_path / 'console.sqlite3'}"
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    return server.create_database(f"t_{uuid.uuid4().hex[:12]}")
+
+
+@pytest.fixture
+def app_config(db_url: str, redis_server: RedisServer, oidc: OidcProvider,
+               live_server: LiveServer, tmp_path: Any,
+               request: pytest.FixtureRequest) -> dict[str, Any]:
+    config: dict[str, Any] = {
+        "TESTING": True,
+        "SECRET_KEY": secrets.token_hex(16),
+        "DEMO_DATABASE_URL": db_url,
+        "SELFSERVICE_REDIS_URL": redis_server.url,
+        "SELFSERVICE_QUEUE_NAME": f"test-{uuid.uuid4().hex[:8]}",
+        "SELFSERVICE_QUEUE_PREFIX": f"test-{uuid.uuid4().hex[:8]}",
+        "SELFSERVICE_OIDC_ISSUER": oidc.issuer,
+        "SELFSERVICE_OIDC_CLIENT_ID": TEST_CLIENT["client_id"],
+        "SELFSERVICE_OIDC_CLIENT_SECRET": TEST_CLIENT["client_secret"],
+        "SELFSERVICE_OIDC_POST_LOGOUT_REDIRECT_URI": None,
+        "SELFSERVICE_REDIS_SOCKET_TIMEOUT": 2,
+    }
+    marker = request.node.get_closest_marker("settings")
+    if marker:
+        config.update(marker.kwargs)
+    return config
+
+
+def add_test_routes(app: Flask) -> None:
+    """What a host console does with the plugin's guards: a dangerous page and API call."""
+    bp = Blueprint("hosttest", __name__)
+    bp.before_request(check_csrf)
+
+    @bp.get("/danger")
+    @fresh_login_required()
+    def danger_page() -> str:
+        return "dangerous page reached"
+
+    @bp.post("/api/danger")
+    @api_auth(fresh=True)
+    def danger_api() -> Any:
+        return jsonify(done=True)
+
+    @bp.post("/api/pipeline")
+    @service_auth
+    def pipeline() -> Any:
+        return jsonify(ok=True)
+
+    app.register_blueprint(bp, url_prefix="/hosttest")
+
+
+@pytest.fixture
+def app(app_config: dict[str, Any], live_server: LiveServer,
+        redis_server: RedisServer) -> Iterator[Flask]:
+    from demo.app import create_app
+    from demo.seed import seed
+    from selfservice import migrate
+
+    app = create_app(app_config)
+    add_test_routes(app)
+    with app.app_context():
+        migrate.upgrade()
+        seed(app.extensions["selfservice"].db.engine, inference_logs=300)
+    live_server.app = app
+    yield app
+    live_server.app = None
+    app.extensions["selfservice"].db.engine.dispose()
+    if redis_server.process is None:
+        redis_server.start()
+    from redis import Redis
+
+    Redis.from_url(redis_server.url).flushdb()
+
+
+@pytest.fixture
+def person(live_server: LiveServer, oidc: OidcProvider, app: Flask) -> Person:
+    return Person(live_server.url, oidc.issuer)
+
+
+@pytest.fixture
+def make_person(live_server: LiveServer, oidc: OidcProvider, app: Flask) -> Any:
+    return lambda: Person(live_server.url, oidc.issuer)

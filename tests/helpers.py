@@ -1,0 +1,133 @@
+"""Test helpers: a live server for the current test's app, and a person signing in through
+the real OpenID provider's forms with ``requests``."""
+
+from __future__ import annotations
+
+import threading
+from html.parser import HTMLParser
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import requests
+from flask import Flask
+from werkzeug.serving import make_server
+
+
+class LiveServer:
+    """One threaded HTTP server for the whole session; each test plugs its own app in."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.app: Flask | None = None
+        self._server = make_server("127.0.0.1", port, self._dispatch, threaded=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def _dispatch(self, environ: dict[str, Any], start_response: Any) -> Any:
+        if self.app is None:
+            start_response("503 Service Unavailable", [("Content-Type", "text/plain")])
+            return [b"no app"]
+        return self.app(environ, start_response)
+
+    def start(self) -> LiveServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+
+
+class _Forms(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.forms: list[dict[str, Any]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        if tag == "form":
+            self.forms.append({"action": a.get("action") or "", "method":
+                               (a.get("method") or "get").lower(), "fields": {}})
+        elif tag in ("input", "button") and self.forms and a.get("name"):
+            if a.get("type") in ("submit", "button") and tag == "button":
+                return
+            self.forms[-1]["fields"][a["name"]] = a.get("value") or ""
+
+
+def forms_of(html: str) -> list[dict[str, Any]]:
+    parser = _Forms()
+    parser.feed(html)
+    return parser.forms
+
+
+class Person:
+    """A browser-less user: follows redirects and fills the provider's one-form pages."""
+
+    def __init__(self, app_url: str, issuer: str) -> None:
+        self.app_url = app_url
+        self.issuer = issuer
+        self.http = requests.Session()
+        #: every URL visited, in order (tests assert where a flow went)
+        self.visited: list[str] = []
+        self.login_forms_seen = 0
+
+    def _local(self, url: str) -> bool:
+        host = urlsplit(url).netloc
+        return host in (urlsplit(self.app_url).netloc, urlsplit(self.issuer).netloc)
+
+    def follow(self, response: requests.Response, login: str | None = None,
+               max_steps: int = 20) -> requests.Response:
+        """Follow redirects (never off-site) and submit the provider's forms."""
+        for _ in range(max_steps):
+            if response.is_redirect:
+                target = urljoin(response.url, response.headers["Location"])
+                if not self._local(target):
+                    raise AssertionError(f"redirected off-site to {target}")
+                self.visited.append(target)
+                response = self.http.get(target, allow_redirects=False, timeout=10)
+                continue
+            if response.url.startswith(self.issuer) and response.status_code == 200:
+                forms = forms_of(response.text)
+                if len(forms) != 1:
+                    return response
+                form = forms[0]
+                fields = dict(form["fields"])
+                if "login" in fields:
+                    if login is None:
+                        return response  # the caller wanted to see the login form
+                    fields["login"], fields["password"] = login, "any-password"
+                    self.login_forms_seen += 1
+                    login = None  # a second login form means the first was refused
+                action = urljoin(response.url, form["action"] or response.url)
+                self.visited.append(action)
+                response = self.http.post(action, data=fields, allow_redirects=False,
+                                          timeout=10)
+                continue
+            return response
+        raise AssertionError("too many steps: " + " -> ".join(self.visited[-8:]))
+
+    def get(self, path: str, login: str | None = None, **kwargs: Any) -> requests.Response:
+        response = self.http.get(urljoin(self.app_url, path), allow_redirects=False,
+                                 timeout=10, **kwargs)
+        return self.follow(response, login=login)
+
+    def login(self, email: str, next_path: str = "/privacy/") -> requests.Response:
+        response = self.get(f"/auth/login?next={next_path}", login=email)
+        assert response.status_code == 200, response.text[:500]
+        assert response.url.startswith(self.app_url), response.url
+        return response
+
+    def me(self) -> dict[str, Any]:
+        response = self.http.get(self.app_url + "/privacy/api/v1/me", timeout=10)
+        assert response.status_code == 200, response.text
+        return response.json()  # type: ignore[no-any-return]
+
+    def api(self, method: str, path: str, *, csrf: bool = True, **kwargs: Any
+            ) -> requests.Response:
+        headers = dict(kwargs.pop("headers", {}))
+        if csrf:
+            headers["X-CSRF-Token"] = self.me()["csrf_token"]
+        return self.http.request(method, self.app_url + path, headers=headers,
+                                 allow_redirects=False, timeout=10, **kwargs)

@@ -1,0 +1,272 @@
+"""Background jobs on a real Redis: the outbox, exactly-once runs, outages, abandoned work."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+
+from devtools.services import ROOT, RedisServer
+from selfservice.db import utcnow
+from selfservice.models import AuditEvent, BackgroundJob
+from selfservice.services import diagnostics, jobs
+from selfservice.services.jobs import JobContext, JobRefused, job_handler
+
+#: the outside world the flaky job depends on; work horses fork from this process, so they
+#: see the value it has when the worker starts
+OUTAGE = {"on": True}
+
+
+@job_handler("tests.flaky")
+def flaky(ctx: JobContext) -> dict[str, Any]:
+    """Fails while attempt <= params['fail_until'] (during an OUTAGE); 'refuse' for good."""
+    if ctx.params.get("refuse"):
+        raise JobRefused("the subject's data is under a legal hold")
+    if OUTAGE["on"] and ctx.attempt <= ctx.params.get("fail_until", 0):
+        raise RuntimeError(f"boom on attempt {ctx.attempt}")
+    ctx.progress(60, "Working")
+    return {"attempt": ctx.attempt}
+
+
+def state(app: Flask) -> Any:
+    return app.extensions["selfservice"]
+
+
+def job_row(app: Flask, job_id: str) -> BackgroundJob:
+    with state(app).db.transaction() as session:
+        job = session.get(BackgroundJob, job_id)
+        assert job is not None
+        return job
+
+
+def pongs(app: Flask, job_id: str) -> int:
+    with state(app).db.transaction() as session:
+        return int(session.scalar(
+            sa.select(sa.func.count()).where(AuditEvent.stream == f"job:{job_id}",
+                                             AuditEvent.action == "diagnostics.pong")))
+
+
+def queued_ids(app: Flask) -> list[str]:
+    return list(state(app).queue.queue().job_ids)
+
+
+def schedule(app: Flask, kind: str = "diagnostics.ping", **kwargs: Any) -> str:
+    with app.app_context(), state(app).db.transaction() as session:
+        return jobs.schedule(session, kind, **kwargs).id
+
+
+def run_burst(app: Flask) -> None:
+    with app.app_context():
+        jobs.work(burst=True)
+
+
+def test_a_job_is_enqueued_after_its_transaction_commits_and_runs_once(app: Flask) -> None:
+    job_id = schedule(app)
+    assert job_row(app, job_id).status == "enqueued"
+    assert queued_ids(app) == [job_id]
+    run_burst(app)
+    job = job_row(app, job_id)
+    assert (job.status, job.attempts, job.progress) == ("succeeded", 1, 100)
+    assert job.result == {"pong": True, "attempt": 1}
+    assert pongs(app, job_id) == 1
+
+
+def test_a_rolled_back_transaction_enqueues_nothing(app: Flask) -> None:
+    with app.app_context():
+        session = state(app).db.sessionmaker()
+        job_id = diagnostics.request_ping(session).id
+        session.rollback()
+        session.close()
+    assert queued_ids(app) == []
+    with state(app).db.transaction() as session:
+        assert session.get(BackgroundJob, job_id) is None
+
+
+def test_job_enqueued_while_redis_is_down_runs_after_it_returns_exactly_once(
+        app: Flask, redis_server: RedisServer) -> None:
+    redis_server.stop()
+    job_id = schedule(app)  # the request that asked for it still succeeds
+    assert job_row(app, job_id).status == "pending"
+    with app.app_context():
+        report = jobs.dispatch()
+        assert report.redis_available is False and report.sent == 0
+        health = diagnostics.health()
+    assert health["status"] == "degraded" and health["redis"]["ok"] is False
+    assert health["jobs"]["pending"] == 1
+
+    redis_server.start()
+    with app.app_context():
+        assert jobs.dispatch().sent == 1
+        assert jobs.dispatch().sent == 0  # a second sweep sends nothing more
+    run_burst(app)
+    run_burst(app)
+    job = job_row(app, job_id)
+    assert (job.status, job.attempts) == ("succeeded", 1)
+    assert pongs(app, job_id) == 1
+
+
+def test_a_job_delivered_twice_runs_once(app: Flask) -> None:
+    job_id = schedule(app)
+    state(app).queue.enqueue(job_id, description="duplicate delivery")
+    state(app).queue.enqueue(job_id, description="duplicate delivery")
+    run_burst(app)
+    assert job_row(app, job_id).attempts == 1
+    assert pongs(app, job_id) == 1
+
+
+def test_jobs_lost_by_redis_go_back_to_the_outbox(app: Flask, redis_server: RedisServer) -> None:
+    job_id = schedule(app)
+    assert job_row(app, job_id).status == "enqueued"
+    redis_server.stop()   # no persistence: the queue is gone
+    redis_server.start()
+    with state(app).db.transaction() as session:  # the recovery waits for a grace period
+        session.get(BackgroundJob, job_id).enqueued_at = utcnow() - timedelta(minutes=5)
+    with app.app_context():
+        report = jobs.dispatch()
+    assert report.recovered == 1 and report.sent == 1
+    run_burst(app)
+    assert job_row(app, job_id).status == "succeeded"
+    assert pongs(app, job_id) == 1
+
+
+def test_dedupe_key_gives_one_job(app: Flask) -> None:
+    first = schedule(app, dedupe_key="export:acct-alice:1")
+    second = schedule(app, dedupe_key="export:acct-alice:1")
+    assert first == second
+    with state(app).db.transaction() as session:
+        assert session.scalar(sa.select(sa.func.count()).select_from(BackgroundJob)) == 1
+
+
+def test_job_params_refuse_anything_but_ids_and_flags(app: Flask) -> None:
+    with pytest.raises(TypeError):
+        schedule(app, params={"subject": {"email": "alice@example.com"}})
+    with state(app).db.transaction() as session:
+        assert session.scalar(sa.select(sa.func.count()).select_from(BackgroundJob)) == 0
+
+
+def test_a_failing_job_is_retried_and_then_succeeds(app: Flask) -> None:
+    job_id = schedule(app, "tests.flaky", params={"fail_until": 1})
+    run_burst(app)
+    job = job_row(app, job_id)
+    assert (job.status, job.attempts) == ("pending", 1)
+    assert "boom on attempt 1" in (job.error or "")
+    assert job.available_at > utcnow()  # backs off
+    with state(app).db.transaction() as session:
+        session.get(BackgroundJob, job_id).available_at = utcnow()
+    run_burst(app)
+    job = job_row(app, job_id)
+    assert (job.status, job.attempts, job.result) == ("succeeded", 2, {"attempt": 2})
+    assert job.error is None
+
+
+@pytest.mark.settings(SELFSERVICE_JOB_MAX_ATTEMPTS=2)
+def test_a_job_fails_with_its_reason_after_the_last_attempt_and_can_be_retried(
+        app: Flask) -> None:
+    job_id = schedule(app, "tests.flaky", params={"fail_until": 2})
+    for _ in range(2):
+        with state(app).db.transaction() as session:
+            session.get(BackgroundJob, job_id).available_at = utcnow()
+        run_burst(app)
+    job = job_row(app, job_id)
+    assert (job.status, job.attempts) == ("failed", 2)
+    assert "boom on attempt 2" in (job.error or "")
+    OUTAGE["on"] = False
+    try:
+        with app.app_context(), state(app).db.transaction() as session:
+            assert jobs.retry(session, job_id, actor_type="support", actor_id="acct-sam")
+        run_burst(app)
+    finally:
+        OUTAGE["on"] = True
+    job = job_row(app, job_id)
+    assert (job.status, job.attempts) == ("succeeded", 1)  # a fresh set of attempts
+
+
+def test_a_refused_job_fails_at_once(app: Flask) -> None:
+    job_id = schedule(app, "tests.flaky", params={"refuse": True})
+    run_burst(app)
+    job = job_row(app, job_id)
+    assert (job.status, job.attempts) == ("failed", 1)
+    assert job.error == "the subject's data is under a legal hold"
+
+
+@pytest.mark.settings(SELFSERVICE_JOB_STALE_AFTER=30)
+def test_an_abandoned_job_is_reaped_and_finished_by_the_next_attempt(app: Flask) -> None:
+    job_id = schedule(app)
+    with app.app_context():
+        ctx = jobs.claim(state(app).db, job_id, "worker-that-dies")
+    assert ctx is not None
+    # the worker died: no heartbeat for longer than JOB_STALE_AFTER
+    with state(app).db.transaction() as session:
+        session.get(BackgroundJob, job_id).heartbeat_at = utcnow() - timedelta(seconds=31)
+    with app.app_context():
+        assert jobs.dispatch().reaped == 1
+    job = job_row(app, job_id)
+    assert job.status == "pending" and "stopped unexpectedly" in (job.error or "")
+    with state(app).db.transaction() as session:
+        session.get(BackgroundJob, job_id).available_at = utcnow()
+    run_burst(app)
+    job = job_row(app, job_id)
+    assert (job.status, job.attempts) == ("succeeded", 2)
+    assert pongs(app, job_id) == 1
+
+
+def test_a_live_job_is_not_reaped(app: Flask) -> None:
+    job_id = schedule(app)
+    with app.app_context():
+        assert jobs.claim(state(app).db, job_id, "busy-worker") is not None
+        assert jobs.dispatch().reaped == 0
+    assert job_row(app, job_id).status == "running"
+
+
+def _worker_env(app: Flask) -> dict[str, str]:
+    config = app.config
+    env = dict(os.environ, FLASK_APP="wsgi", PYTHONPATH=str(ROOT))
+    env.update({
+        "DEMO_DATABASE_URL": config["DEMO_DATABASE_URL"],
+        "DEMO_SECRET_KEY": config["SECRET_KEY"],
+        "SELFSERVICE_REDIS_URL": config["SELFSERVICE_REDIS_URL"],
+        "SELFSERVICE_QUEUE_NAME": config["SELFSERVICE_QUEUE_NAME"],
+        "SELFSERVICE_QUEUE_PREFIX": config["SELFSERVICE_QUEUE_PREFIX"],
+        "SELFSERVICE_DISPATCH_INTERVAL": "1",
+    })
+    return env
+
+
+def test_the_worker_command_runs_jobs_and_reports_its_heartbeat(app: Flask) -> None:
+    worker = subprocess.Popen([sys.executable, "-m", "flask", "selfservice", "worker"],
+                              cwd=ROOT, env=_worker_env(app), stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT)
+    try:
+        job_id = schedule(app)
+        deadline = time.monotonic() + 30
+        while job_row(app, job_id).status != "succeeded" and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert job_row(app, job_id).status == "succeeded"
+        with app.app_context():
+            health = diagnostics.health()
+        assert health["status"] == "ok"
+        assert health["workers"]["alive"] == 1
+        assert health["workers"]["last_heartbeat_seconds"] < 10
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        output = worker.communicate(timeout=30)[0].decode()
+    assert worker.returncode == 0, output
+    assert "alice" not in output.lower()  # no personal data in the worker's log
+
+
+def test_health_endpoint_hides_details_from_the_public(app: Flask, client: Any) -> None:
+    public = client.get("/privacy/api/v1/health")
+    assert public.status_code == 503  # no worker runs in this test
+    assert public.json == {"status": "degraded"}
+    detailed = client.get("/privacy/api/v1/health",
+                          headers={"Authorization": "Bearer demo-pipeline-token"})
+    assert detailed.json["redis"]["ok"] is True and detailed.json["database"]["ok"] is True
+    assert detailed.json["workers"]["alive"] == 0

@@ -1,0 +1,41 @@
+"""The plugin's Alembic migrations: one head, and the migrated schema equals the models."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from flask import Flask
+
+from selfservice import migrate
+from selfservice.db import Base
+
+
+def test_migrations_have_a_single_head(app: Flask) -> None:
+    with app.app_context():
+        assert len(migrate.heads()) == 1
+
+
+def test_migrated_schema_equals_the_models(app: Flask) -> None:
+    engine = app.extensions["selfservice"].db.engine
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={
+            "include_object": migrate.include_object, "compare_type": True,
+            "version_table": app.config["SELFSERVICE_VERSION_TABLE"]})
+        assert compare_metadata(context, Base.metadata) == []
+
+
+def test_plugin_keeps_its_own_version_table_and_leaves_host_tables_alone(app: Flask) -> None:
+    engine = app.extensions["selfservice"].db.engine
+    tables = set(sa.inspect(engine).get_table_names())
+    assert "selfservice_alembic_version" in tables
+    assert "alembic_version" not in tables  # the host's own Alembic table name stays free
+    assert "accounts" in tables  # the host's tables share the database
+    with app.app_context():
+        migrate.downgrade("base")
+        remaining = set(sa.inspect(engine).get_table_names())
+        assert not {t for t in remaining if t.startswith("selfservice_") and
+                    t != "selfservice_alembic_version"}
+        assert "accounts" in remaining
+        migrate.upgrade()
+        assert migrate.current() == migrate.heads()[0]
