@@ -1,0 +1,39 @@
+# Two commands do all the set-up: `make demo` and `make test` (see README).
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+OIDC   := devtools/oidc/node_modules/.package-lock.json
+
+.PHONY: demo test install system-deps lint bench clean
+
+$(PY):
+	python3 -m venv $(VENV)
+
+$(STAMP): setup.cfg pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test,demo]'
+	touch $@
+
+$(OIDC): devtools/oidc/package.json devtools/oidc/package-lock.json
+	npm ci --prefix devtools/oidc --no-audit --no-fund --loglevel=error
+
+install: $(STAMP) $(OIDC)
+
+system-deps:
+	bash devtools/system-deps.sh
+
+## The demo console on http://127.0.0.1:8000/ with the OpenID provider on :8001,
+## an embedded Redis and a worker. Ctrl-C stops everything.
+demo: install
+	$(PY) -m devtools.demo
+
+## The whole suite on SQLite and PostgreSQL, against real Redis, PostgreSQL, the OpenID
+## provider and Chromium, which the tests start on private ports and stop.
+test: install system-deps
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check selfservice blueprints jobs tests demo devtools wsgi.py
+
+clean:
+	rm -rf $(VENV) devtools/oidc/node_modules build *.egg-info instance
