@@ -24,11 +24,18 @@ ACCOUNTS = """\
   (any password)"""
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main() -> int:
     os.chdir(ROOT)
     env = dict(os.environ)
     started: list[object] = []
     worker: subprocess.Popen | None = None
+    server: subprocess.Popen | None = None
+    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, _interrupt)  # also when started in the background
     try:
         if "SELFSERVICE_REDIS_URL" not in env:
             redis = RedisServer(port=REDIS_PORT, folder=str(ROOT / "instance" / "redis"))
@@ -56,12 +63,13 @@ def main() -> int:
     except KeyboardInterrupt:
         return 0
     finally:
-        if worker is not None and worker.poll() is None:
-            worker.send_signal(signal.SIGTERM)
-            try:
-                worker.wait(15)
-            except subprocess.TimeoutExpired:
-                worker.kill()
+        for process in (server, worker):
+            if process is not None and process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+                try:
+                    process.wait(15)
+                except subprocess.TimeoutExpired:
+                    process.kill()
         for service in reversed(started):
             service.stop()  # type: ignore[attr-defined]
         time.sleep(0.1)

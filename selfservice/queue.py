@@ -106,8 +106,15 @@ class JobQueue:
     def run_worker(self, *, burst: bool, name: str | None = None,
                    on_idle: Callable[[], None] | None = None,
                    logging_level: str = "INFO") -> bool:
-        """Run an RQ worker (with its scheduler) on the plugin's queue in this process."""
-        worker = Worker([self.queue()], connection=self.redis,
+        """Run an RQ worker (with its scheduler) on the plugin's queue in this process.
+
+        The worker gets a connection of its own without a read timeout: it blocks on the queue
+        for minutes at a time, and RQ gives up on a read timeout (it retries a lost connection,
+        so a Redis restart does not stop the worker).
+        """
+        connection = Redis.from_url(self.redis_url, socket_connect_timeout=self.socket_timeout,
+                                    socket_keepalive=True, health_check_interval=30)
+        worker = Worker([Queue(self.name, connection=connection)], connection=connection,
                         name=name or default_worker_name())
         return worker.work(burst=burst, with_scheduler=True, logging_level=logging_level)
 

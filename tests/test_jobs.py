@@ -240,21 +240,40 @@ def _worker_env(app: Flask) -> dict[str, str]:
     return env
 
 
-def test_the_worker_command_runs_jobs_and_reports_its_heartbeat(app: Flask) -> None:
+def _wait_for(app: Flask, job_id: str, timeout: float = 30) -> str:
+    deadline = time.monotonic() + timeout
+    while job_row(app, job_id).status != "succeeded" and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return job_row(app, job_id).status
+
+
+@pytest.mark.settings(SELFSERVICE_REDIS_SOCKET_TIMEOUT=1)
+def test_the_worker_command_runs_jobs_survives_idling_and_redis_restarts(
+        app: Flask, redis_server: RedisServer) -> None:
+    env = _worker_env(app)
+    env["SELFSERVICE_REDIS_SOCKET_TIMEOUT"] = "1"
     worker = subprocess.Popen([sys.executable, "-m", "flask", "selfservice", "worker"],
-                              cwd=ROOT, env=_worker_env(app), stdout=subprocess.PIPE,
+                              cwd=ROOT, env=env, stdout=subprocess.PIPE,
                               stderr=subprocess.STDOUT)
     try:
-        job_id = schedule(app)
-        deadline = time.monotonic() + 30
-        while job_row(app, job_id).status != "succeeded" and time.monotonic() < deadline:
-            time.sleep(0.2)
-        assert job_row(app, job_id).status == "succeeded"
+        assert _wait_for(app, schedule(app)) == "succeeded"
         with app.app_context():
             health = diagnostics.health()
         assert health["status"] == "ok"
         assert health["workers"]["alive"] == 1
         assert health["workers"]["last_heartbeat_seconds"] < 10
+
+        time.sleep(2.5)  # idle for longer than the Redis socket timeout
+        assert _wait_for(app, schedule(app)) == "succeeded"
+
+        redis_server.stop()  # an outage while the worker waits on the queue
+        during = schedule(app)
+        assert job_row(app, during).status == "pending"
+        time.sleep(1)
+        redis_server.start()
+        assert _wait_for(app, during, timeout=60) == "succeeded"  # sent by the dispatcher
+        assert pongs(app, during) == 1
+        assert worker.poll() is None, "the worker must outlive a Redis restart"
     finally:
         worker.send_signal(signal.SIGTERM)
         output = worker.communicate(timeout=30)[0].decode()
