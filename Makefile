@@ -32,6 +32,10 @@ demo: install
 test: install system-deps
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+## Benchmarks against baselines measured in the same run; writes bench-results.json.
+bench: install system-deps
+	$(PY) -m devtools.bench
+
 lint: install
 	$(VENV)/bin/ruff check selfservice blueprints jobs tests demo devtools wsgi.py
 

@@ -13,7 +13,6 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from .db import utcnow
@@ -46,39 +45,38 @@ def _audit_content(event: AuditEvent) -> dict[str, Any]:
 
 def record_audit(session: Session, *, stream: str, action: str, actor_type: str,
                  actor_id: str | None = None, target_type: str | None = None,
-                 target_id: str | None = None, details: Mapping[str, Any] | None = None,
-                 attempts: int = 5) -> AuditEvent:
+                 target_id: str | None = None,
+                 details: Mapping[str, Any] | None = None,
+                 new_stream: bool = False) -> AuditEvent:
     """Append one event to ``stream`` inside the caller's transaction.
+
+    ``new_stream``: the caller has just created the stream's subject in this transaction
+    (a new job's random id), so no one else can append to it and it has no tail to read.
 
     Appends to one stream are serialised: on PostgreSQL by a transaction-level advisory lock
     on the stream, on SQLite by the write lock the plugin's transactions take when they begin.
-    The unique ``(stream, seq)`` is the safety net: a writer that still collides rolls back its
-    savepoint and retries on the new tail.
+    The unique ``(stream, seq)`` is the safety net: a writer that bypassed the lock fails
+    instead of forking the chain.
     """
-    lock_stream(session, stream)
-    for attempt in range(attempts):
+    last = None
+    if not new_stream:
+        lock_stream(session, stream)
         last = session.execute(
             sa.select(AuditEvent.seq, AuditEvent.hash)
             .where(AuditEvent.stream == stream)
             .order_by(AuditEvent.seq.desc())
             .limit(1)
         ).first()
-        event = AuditEvent(
-            stream=stream, seq=(last.seq + 1) if last else 1, at=utcnow(),
-            actor_type=actor_type, actor_id=actor_id, action=action,
-            target_type=target_type, target_id=target_id, details=dict(details or {}),
-            prev_hash=last.hash if last else GENESIS,
-        )
-        event.hash = chain_hash(event.prev_hash, _audit_content(event))
-        try:
-            with session.begin_nested():
-                session.add(event)
-        except IntegrityError:
-            if attempt == attempts - 1:
-                raise
-            continue
-        return event
-    raise AssertionError("unreachable")
+    event = AuditEvent(
+        stream=stream, seq=(last.seq + 1) if last else 1, at=utcnow(),
+        actor_type=actor_type, actor_id=actor_id, action=action,
+        target_type=target_type, target_id=target_id, details=dict(details or {}),
+        prev_hash=last.hash if last else GENESIS,
+    )
+    event.hash = chain_hash(event.prev_hash, _audit_content(event))
+    session.add(event)
+    session.flush()
+    return event
 
 
 def lock_stream(session: Session, stream: str) -> None:

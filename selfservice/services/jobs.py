@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from ..db import Database, utcnow
 from ..ledger import record_audit
-from ..models import BackgroundJob, JobStatus
+from ..models import BackgroundJob, JobStatus, new_id
 from ..queue import JobQueue, QueueUnavailable
 from ..state import get_state
 
@@ -106,26 +106,27 @@ def schedule(session: Session, kind: str, *, target_type: str | None = None,
             return existing
     state = get_state()
     job = BackgroundJob(
-        kind=kind, target_type=target_type, target_id=target_id, params=params,
+        id=new_id(), kind=kind, target_type=target_type, target_id=target_id, params=params,
         dedupe_key=dedupe_key, status=JobStatus.PENDING,
         max_attempts=max_attempts or state.setting("JOB_MAX_ATTEMPTS"),
         available_at=available_at or utcnow(), created_at=utcnow(),
     )
-    try:
-        with session.begin_nested():
-            session.add(job)
-    except IntegrityError:
-        if dedupe_key is None:
-            raise
-        existing = session.scalar(sa.select(BackgroundJob)
-                                  .where(BackgroundJob.dedupe_key == dedupe_key))
-        if existing is None:
-            raise
-        return existing
+    if dedupe_key is None:
+        session.add(job)
+    else:
+        try:  # a concurrent twin may have taken the key since we looked
+            with session.begin_nested():
+                session.add(job)
+        except IntegrityError:
+            existing = session.scalar(sa.select(BackgroundJob)
+                                      .where(BackgroundJob.dedupe_key == dedupe_key))
+            if existing is None:
+                raise
+            return existing
     record_audit(session, stream=f"job:{job.id}", action="job.scheduled",
                  actor_type=actor_type, actor_id=actor_id, target_type=target_type,
-                 target_id=target_id, details={"kind": kind})
-    session.info.setdefault(_NEW_JOBS, []).append(job.id)
+                 target_id=target_id, details={"kind": kind}, new_stream=True)
+    session.info.setdefault(_NEW_JOBS, []).append((job.id, job.kind, job.available_at))
     return job
 
 
@@ -138,8 +139,9 @@ def enqueue_after_commit(session: Session) -> None:
     if not state.setting("ENQUEUE_ON_COMMIT"):
         return
     now = utcnow()
-    for job_id in job_ids:
-        _send(state.db, state.queue, job_id, now)
+    for job_id, kind, available_at in job_ids:
+        if available_at <= now:
+            _hand_over(state.db, state.queue, job_id, kind)
 
 
 def forget_uncommitted(session: Session, previous_transaction: Any = None) -> None:
@@ -157,6 +159,11 @@ def _send(db: Database, queue: JobQueue, job_id: str, now: datetime) -> bool:
         if job is None or job.status != JobStatus.PENDING or job.available_at > now:
             return False
         kind = job.kind
+    return _hand_over(db, queue, job_id, kind)
+
+
+def _hand_over(db: Database, queue: JobQueue, job_id: str, kind: str) -> bool:
+    """Give a committed pending job to RQ, then mark it enqueued (only if still pending)."""
     try:
         queue.enqueue(job_id, description=f"selfservice {kind} {job_id}")
     except QueueUnavailable as exc:
@@ -364,7 +371,7 @@ def retry(session: Session, job_id: str, *, actor_type: str, actor_id: str | Non
     job.finished_at = None
     record_audit(session, stream=f"job:{job_id}", action="job.retried",
                  actor_type=actor_type, actor_id=actor_id)
-    session.info.setdefault(_NEW_JOBS, []).append(job.id)
+    session.info.setdefault(_NEW_JOBS, []).append((job.id, job.kind, job.available_at))
     return True
 
 
