@@ -119,7 +119,7 @@ def has_bearer() -> bool:
 
 def check_csrf() -> Any:
     """before_request of the API: unsafe calls with the session cookie need the CSRF header."""
-    if request.method not in UNSAFE_METHODS or has_bearer():
+    if request.method not in UNSAFE_METHODS or service_token_name() is not None:
         return None
     if current_account_id() is None:
         return None  # no session to ride on; the view's own guard answers 401
@@ -139,6 +139,10 @@ def api_auth(*, fresh: bool = False, within: float | None = None,
     def decorator(view: F) -> F:
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if has_bearer():
+                # a bearer call is never also a cookie call (it skipped the CSRF check)
+                return problem(401, "invalid-token", "This endpoint takes a session, not a "
+                               "bearer token")
             identity = current_identity()
             if identity is None:
                 return problem(401, "not-authenticated", "Login required",

@@ -194,8 +194,8 @@ def _finish_reauth(flow: dict[str, Any], issuer: str, subject: str, auth_time: A
 
 
 def _auth_time(value: Any) -> float:
-    # auth_time is required of our provider; if another one omits it, the login is now
-    return float(value) if isinstance(value, int | float) else time.time()
+    # without auth_time nothing proves when the user last typed a password: never fresh
+    return float(value) if isinstance(value, int | float) else 0.0
 
 
 def _provider_logout() -> Response | None:

@@ -28,7 +28,7 @@ def run(job_id: str) -> str:
     handler = job_service.handler_for(ctx.kind)
     if handler is None:
         job_service.finish_attempt(state.db, job_id, error=f"no handler for {ctx.kind!r}",
-                                   retry=False)
+                                   retry=False, attempt=ctx.attempt)
         return "failed"
     job_service.run_claimed(ctx, handler, heartbeat_every=state.setting("JOB_HEARTBEAT"))
     return "done"

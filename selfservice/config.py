@@ -103,6 +103,9 @@ def _validate(config: dict[str, Any]) -> None:
         value = config[PREFIX + key]
         if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
             raise ConfigError(f"{PREFIX}{key} must be a positive number, not {value!r}.")
+    if config[PREFIX + "JOB_STALE_AFTER"] < 3 * config[PREFIX + "JOB_HEARTBEAT"]:
+        raise ConfigError(f"{PREFIX}JOB_STALE_AFTER must be at least three heartbeats "
+                          f"({PREFIX}JOB_HEARTBEAT), or live jobs would look abandoned.")
     tokens = config[PREFIX + "SERVICE_TOKENS"]
     if not isinstance(tokens, dict) or not all(
         isinstance(t, str) and len(t) >= 16 for t in tokens.values()

@@ -56,6 +56,7 @@ def test_a_misspelt_setting_is_an_error(key: str, message: str) -> None:
     ("SELFSERVICE_URL_PREFIX", "privacy"),
     ("SELFSERVICE_API_URL_PREFIX", "/privacy/api/"),
     ("SELFSERVICE_SERVICE_TOKENS", {"pipeline": "short"}),
+    ("SELFSERVICE_JOB_STALE_AFTER", 20),  # under three heartbeats of 10 s
 ])
 def test_a_bad_setting_value_is_an_error(key: str, value: Any) -> None:
     with pytest.raises(ConfigError):

@@ -125,6 +125,10 @@ def test_unsafe_calls_without_csrf_token_get_403(person: Person) -> None:
         assert refused.json()["type"].endswith("/csrf-failed")
         wrong = person.api(method, path, csrf=False, headers={"X-CSRF-Token": "forged"})
         assert wrong.status_code == 403
+    # a junk bearer header does not turn the CSRF check off for a cookie call
+    junk = person.api("DELETE", "/privacy/api/v1/session", csrf=False,
+                      headers={"Authorization": "Bearer not-a-service-token"})
+    assert junk.status_code in (401, 403)
     assert person.me()["account_id"] == "acct-alice"  # still logged in: nothing happened
     assert person.api("DELETE", "/privacy/api/v1/session").status_code == 204
     assert person.http.get(person.app_url + "/privacy/api/v1/me").status_code == 401

@@ -58,7 +58,8 @@ class JobContext:
         with self._db.transaction() as session:
             session.execute(sa.update(BackgroundJob)
                             .where(BackgroundJob.id == self.job_id,
-                                   BackgroundJob.status == JobStatus.RUNNING)
+                                   BackgroundJob.status == JobStatus.RUNNING,
+                                   BackgroundJob.attempts == self.attempt)
                             .values(**values))
 
 
@@ -140,8 +141,12 @@ def enqueue_after_commit(session: Session) -> None:
         return
     now = utcnow()
     for job_id, kind, available_at in job_ids:
-        if available_at <= now:
+        if available_at > now:
+            continue
+        try:
             _hand_over(state.db, state.queue, job_id, kind)
+        except Exception:  # the caller's data is committed: never fail its request now
+            logger.exception("job %s stays in the outbox; the dispatcher will send it", job_id)
 
 
 def forget_uncommitted(session: Session, previous_transaction: Any = None) -> None:
@@ -306,19 +311,24 @@ def claim(db: Database, job_id: str, worker: str) -> JobContext | None:
                           attempt=job.attempts, _db=db)
 
 
-def beat(db: Database, job_id: str) -> None:
+def beat(db: Database, job_id: str, attempt: int) -> None:
     with db.transaction() as session:
         session.execute(sa.update(BackgroundJob)
                         .where(BackgroundJob.id == job_id,
-                               BackgroundJob.status == JobStatus.RUNNING)
+                               BackgroundJob.status == JobStatus.RUNNING,
+                               BackgroundJob.attempts == attempt)
                         .values(heartbeat_at=utcnow()))
 
 
-def succeed(db: Database, job_id: str, result: Mapping[str, Any] | None) -> None:
+def succeed(db: Database, job_id: str, attempt: int,
+            result: Mapping[str, Any] | None) -> None:
+    """Record success, only for the attempt that is still the job's current one (an attempt
+    the reaper gave up on must not overwrite its successor)."""
     with db.transaction() as session:
         updated = session.execute(
             sa.update(BackgroundJob)
-            .where(BackgroundJob.id == job_id, BackgroundJob.status == JobStatus.RUNNING)
+            .where(BackgroundJob.id == job_id, BackgroundJob.status == JobStatus.RUNNING,
+                   BackgroundJob.attempts == attempt)
             .values(status=JobStatus.SUCCEEDED, progress=100, finished_at=utcnow(),
                     result=dict(result or {}), error=None)).rowcount
         if updated:
@@ -327,14 +337,18 @@ def succeed(db: Database, job_id: str, result: Mapping[str, Any] | None) -> None
 
 
 def finish_attempt(db: Database, job_id: str, *, error: str, retry: bool,
+                   attempt: int | None = None,
                    only_if_heartbeat_before: datetime | None = None) -> str | None:
     """End a failed attempt: back to pending with a back-off, or failed after the last one.
 
-    Returns the new status, or None when the job was no longer running.
+    ``attempt`` fences a worker to its own attempt; the reaper passes None and fences by the
+    heartbeat instead. Returns the new status, or None when that attempt was no longer running.
     """
     with db.transaction() as session:
         query = sa.select(BackgroundJob).where(BackgroundJob.id == job_id,
                                                BackgroundJob.status == JobStatus.RUNNING)
+        if attempt is not None:
+            query = query.where(BackgroundJob.attempts == attempt)
         job = session.scalar(query.with_for_update())
         if job is None:
             return None
@@ -360,15 +374,17 @@ def finish_attempt(db: Database, job_id: str, *, error: str, retry: bool,
 
 def retry(session: Session, job_id: str, *, actor_type: str, actor_id: str | None) -> bool:
     """A failed job gets a fresh set of attempts (the customer's or support's retry button)."""
-    job = session.get(BackgroundJob, job_id)
-    if job is None or job.status != JobStatus.FAILED:
+    now = utcnow()
+    # one compare-and-set: two clicks, or a click racing the reaper, retry once
+    updated = session.execute(
+        sa.update(BackgroundJob)
+        .where(BackgroundJob.id == job_id, BackgroundJob.status == JobStatus.FAILED)
+        .values(status=JobStatus.PENDING, attempts=0, progress=0, step="", available_at=now,
+                finished_at=None, enqueued_at=None)).rowcount
+    if not updated:
         return False
-    job.status = JobStatus.PENDING
-    job.attempts = 0
-    job.progress = 0
-    job.step = ""
-    job.available_at = utcnow()
-    job.finished_at = None
+    job = session.get(BackgroundJob, job_id, populate_existing=True)
+    assert job is not None
     record_audit(session, stream=f"job:{job_id}", action="job.retried",
                  actor_type=actor_type, actor_id=actor_id)
     session.info.setdefault(_NEW_JOBS, []).append((job.id, job.kind, job.available_at))
@@ -383,7 +399,7 @@ def run_claimed(ctx: JobContext, handler: Handler, heartbeat_every: float) -> No
     def heart() -> None:
         while not stop.wait(heartbeat_every):
             try:
-                beat(db, ctx.job_id)
+                beat(db, ctx.job_id, ctx.attempt)
             except Exception:  # a missed beat is retried at the next one
                 logger.exception("heartbeat of job %s failed", ctx.job_id)
 
@@ -392,14 +408,18 @@ def run_claimed(ctx: JobContext, handler: Handler, heartbeat_every: float) -> No
     try:
         result = handler(ctx)
     except JobRefused as exc:
-        finish_attempt(db, ctx.job_id, error=str(exc), retry=False)
-        logger.info("job %s (%s) refused: %s", ctx.job_id, ctx.kind, exc)
+        # written for the customer by the service that refused
+        finish_attempt(db, ctx.job_id, error=str(exc), retry=False, attempt=ctx.attempt)
+        logger.info("job %s (%s) refused", ctx.job_id, ctx.kind)
         return
     except Exception as exc:
         logger.exception("job %s (%s) attempt %d failed", ctx.job_id, ctx.kind, ctx.attempt)
-        finish_attempt(db, ctx.job_id, error=f"{type(exc).__name__}: {exc}", retry=True)
+        # an exception's text may quote personal data: the customer, support and the audit
+        # chain get its type only; the worker log has the traceback
+        finish_attempt(db, ctx.job_id, retry=True, attempt=ctx.attempt,
+                       error=f"An unexpected error ({type(exc).__name__}) stopped this attempt.")
         return
     finally:
         stop.set()
         thread.join(timeout=5)
-    succeed(db, ctx.job_id, result)
+    succeed(db, ctx.job_id, ctx.attempt, result)
