@@ -9,7 +9,7 @@ from functools import wraps
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from flask import g, redirect, request, url_for
+from flask import current_app, g, redirect, request, url_for
 from flask_wtf.csrf import CSRFError, validate_csrf
 from wtforms import ValidationError
 
@@ -56,8 +56,6 @@ def reauth_url(next_url: str | None = None) -> str:
 
 
 def login_url(next_url: str | None = None) -> str:
-    from flask import current_app
-
     endpoint = getattr(current_app.login_manager, "login_view", None) or "selfservice_auth.login"
     return url_for(endpoint, next=safe_next(next_url))
 

@@ -7,15 +7,8 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from selfservice.db import UTCDateTime  # the console reuses the plugin's aware-UTC column type
-
-NAMING_CONVENTION = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
+# the console reuses the plugin's aware-UTC column type and constraint naming
+from selfservice.db import NAMING_CONVENTION, UTCDateTime
 
 
 class ConsoleBase(DeclarativeBase):

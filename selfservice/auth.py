@@ -72,7 +72,3 @@ def is_fresh(max_age: float | None = None) -> bool:
         return False
     limit = max_age if max_age is not None else get_state().setting("REAUTH_MAX_AGE")
     return time.time() - at <= limit
-
-
-def forget_authentication() -> None:
-    session.pop(_SESSION_KEY, None)

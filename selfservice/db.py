@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask, current_app, g
+from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -56,10 +56,10 @@ AfterCommitHook = Callable[[Session], None]
 
 
 class Database:
-    """Owns the engine (or borrows the host's) and hands out sessions.
+    """Owns the engine (or borrows the host's) and hands out short units of work.
 
-    A session lives for one application context; ``after_commit`` hooks let services act only
-    once their transaction is durable (the job outbox enqueues there).
+    ``after_commit`` hooks let services act only once their transaction is durable (the job
+    outbox enqueues there).
     """
 
     def __init__(self, app: Flask, url: str | None, engine: Engine | None,
@@ -87,24 +87,11 @@ class Database:
         for hook in self._after_commit:
             hook(session)
 
-    @property
-    def session(self) -> Session:
-        """The session of the current application context."""
-        session = g.get("_selfservice_session")
-        if session is None:
-            session = g._selfservice_session = self.sessionmaker()
-        return session
-
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """A short unit of work on its own session, committed on success."""
         with self.sessionmaker() as session, session.begin():
             yield session
-
-    def remove(self, exc: BaseException | None = None) -> None:
-        session = g.pop("_selfservice_session", None)
-        if session is not None:
-            session.close()
 
     def dispose_after_fork(self) -> None:
         """Forget pooled connections inherited from a parent process (RQ forks a work horse)."""
@@ -148,7 +135,3 @@ def _sqlite_pragmas(dbapi_connection: Any, record: Any) -> None:
 def _sqlite_begin(connection: Any) -> None:
     mode = connection.get_execution_options().get("selfservice_sqlite_begin", "")
     connection.exec_driver_sql(f"BEGIN {mode}".strip())
-
-
-def get_db() -> Database:
-    return current_app.extensions["selfservice"].db

@@ -14,7 +14,7 @@ from .db import Database
 from .identity import AccountResolver, Identity, IdentityLoader, PrivacyUser
 from .queue import JobQueue
 from .sources import DataSource, Exporter, SourceRegistry
-from .state import SelfServiceState, get_state
+from .state import SelfServiceState
 
 EXTENSION_KEY = "selfservice"
 
@@ -97,7 +97,6 @@ class SelfService:
                          cfg("WORKER_HEARTBEAT_TTL"))
         state = SelfServiceState(extension=self, config=app.config, db=db, queue=queue)
         app.extensions[EXTENSION_KEY] = state
-        app.teardown_appcontext(db.remove)
 
         from .services import jobs
 
@@ -161,7 +160,3 @@ class SelfService:
         from . import templates
 
         return os.path.dirname(templates.__file__)
-
-
-def current_selfservice() -> SelfService:
-    return get_state().extension

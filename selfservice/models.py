@@ -26,9 +26,6 @@ class JobStatus(enum.StrEnum):
     CANCELED = "canceled"
 
 
-OPEN_JOB_STATUSES = (JobStatus.PENDING, JobStatus.ENQUEUED, JobStatus.RUNNING)
-
-
 def _check_in(column: str, values: type[enum.StrEnum]) -> str:
     return f"{column} IN ({', '.join(repr(v.value) for v in values)})"
 
@@ -80,10 +77,6 @@ class BackgroundJob(Base):
 
     def __repr__(self) -> str:
         return f"<BackgroundJob {self.id} {self.kind} {self.status}>"
-
-    @property
-    def is_open(self) -> bool:
-        return self.status in OPEN_JOB_STATUSES
 
 
 class AuditEvent(Base):

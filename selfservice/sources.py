@@ -97,19 +97,6 @@ class DataSource:
                 return False
         return True
 
-    def describe(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "description": self.description,
-            "purpose": self.purpose,
-            "legal_basis": self.legal_basis,
-            "legal_basis_label": LEGAL_BASES[self.legal_basis],
-            "retention": self.retention,
-            "retention_days": self.retention_days,
-            "category": self.category,
-            "fields": self.fields,
-        }
-
 
 class SourceRegistry:
     """Registered sources in registration order; names are unique."""

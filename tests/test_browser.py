@@ -44,4 +44,8 @@ def test_a_customer_signs_in_and_opens_privacy_settings(
     assert page.get_by_text("Inference").first.is_visible()
     page.get_by_role("button", name="Sign out").first.click()
     page.wait_for_load_state()
+    # signed out: back on the public landing page, and the session no longer works
+    assert page.url == live_server.url + "/"
+    assert page.get_by_role("link", name="Sign in").first.is_visible()
+    assert page.request.get(live_server.url + "/privacy/api/v1/me").status == 401
     context.close()

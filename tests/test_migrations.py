@@ -39,3 +39,15 @@ def test_plugin_keeps_its_own_version_table_and_leaves_host_tables_alone(app: Fl
         assert "accounts" in remaining
         migrate.upgrade()
         assert migrate.current() == migrate.heads()[0]
+
+
+def test_cli_reports_the_schema_and_every_setting(app: Flask) -> None:
+    from selfservice.config import SETTINGS
+
+    runner = app.test_cli_runner()
+    current = runner.invoke(args=["selfservice", "db", "current"])
+    assert current.exit_code == 0 and current.output.strip() == migrate.heads()[0]
+    table = runner.invoke(args=["selfservice", "config", "--markdown"]).output
+    assert all(f"`SELFSERVICE_{key}`" in table for key in SETTINGS)
+    shown = runner.invoke(args=["selfservice", "config"]).output
+    assert "demo-pipeline-token" not in shown and "selfservice-test-secret" not in shown
