@@ -84,6 +84,8 @@ class Database:
         self._after_commit.append(hook)
 
     def _run_after_commit(self, session: Session) -> None:
+        if session.in_nested_transaction():
+            return  # a SAVEPOINT was released: nothing is durable until the outer commit
         for hook in self._after_commit:
             hook(session)
 

@@ -145,6 +145,16 @@ def test_dedupe_key_gives_one_job(app: Flask) -> None:
         assert session.scalar(sa.select(sa.func.count()).select_from(BackgroundJob)) == 1
 
 
+def test_jobs_with_dedupe_keys_reach_redis_only_when_their_transaction_commits(
+        app: Flask) -> None:
+    # a dedupe key takes a SAVEPOINT; releasing it is not a commit of the outer transaction
+    with app.app_context(), state(app).db.transaction() as session:
+        ids = [jobs.schedule(session, "diagnostics.ping", dedupe_key=f"k{i}").id
+               for i in range(3)]
+        assert queued_ids(app) == []
+    assert sorted(queued_ids(app)) == sorted(ids)
+
+
 def test_job_params_refuse_anything_but_ids_and_flags(app: Flask) -> None:
     with pytest.raises(TypeError):
         schedule(app, params={"subject": {"email": "alice@example.com"}})
