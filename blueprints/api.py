@@ -14,7 +14,7 @@ from selfservice.auth import auth_time, current_account_id, current_identity
 from selfservice.services import audit, diagnostics
 from selfservice.state import get_state
 
-from . import openapi
+from . import consent_api, openapi
 from .guards import api_auth, check_csrf, service_token_name
 from .problems import PROBLEM_TYPES, problem
 
@@ -67,6 +67,8 @@ def create_blueprint() -> Blueprint:
         response.status_code = 200 if report["status"] == "ok" else 503
         response.headers["Cache-Control"] = "no-store"
         return response
+
+    consent_api.register(bp)
 
     @bp.get("/openapi.json")
     def openapi_document() -> Response:

@@ -12,6 +12,7 @@ from selfservice.extension import SelfService
 from selfservice.sources import LEGAL_BASES
 from selfservice.state import get_state
 
+from . import preferences
 from .guards import login_required_page
 
 
@@ -34,4 +35,5 @@ def create_blueprint() -> Blueprint:
             legal_bases=LEGAL_BASES,
         )
 
+    preferences.register(bp)
     return bp

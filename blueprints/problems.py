@@ -16,6 +16,8 @@ PROBLEM_TYPES: dict[str, str] = {
     "not-found": "No such object (or not yours).",
     "validation-error": "Some fields are invalid; see errors.",
     "conflict": "The request conflicts with the current state.",
+    "org-policy-locked": "Your organisation's training policy decides this setting; its owner "
+                         "or admins can change the policy.",
     "rate-limited": "Too many requests; see Retry-After.",
     "invalid-token": "The bearer token is missing or wrong.",
     "method-not-allowed": "This URL does not accept that method.",

@@ -32,6 +32,18 @@ DEFAULTS: dict[str, Any] = {
     "SELFSERVICE_SERVICE_TOKENS": {"training-pipeline": "demo-pipeline-token"},
     "SELFSERVICE_BASE_TEMPLATE": "console/layout.html",
     "SELFSERVICE_HOME_ENDPOINT": "console.home",
+    "SELFSERVICE_PUBLIC_URL": "http://127.0.0.1:8000",
+    "SELFSERVICE_POLICY_URL": "http://127.0.0.1:8000/legal/privacy-policy",
+    "SELFSERVICE_CONTROLLER": {
+        "name": "EcoHash Technology LLC",
+        "email": "info@ecohash.com",
+        "contact": "Privacy team",
+        "address": "EcoHash Technology LLC, United States",
+        "url": "https://ecohash.com",
+        "service": "EcoHash Services",
+        "jurisdiction": "US",
+    },
+    "SELFSERVICE_MAIL_FROM": "EcoHash Privacy <privacy@ecohash.example>",
 }
 
 #: environment variable -> config key
@@ -86,7 +98,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     from . import console
     from .cli import cli
-    from .identity import account_resolver, identity_loader
+    from .identity import account_resolver, identity_loader, org_members_loader
     from .models import create_tables
     from .sources import register_sources
 
@@ -115,6 +127,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
                                             "privacy_officer"),
     ))
     selfservice.account_resolver(account_resolver(engine))
+    selfservice.org_members_loader(org_members_loader(engine))
     register_sources(selfservice, engine)
     selfservice.init_app(app)
     app.extensions["demo"] = DemoConsole(engine=engine, selfservice=selfservice)

@@ -6,12 +6,22 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, current_app, render_template
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    send_from_directory,
+    url_for,
+)
 from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
 
 from selfservice import current_identity
 
-from .models import ApiKey, GpuInstance, InferenceLog, Invoice
+from .models import Account, ApiKey, GpuInstance, InferenceLog, Invoice, Membership
 
 bp = Blueprint("console", __name__)
 
@@ -57,6 +67,55 @@ def dashboard() -> str:
     return render_template("console/dashboard.html", identity=identity, calls=calls or 0,
                            usage_days=USAGE_WINDOW.days, keys=keys, instances=instances,
                            invoice=invoice)
+
+
+@bp.get("/legal/privacy-policy")
+def privacy_policy() -> Any:
+    return send_from_directory(bp.root_path + "/static", "privacy-policy.txt",
+                               mimetype="text/plain")
+
+
+class LeaveForm(FlaskForm):
+    """Only the CSRF token."""
+
+
+@bp.get("/console/team")
+@login_required
+def team() -> Any:
+    identity = current_identity()
+    if identity is None or identity.org is None:
+        abort(404)
+    engine: sa.Engine = current_app.extensions["demo"].engine
+    with engine.connect() as connection:
+        members = connection.execute(
+            sa.select(Account.name, Membership.role)
+            .join_from(Membership, Account, Membership.account_id == Account.id)
+            .where(Membership.org_id == identity.org.id)
+            .order_by(Membership.role, Account.name)).all()
+    return render_template("console/team.html", identity=identity, members=members,
+                           form=LeaveForm())
+
+
+@bp.post("/console/team/leave")
+@login_required
+def leave_team() -> Any:
+    """The console's own membership change; then it tells the plugin (membership_changed)."""
+    identity = current_identity()
+    if identity is None or identity.org is None:
+        abort(404)
+    if not LeaveForm().validate_on_submit():
+        abort(400)
+    if identity.org.role == "owner":
+        flash("An owner cannot leave; hand the organisation to someone else first.", "error")
+        return redirect(url_for(".team"), 303)
+    engine: sa.Engine = current_app.extensions["demo"].engine
+    with engine.begin() as connection:
+        connection.execute(sa.delete(Membership).where(
+            Membership.account_id == identity.account_id,
+            Membership.org_id == identity.org.id))
+    current_app.extensions["demo"].selfservice.membership_changed(identity.account_id)
+    flash(f"You left {identity.org.name}.", "success")
+    return redirect(url_for(".dashboard"), 303)
 
 
 @bp.app_template_filter("money")

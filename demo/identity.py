@@ -71,3 +71,15 @@ def account_resolver(engine: sa.Engine) -> Callable[[Mapping[str, Any]], str | N
             )
 
     return resolve
+
+
+def org_members_loader(engine: sa.Engine) -> Callable[[str], list[str]]:
+    """``members(org_id) -> [account_id, ...]``: who an organisation's training policy covers."""
+
+    def members(org_id: str) -> list[str]:
+        with engine.connect() as connection:
+            return list(connection.scalars(
+                sa.select(Membership.account_id).where(Membership.org_id == org_id)
+                .order_by(Membership.account_id)))
+
+    return members

@@ -14,6 +14,7 @@ from devtools.services import ROOT, OidcProvider, RedisServer, wait_for_port
 CONSOLE_PORT = 8000
 OIDC_PORT = 8001
 REDIS_PORT = int(os.environ.get("DEMO_REDIS_PORT", "8379"))
+MAIL_PORT = int(os.environ.get("DEMO_MAIL_PORT", "8025"))
 
 ACCOUNTS = """\
   alice@example.com  individual customer with months of sample usage
@@ -43,6 +44,13 @@ def main() -> int:
             redis.start()
             started.append(redis)
             env["SELFSERVICE_REDIS_URL"] = redis.url
+        if "SELFSERVICE_SMTP_HOST" not in env:
+            from devtools.mailcapture import MailCapture
+
+            mail_folder = str(ROOT / "instance" / "mail")
+            started.append(MailCapture(MAIL_PORT, folder=mail_folder, echo=True).start())
+            env["SELFSERVICE_SMTP_HOST"] = "127.0.0.1"
+            env["SELFSERVICE_SMTP_PORT"] = str(MAIL_PORT)
         provider = OidcProvider(port=OIDC_PORT).start()
         started.append(provider)
         env.setdefault("FLASK_APP", "wsgi")
@@ -55,6 +63,8 @@ def main() -> int:
         print(f"\n  Console:          http://127.0.0.1:{CONSOLE_PORT}/")
         print(f"  OpenID provider:  http://127.0.0.1:{OIDC_PORT}/")
         print(f"  Redis:            {env['SELFSERVICE_REDIS_URL']}")
+        print(f"  E-mail:           smtp://{env['SELFSERVICE_SMTP_HOST']}:"
+              f"{env['SELFSERVICE_SMTP_PORT']} (the demo keeps it in instance/mail/)")
         print(f"  Sign in as:\n{ACCOUNTS}\n")
         server = subprocess.Popen([*flask, "run", "--host", "127.0.0.1", "--port",
                                    str(CONSOLE_PORT), "--with-threads"], env=env)

@@ -161,6 +161,123 @@ def show_config(markdown: bool) -> None:
     state = get_state()
     for key in config_module.SETTINGS:
         value = state.setting(key)
-        if key in ("OIDC_CLIENT_SECRET", "SERVICE_TOKENS", "ENGINE") and value:
+        if key in config_module.SECRET_SETTINGS and value:
             value = "(set)"
         click.echo(f"SELFSERVICE_{key} = {value!r}")
+
+
+# -- the consent ledger -----------------------------------------------------------------------
+
+consent_cli = AppGroup("consent", help="The consent ledger: verify, record, export.")
+cli.add_command(consent_cli)
+
+
+def _parse_time(value: str | None) -> Any:
+    from datetime import UTC, datetime
+
+    from .db import utcnow
+
+    if value is None:
+        return utcnow()
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not an ISO 8601 time") from None
+    if moment.tzinfo is None:
+        raise click.BadParameter("give the time with its UTC offset (Z or +hh:mm)")
+    if moment > utcnow():
+        raise click.BadParameter("the time must not be in the future")
+    return moment.astimezone(UTC)
+
+
+@consent_cli.command("verify")
+@click.option("--account", "account_id", help="Only this account's chain.")
+@click.option("--org", "org_id", help="Only this organisation's chain.")
+def consent_verify(account_id: str | None, org_id: str | None) -> None:
+    """Check the hash chains (every one by default). Exit status 1 if any is broken."""
+    from .services import consent
+
+    if account_id or org_id:
+        subjects = [("account", account_id)] if account_id else []
+        subjects += [("organisation", org_id)] if org_id else []
+        reports = [(t, s, consent.verify_subject(t, s)) for t, s in subjects if s]
+    else:
+        reports = list(consent.verify_all())
+    broken = [(t, s, r) for t, s, r in reports if not r.valid]
+    for subject_type, subject_id, report in broken:
+        click.echo(f"BROKEN {subject_type}:{subject_id} at seq {report.first_bad_seq}: "
+                   f"{report.reason}")
+    click.echo(f"{len(reports) - len(broken)} of {len(reports)} chains verify")
+    raise SystemExit(1 if broken else 0)
+
+
+@consent_cli.command("record-agreement")
+@click.argument("account_id")
+@click.option("--purpose", type=click.Choice(["training", "marketing_emails",
+                                              "limit_sensitive_data", "do_not_sell_or_share"]),
+              default="training", show_default=True)
+@click.option("--granted/--withdrawn", required=True,
+              help="What the written agreement says.")
+@click.option("--document", required=True, help="Reference of the signed document.")
+@click.option("--officer", "officer_id", required=True,
+              help="Account id of the privacy officer recording it.")
+def consent_record_agreement(account_id: str, purpose: str, granted: bool, document: str,
+                             officer_id: str) -> None:
+    """Record a choice a customer made in writing (method written_agreement)."""
+    from .models import Purpose
+    from .services import consent
+
+    try:
+        event = consent.record_written_agreement(account_id, Purpose(purpose), granted,
+                                                 document=document, officer_id=officer_id)
+    except consent.TrainingLocked as exc:
+        raise click.ClickException(
+            f"training is decided by organisation {exc.policy.org_id}'s policy "
+            f"({exc.policy.policy}); it must let members choose first") from None
+    except consent.ConsentError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"recorded {event.id} ({purpose}={'yes' if granted else 'no'}, seq {event.seq})")
+
+
+@consent_cli.command("eligible")
+@click.option("--as-of", "as_of", help="ISO 8601 time with offset; default: now.")
+@click.option("--output", "output", required=True, type=click.Path(dir_okay=False),
+              help="File to write, one account id per line ('-' for standard output).")
+def consent_eligible(as_of: str | None, output: str) -> None:
+    """Write the ids of every account whose content may be used for training as of a time."""
+    import os
+    import sys
+    import tempfile
+
+    from .services import consent
+
+    moment = _parse_time(as_of)
+    count = 0
+    if output == "-":
+        for account_id in consent.eligible_accounts(moment):
+            sys.stdout.write(account_id + "\n")
+            count += 1
+    else:
+        folder = os.path.dirname(os.path.abspath(output))
+        fd, temp = tempfile.mkstemp(dir=folder, prefix=".eligible-", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                for account_id in consent.eligible_accounts(moment):
+                    handle.write(account_id + "\n")
+                    count += 1
+            os.replace(temp, output)  # whole or not at all
+        except BaseException:
+            os.unlink(temp)
+            raise
+    click.echo(f"{count} eligible accounts as of {moment.isoformat()}", err=True)
+
+
+@consent_cli.command("sync-membership")
+@click.argument("account_ids", nargs=-1, required=True)
+def consent_sync_membership(account_ids: tuple[str, ...]) -> None:
+    """Apply organisation policies after membership changes made outside the console."""
+    from .services import consent
+
+    for account_id in account_ids:
+        event = consent.sync_membership(account_id)
+        click.echo(f"{account_id}: {'updated' if event else 'unchanged'}")

@@ -54,6 +54,31 @@ SETTINGS: dict[str, tuple[Any, str]] = {
                        "{'training-pipeline': 'demo-pipeline-token'}."),
     "SUPPORT_ROLE": ("support", "Role name that grants the support console."),
     "PRIVACY_OFFICER_ROLE": ("privacy_officer", "Role name of privacy officers."),
+    # -- privacy policy, consent and receipts ---------------------------------------------------
+    "POLICY_VERSION": ("2026-05-08", "Version of the privacy policy in force (its \"Last updated\" "
+                       "date). Every consent event records it; an API change naming another "
+                       "version is refused."),
+    "POLICY_URL": (None, "Where the privacy policy is published (shown on the consent pages "
+                   "and in receipts)."),
+    "CONTROLLER": ({}, "The data controller as receipts name it: {name, email, address, phone, "
+                   "url}."),
+    "RECEIPT_KEY": (None, "Ed25519 private key that signs consent receipts: PEM text or a path "
+                    "to a PEM file. None: a key kept in the instance folder, made on first "
+                    "use."),
+    "RECEIPT_RETIRED_KEYS": ([], "Public keys (PEM) of earlier receipt keys, still published so "
+                             "old receipts keep verifying."),
+    "ELIGIBILITY_MAX_IDS": (10000, "Most account ids one training-eligibility call may ask "
+                            "about."),
+    "PUBLIC_URL": (None, "The console's external base URL, for links in e-mails (sent by "
+                   "workers, outside any request), e.g. https://console.example.com."),
+    # -- e-mail ---------------------------------------------------------------------------------
+    "SMTP_HOST": (None, "SMTP server for the plugin's e-mails. None: send no e-mail."),
+    "SMTP_PORT": (25, "SMTP port."),
+    "SMTP_SECURITY": ("none", "none, starttls or ssl."),
+    "SMTP_USERNAME": (None, "SMTP login, if the server wants one."),
+    "SMTP_PASSWORD": (None, "SMTP password."),
+    "SMTP_TIMEOUT": (10, "Seconds to wait for the SMTP server."),
+    "MAIL_FROM": ("Privacy <privacy@localhost>", "From: of the plugin's e-mails."),
     # -- background work ------------------------------------------------------------------------
     "REDIS_URL": ("redis://127.0.0.1:6379/0", "Redis used by RQ."),
     "QUEUE_NAME": ("selfservice", "RQ queue the plugin's jobs run on."),
@@ -71,6 +96,10 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     "ENQUEUE_ON_COMMIT": (True, "Try to enqueue a job right after the transaction that created "
                           "it commits. False: leave all enqueuing to the dispatcher."),
 }
+
+#: never printed (``flask selfservice config`` shows "(set)")
+SECRET_SETTINGS = frozenset({"OIDC_CLIENT_SECRET", "SERVICE_TOKENS", "ENGINE", "RECEIPT_KEY",
+                             "SMTP_PASSWORD"})
 
 DEFAULTS: dict[str, Any] = {key: value for key, (value, _) in SETTINGS.items()}
 DESCRIPTIONS: dict[str, str] = {key: text for key, (_, text) in SETTINGS.items()}
@@ -94,12 +123,15 @@ def apply_defaults(config: dict[str, Any]) -> None:
 
 
 def _copy(value: Any) -> Any:
-    return dict(value) if isinstance(value, dict) else value
+    if isinstance(value, dict):
+        return dict(value)
+    return list(value) if isinstance(value, list) else value
 
 
 def _validate(config: dict[str, Any]) -> None:
     for key in ("REAUTH_MAX_AGE", "JOB_TIMEOUT", "JOB_MAX_ATTEMPTS", "JOB_HEARTBEAT",
-                "JOB_STALE_AFTER", "DISPATCH_INTERVAL", "WORKER_HEARTBEAT_TTL", "OIDC_TIMEOUT"):
+                "JOB_STALE_AFTER", "DISPATCH_INTERVAL", "WORKER_HEARTBEAT_TTL", "OIDC_TIMEOUT",
+                "SMTP_TIMEOUT", "ELIGIBILITY_MAX_IDS", "SMTP_PORT"):
         value = config[PREFIX + key]
         if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
             raise ConfigError(f"{PREFIX}{key} must be a positive number, not {value!r}.")
@@ -111,6 +143,15 @@ def _validate(config: dict[str, Any]) -> None:
         isinstance(t, str) and len(t) >= 16 for t in tokens.values()
     ):
         raise ConfigError(f"{PREFIX}SERVICE_TOKENS must map names to tokens of 16+ characters.")
+    if config[PREFIX + "SMTP_SECURITY"] not in ("none", "starttls", "ssl"):
+        raise ConfigError(f"{PREFIX}SMTP_SECURITY must be none, starttls or ssl.")
+    version = config[PREFIX + "POLICY_VERSION"]
+    if not isinstance(version, str) or not version.strip() or len(version) > 40:
+        raise ConfigError(f"{PREFIX}POLICY_VERSION must be a short non-empty string.")
+    if not isinstance(config[PREFIX + "CONTROLLER"], dict):
+        raise ConfigError(f"{PREFIX}CONTROLLER must be a dict (name, email, address...).")
+    if not isinstance(config[PREFIX + "RECEIPT_RETIRED_KEYS"], list | tuple):
+        raise ConfigError(f"{PREFIX}RECEIPT_RETIRED_KEYS must be a list of PEM public keys.")
     for key in ("URL_PREFIX", "API_URL_PREFIX", "AUTH_URL_PREFIX"):
         value = config[PREFIX + key]
         if not isinstance(value, str) or not value.startswith("/") or value.endswith("/"):

@@ -11,7 +11,13 @@ from flask_login import LoginManager
 
 from . import config as config_module
 from .db import Database
-from .identity import AccountResolver, Identity, IdentityLoader, PrivacyUser
+from .identity import (
+    AccountResolver,
+    Identity,
+    IdentityLoader,
+    OrgMembersLoader,
+    PrivacyUser,
+)
 from .queue import JobQueue
 from .sources import DataSource, Exporter, SourceRegistry
 from .state import SelfServiceState
@@ -29,10 +35,12 @@ class SelfService:
 
     def __init__(self, app: Flask | None = None, *,
                  identity_loader: IdentityLoader | None = None,
-                 account_resolver: AccountResolver | None = None) -> None:
+                 account_resolver: AccountResolver | None = None,
+                 org_members_loader: OrgMembersLoader | None = None) -> None:
         self.sources = SourceRegistry()
         self._identity_loader = identity_loader
         self._account_resolver = account_resolver
+        self._org_members_loader = org_members_loader
         if app is not None:
             self.init_app(app)
 
@@ -47,6 +55,26 @@ class SelfService:
         """Register ``func(oidc_claims) -> account_id | None`` for the plugin's SSO login."""
         self._account_resolver = func
         return func
+
+    def org_members_loader(self, func: OrgMembersLoader) -> OrgMembersLoader:
+        """Register ``func(org_id) -> iterable of account ids``: who an organisation's training
+        policy applies to (usable as a decorator)."""
+        self._org_members_loader = func
+        return func
+
+    def org_members(self, org_id: str) -> list[str]:
+        if self._org_members_loader is None:
+            raise RuntimeError("Organisation training policies need an org_members_loader: "
+                               "register one with @selfservice.org_members_loader")
+        return [str(account_id) for account_id in self._org_members_loader(org_id)]
+
+    def membership_changed(self, account_id: str) -> None:
+        """Tell the plugin an account joined or left an organisation (or changed role there),
+        so the organisation's training policy starts or stops applying to it now. Call it in
+        an application context, after the host's change is committed."""
+        from .services import consent
+
+        consent.sync_membership(account_id)
 
     def load_identity(self, account_id: str) -> Identity | None:
         if self._identity_loader is None:
@@ -95,7 +123,8 @@ class SelfService:
         queue = JobQueue(cfg("REDIS_URL"), cfg("QUEUE_NAME"), cfg("QUEUE_PREFIX"),
                          cfg("REDIS_SOCKET_TIMEOUT"), cfg("JOB_TIMEOUT"),
                          cfg("WORKER_HEARTBEAT_TTL"))
-        state = SelfServiceState(extension=self, config=app.config, db=db, queue=queue)
+        state = SelfServiceState(extension=self, config=app.config, db=db, queue=queue,
+                                 instance_path=app.instance_path)
         app.extensions[EXTENSION_KEY] = state
 
         from .services import jobs

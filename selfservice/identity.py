@@ -10,7 +10,7 @@ The plugin owns no accounts. The host registers two callbacks on the extension:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -69,6 +69,7 @@ class Identity:
 
 IdentityLoader = Callable[[str], Identity | None]
 AccountResolver = Callable[[Mapping[str, Any]], str | None]
+OrgMembersLoader = Callable[[str], Iterable[str]]
 
 
 class PrivacyUser(UserMixin):

@@ -1,26 +1,33 @@
-"""Append-only hash chains: audit events now, consent events later.
+"""Append-only hash chains: the audit trail and the consent ledger.
 
 Each record's hash covers its content and the previous record's hash, so editing, deleting or
-reordering any record breaks verification from that point on.
+reordering any record breaks verification from that point on. A chain's head (last seq and
+hash) is also kept elsewhere (the audit trail notes every consent event; the preference and
+organisation-policy rows keep their chain's head), so cutting records off the end shows too.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from .db import utcnow
-from .models import AuditEvent
+from .models import AuditEvent, ConsentEvent, new_id
 
 GENESIS = "0" * 64
 _AUDIT_FIELDS = ("stream", "seq", "at", "actor_type", "actor_id", "action", "target_type",
                  "target_id", "details")
+_CONSENT_FIELDS = ("id", "subject_type", "subject_id", "seq", "purpose", "granted", "method",
+                   "policy_version", "actor_type", "actor_id", "at", "details")
+
+R = TypeVar("R")
 
 
 def canonical_json(value: Any) -> bytes:
@@ -39,6 +46,75 @@ def chain_hash(prev_hash: str, content: Mapping[str, Any]) -> str:
     return hashlib.sha256(prev_hash.encode() + b"\n" + canonical_json(dict(content))).hexdigest()
 
 
+def lock_stream(session: Session, stream: str) -> None:
+    """Hold the stream's append lock until the caller's transaction ends (PostgreSQL).
+
+    On SQLite the plugin's transactions take the database's write lock when they begin.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        key = int.from_bytes(hashlib.sha256(stream.encode()).digest()[:8], "big", signed=True)
+        session.execute(sa.select(sa.func.pg_advisory_xact_lock(key)))
+
+
+@dataclass(frozen=True)
+class Tail:
+    """Where the next record of a chain goes."""
+
+    seq: int
+    prev_hash: str
+    #: time of the last record: a chain's times never go backwards
+    last_at: datetime | None
+
+    def next_at(self) -> datetime:
+        now = utcnow()
+        return max(now, self.last_at) if self.last_at is not None else now
+
+
+def _tail(session: Session, model: Any, where: Iterable[Any]) -> Tail:
+    last = session.execute(sa.select(model.seq, model.hash, model.at).where(*where)
+                           .order_by(model.seq.desc()).limit(1)).first()
+    if last is None:
+        return Tail(1, GENESIS, None)
+    return Tail(last.seq + 1, last.hash, last.at)
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    valid: bool
+    #: seq of the first record that does not verify (or of the missing head)
+    first_bad_seq: int | None = None
+    records: int = 0
+    reason: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return {"valid": self.valid, "first_bad_seq": self.first_bad_seq,
+                "records": self.records, "reason": self.reason}
+
+
+def verify_chain(records: Iterable[R], content: Callable[[R], Mapping[str, Any]],
+                 head: tuple[int, str] | None = None) -> ChainReport:
+    """Check one chain's records in ``seq`` order against each other and, if known, against
+    its recorded head ``(seq, hash)``."""
+    prev = GENESIS
+    count = 0
+    for record in records:
+        seq = record.seq
+        if seq != count + 1:
+            return ChainReport(False, count + 1, count, "a record is missing or out of order")
+        if record.prev_hash != prev:
+            return ChainReport(False, seq, count, "a record is missing or out of order")
+        if chain_hash(prev, content(record)) != record.hash:
+            return ChainReport(False, seq, count, "a record was altered")
+        prev = record.hash
+        count += 1
+    if head is not None and (count, prev) != (head[0], head[1]):
+        return ChainReport(False, count + 1 if count < head[0] else head[0], count,
+                           "the chain does not end at its recorded head")
+    return ChainReport(True, None, count)
+
+
+# -- the audit trail --------------------------------------------------------------------------
+
 def _audit_content(event: AuditEvent) -> dict[str, Any]:
     return {name: getattr(event, name) for name in _AUDIT_FIELDS}
 
@@ -53,25 +129,18 @@ def record_audit(session: Session, *, stream: str, action: str, actor_type: str,
     ``new_stream``: the caller has just created the stream's subject in this transaction
     (a new job's random id), so no one else can append to it and it has no tail to read.
 
-    Appends to one stream are serialised: on PostgreSQL by a transaction-level advisory lock
-    on the stream, on SQLite by the write lock the plugin's transactions take when they begin.
-    The unique ``(stream, seq)`` is the safety net: a writer that bypassed the lock fails
-    instead of forking the chain.
+    Appends to one stream are serialised (``lock_stream``). The unique ``(stream, seq)`` is the
+    safety net: a writer that bypassed the lock fails instead of forking the chain.
     """
-    last = None
+    tail = Tail(1, GENESIS, None)
     if not new_stream:
         lock_stream(session, stream)
-        last = session.execute(
-            sa.select(AuditEvent.seq, AuditEvent.hash)
-            .where(AuditEvent.stream == stream)
-            .order_by(AuditEvent.seq.desc())
-            .limit(1)
-        ).first()
+        tail = _tail(session, AuditEvent, [AuditEvent.stream == stream])
     event = AuditEvent(
-        stream=stream, seq=(last.seq + 1) if last else 1, at=utcnow(),
+        stream=stream, seq=tail.seq, at=tail.next_at(),
         actor_type=actor_type, actor_id=actor_id, action=action,
         target_type=target_type, target_id=target_id, details=dict(details or {}),
-        prev_hash=last.hash if last else GENESIS,
+        prev_hash=tail.prev_hash,
     )
     event.hash = chain_hash(event.prev_hash, _audit_content(event))
     session.add(event)
@@ -79,21 +148,48 @@ def record_audit(session: Session, *, stream: str, action: str, actor_type: str,
     return event
 
 
-def lock_stream(session: Session, stream: str) -> None:
-    """Hold the stream's append lock until the caller's transaction ends (PostgreSQL)."""
-    if session.get_bind().dialect.name == "postgresql":
-        key = int.from_bytes(hashlib.sha256(stream.encode()).digest()[:8], "big", signed=True)
-        session.execute(sa.select(sa.func.pg_advisory_xact_lock(key)))
-
-
 def verify_audit_chain(events: Iterable[AuditEvent]) -> tuple[bool, int | None]:
     """Check one stream's events in ``seq`` order. Returns (valid, seq of the first bad one)."""
-    prev = GENESIS
-    expected_seq = 1
-    for event in events:
-        if (event.seq != expected_seq or event.prev_hash != prev
-                or chain_hash(prev, _audit_content(event)) != event.hash):
-            return False, event.seq
-        prev = event.hash
-        expected_seq += 1
-    return True, None
+    report = verify_chain(events, _audit_content)
+    return report.valid, report.first_bad_seq
+
+
+# -- the consent ledger -----------------------------------------------------------------------
+
+def consent_stream(subject_type: str, subject_id: str) -> str:
+    return f"consent:{subject_type}:{subject_id}"
+
+
+def consent_content(event: ConsentEvent) -> dict[str, Any]:
+    return {name: getattr(event, name) for name in _CONSENT_FIELDS}
+
+
+def lock_consent_subject(session: Session, subject_type: str, subject_id: str) -> None:
+    lock_stream(session, consent_stream(subject_type, subject_id))
+
+
+def append_consent(session: Session, *, subject_type: str, subject_id: str, purpose: str,
+                   granted: bool | None, method: str, policy_version: str, actor_type: str,
+                   actor_id: str | None, details: Mapping[str, Any] | None = None
+                   ) -> ConsentEvent:
+    """Append one consent event to the subject's chain, in the caller's transaction, which
+    must hold the subject's lock (``lock_consent_subject``)."""
+    tail = _tail(session, ConsentEvent, [ConsentEvent.subject_type == subject_type,
+                                         ConsentEvent.subject_id == subject_id])
+    event = ConsentEvent(
+        id=new_id(), subject_type=subject_type, subject_id=subject_id, seq=tail.seq,
+        purpose=purpose, granted=granted, method=method, policy_version=policy_version,
+        actor_type=actor_type, actor_id=actor_id, at=tail.next_at(),
+        details=dict(details or {}), prev_hash=tail.prev_hash,
+    )
+    event.hash = chain_hash(event.prev_hash, consent_content(event))
+    session.add(event)
+    session.flush()
+    return event
+
+
+def consent_events(session: Session, subject_type: str, subject_id: str) -> list[ConsentEvent]:
+    return list(session.scalars(
+        sa.select(ConsentEvent)
+        .where(ConsentEvent.subject_type == subject_type, ConsentEvent.subject_id == subject_id)
+        .order_by(ConsentEvent.seq)))

@@ -21,6 +21,10 @@ class SelfServiceState:
     config: Any
     db: Database
     queue: JobQueue
+    #: the application's instance folder (keys and files the plugin keeps)
+    instance_path: str = ""
+    #: the consent receipt signing key, loaded on first use
+    receipt_key: Any = None
     #: the Authlib OpenID Connect client, created on first use
     oidc_client: Any = None
 

@@ -12,7 +12,9 @@ from typing import Any
 import pytest
 from flask import Blueprint, Flask, jsonify
 
+from devtools.mailcapture import MailCapture
 from devtools.services import OidcProvider, PostgresServer, RedisServer, free_port
+from selfservice.receipts import generate_pem
 from selfservice.blueprints.guards import api_auth, check_csrf, fresh_login_required, service_auth
 
 from .helpers import LiveServer, Person
@@ -61,6 +63,24 @@ def oidc(live_server: LiveServer) -> Iterator[OidcProvider]:
     provider.stop()
 
 
+@pytest.fixture(scope="session")
+def smtp_server() -> Iterator[MailCapture]:
+    server = MailCapture(free_port()).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def mailbox(smtp_server: MailCapture) -> MailCapture:
+    smtp_server.clear()
+    return smtp_server
+
+
+@pytest.fixture(scope="session")
+def receipt_key() -> str:
+    return generate_pem().decode()
+
+
 # -- one app per test -------------------------------------------------------------------------
 
 @pytest.fixture(params=BACKENDS)
@@ -81,8 +101,8 @@ def db_url(backend: str, tmp_path: Any, request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def app_config(db_url: str, redis_server: RedisServer, oidc: OidcProvider,
-               live_server: LiveServer, tmp_path: Any,
-               request: pytest.FixtureRequest) -> dict[str, Any]:
+               live_server: LiveServer, smtp_server: MailCapture, receipt_key: str,
+               tmp_path: Any, request: pytest.FixtureRequest) -> dict[str, Any]:
     config: dict[str, Any] = {
         "TESTING": True,
         "SECRET_KEY": secrets.token_hex(16),
@@ -95,6 +115,10 @@ def app_config(db_url: str, redis_server: RedisServer, oidc: OidcProvider,
         "SELFSERVICE_OIDC_CLIENT_SECRET": TEST_CLIENT["client_secret"],
         "SELFSERVICE_OIDC_POST_LOGOUT_REDIRECT_URI": None,
         "SELFSERVICE_REDIS_SOCKET_TIMEOUT": 2,
+        "SELFSERVICE_SMTP_HOST": smtp_server.host,
+        "SELFSERVICE_SMTP_PORT": smtp_server.port,
+        "SELFSERVICE_RECEIPT_KEY": receipt_key,
+        "SELFSERVICE_PUBLIC_URL": live_server.url,
     }
     marker = request.node.get_closest_marker("settings")
     if marker:

@@ -1,0 +1,57 @@
+"""WTForms of the customer pages (Flask-WTF: every form carries a CSRF token)."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, HiddenField, RadioField
+from wtforms.validators import DataRequired, InputRequired
+
+from selfservice.purposes import ORG_POLICIES
+
+try:  # WTForms 3.3 deprecates (value, label) tuples in favour of SelectChoice
+    from wtforms.fields.choices import SelectChoice
+except ImportError:  # pragma: no cover - WTForms < 3.3
+    SelectChoice = None
+
+
+def _choices(items: dict[str, str]) -> list[object]:
+    return [SelectChoice(value, label) if SelectChoice else (value, label)
+            for value, label in items.items()]
+
+
+class PreferencesForm(FlaskForm):
+    """The three settings that need no more than a click (training has its own flow)."""
+
+    marketing_emails = BooleanField("Product news and offers by e-mail")
+    limit_sensitive_data = BooleanField("Limit the use of my sensitive personal information")
+    do_not_sell_or_share = BooleanField("Do not sell or share my personal information")
+
+
+class TrainingOptInForm(FlaskForm):
+    """Informed, explicit opt-in: the customer confirms having read what it means, under the
+    policy version the page showed."""
+
+    policy_version = HiddenField(validators=[DataRequired()])
+    confirm = BooleanField(
+        "I have read what this means and I agree that my content may be used to train models.",
+        validators=[DataRequired(message="Tick the box to confirm, or go back: nothing changes "
+                                         "unless you do.")])
+
+
+class ConfirmOnlyForm(FlaskForm):
+    """A one-click action: only the CSRF token."""
+
+
+class OrgPolicyForm(FlaskForm):
+    policy = RadioField("Training policy for the organisation",
+                        choices=_choices(ORG_POLICIES),
+                        validators=[InputRequired(message="Choose a policy.")])
+    policy_version = HiddenField(validators=[DataRequired()])
+    confirm = BooleanField("I am authorised to agree, for the organisation, that every "
+                           "member's content may be used to train models.")
+
+    def validate_confirm(self, field: BooleanField) -> None:
+        from wtforms import ValidationError
+
+        if self.policy.data == "opted_in" and not field.data:
+            raise ValidationError("Opting the whole organisation in needs this confirmation.")

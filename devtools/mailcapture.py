@@ -1,0 +1,64 @@
+"""A real SMTP server that keeps what it receives (aiosmtpd): for tests and the demo.
+
+Tests read the messages from memory; the demo also writes each one as an .eml file and prints
+a one-line summary, so a developer can read what a customer would get.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import os
+import threading
+import time
+from email.message import EmailMessage
+from typing import Any
+
+from aiosmtpd.controller import Controller
+
+
+class _Handler:
+    def __init__(self, capture: MailCapture) -> None:
+        self.capture = capture
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        assert isinstance(message, EmailMessage)
+        self.capture.received(message, list(envelope.rcpt_tos))
+        return "250 Message accepted for delivery"
+
+
+class MailCapture:
+    def __init__(self, port: int, host: str = "127.0.0.1", folder: str | None = None,
+                 echo: bool = False) -> None:
+        self.host, self.port, self.folder, self.echo = host, port, folder, echo
+        self.messages: list[EmailMessage] = []
+        self._lock = threading.Lock()
+        self._controller = Controller(_Handler(self), hostname=host, port=port)
+
+    def start(self) -> MailCapture:
+        self._controller.start()
+        return self
+
+    def stop(self) -> None:
+        self._controller.stop()
+
+    def received(self, message: EmailMessage, recipients: list[str]) -> None:
+        with self._lock:
+            self.messages.append(message)
+            count = len(self.messages)
+        if self.folder:
+            os.makedirs(self.folder, exist_ok=True)
+            path = os.path.join(self.folder, f"{time.strftime('%Y%m%d-%H%M%S')}-{count}.eml")
+            with open(path, "wb") as handle:
+                handle.write(bytes(message))
+        if self.echo:
+            print(f"[mail] to {', '.join(recipients)}: {message['Subject']}", flush=True)
+
+    def clear(self) -> None:
+        with self._lock:
+            self.messages.clear()
+
+    def to(self, address: str) -> list[EmailMessage]:
+        with self._lock:
+            return [m for m in self.messages if address in str(m["To"])]

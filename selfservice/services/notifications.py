@@ -1,0 +1,45 @@
+"""E-mails to customers about their privacy choices, sent by jobs (ids in, no personal data in
+the job's arguments)."""
+
+from __future__ import annotations
+
+from flask import render_template
+
+from .. import mail
+from ..models import ConsentEvent
+from ..purposes import METHODS, PURPOSES
+from ..state import get_state
+from .jobs import JobRefused
+
+
+def public_url(path: str) -> str | None:
+    """An absolute link for e-mails (``SELFSERVICE_PUBLIC_URL``), or None when unset."""
+    base = get_state().setting("PUBLIC_URL")
+    return base.rstrip("/") + path if base else None
+
+
+def send_training_confirmation(event_id: str) -> dict[str, str]:
+    """Confirm a change of the account's training choice to the account's e-mail address."""
+    state = get_state()
+    with state.db.transaction() as session:
+        event = session.get(ConsentEvent, event_id)
+    if event is None or event.subject_type != "account":
+        raise JobRefused("the consent event no longer exists")
+    identity = state.extension.load_identity(event.subject_id)
+    if identity is None:
+        raise JobRefused("the account no longer exists")
+    prefix = state.setting("URL_PREFIX")
+    api_prefix = state.setting("API_URL_PREFIX")
+    text = render_template(
+        "selfservice/email/training_confirmation.txt", identity=identity, event=event,
+        purpose=PURPOSES[event.purpose], method=METHODS.get(event.method, event.method),
+        preferences_url=public_url(f"{prefix}/preferences"),
+        receipt_url=public_url(f"{api_prefix}/consent-events/{event.id}/receipt"),
+        policy_url=state.setting("POLICY_URL"),
+    )
+    subject = ("You opted in to model training" if event.granted
+               else "Your content will not be used for model training")
+    message = mail.compose(to=identity.email, subject=subject, text=text,
+                           message_id=f"<consent-{event.id}@selfservice>")
+    mail.send(message)
+    return {"sent": "training_confirmation"}

@@ -1,0 +1,94 @@
+"""Consent receipts of ledger events, signed with the plugin's published key."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from .. import receipts
+from ..identity import Identity
+from ..models import ConsentEvent, ConsentMethod
+from ..purposes import METHODS, PURPOSES
+from ..state import get_state
+
+
+def signing_key() -> receipts.SigningKey:
+    """The receipt key, loaded once per application (``SELFSERVICE_RECEIPT_KEY``)."""
+    state = get_state()
+    key: receipts.SigningKey | None = state.receipt_key
+    if key is None:
+        default = os.path.join(state.instance_path, "selfservice-receipt-key.pem")
+        key = receipts.key_from_setting(state.setting("RECEIPT_KEY"), default)
+        state.receipt_key = key
+    return key
+
+
+def published_keys() -> dict[str, Any]:
+    return receipts.jwks(signing_key(), get_state().setting("RECEIPT_RETIRED_KEYS"))
+
+
+def build_receipt(event: ConsentEvent, identity: Identity | None, *, jwks_url: str,
+                  language: str = "en") -> dict[str, Any]:
+    """The event as a Kantara-shaped consent receipt (v1.1 fields, plus ``ledger``: where the
+    event sits in its hash chain)."""
+    state = get_state()
+    controller = state.setting("CONTROLLER")
+    text = PURPOSES[event.purpose]
+    withdrawn = event.granted is False
+    return {
+        "version": receipts.RECEIPT_VERSION,
+        "jurisdiction": controller.get("jurisdiction", ""),
+        "consentTimestamp": int(event.at.timestamp()),
+        "collectionMethod": METHODS.get(event.method, event.method),
+        "consentReceiptID": event.id,
+        "publicKey": jwks_url,
+        "language": language,
+        "piiPrincipalId": event.subject_id,
+        "piiControllers": [{
+            "piiController": controller.get("name", ""),
+            "onBehalf": False,
+            "contact": controller.get("contact", controller.get("name", "")),
+            "address": controller.get("address", ""),
+            "email": controller.get("email", ""),
+            "phone": controller.get("phone", ""),
+            "piiControllerUrl": controller.get("url", ""),
+        }],
+        "policyUrl": state.setting("POLICY_URL") or "",
+        "services": [{
+            "service": controller.get("service", "Services"),
+            "purposes": [{
+                "purpose": text.title,
+                "purposeCategory": [text.category],
+                "consentType": ("EXPLICIT" if event.method in (
+                    ConsentMethod.CONSOLE, ConsentMethod.API, ConsentMethod.WRITTEN_AGREEMENT)
+                    else "IMPLICIT"),
+                "piiCategory": list(text.pii_categories),
+                "primaryPurpose": False,
+                "termination": ("Withdrawn by this event" if withdrawn else
+                                "Until withdrawn in Privacy settings, at any time"),
+                "thirdPartyDisclosure": False,
+            }],
+        }],
+        "sensitive": False,
+        "spiCat": [],
+        "ledger": {
+            "event_id": event.id,
+            "subject": f"{event.subject_type}:{event.subject_id}",
+            "seq": event.seq,
+            "purpose": event.purpose,
+            "granted": event.granted,
+            "method": event.method,
+            "policy_version": event.policy_version,
+            "at": event.at.isoformat(),
+            "actor": {"type": event.actor_type, "id": event.actor_id},
+            "details": event.details,
+            "prev_hash": event.prev_hash,
+            "hash": event.hash,
+        },
+    }
+
+
+def signed_receipt(event: ConsentEvent, identity: Identity | None, *,
+                   jwks_url: str) -> dict[str, Any]:
+    return receipts.signed_receipt(build_receipt(event, identity, jwks_url=jwks_url),
+                                   signing_key())
