@@ -197,9 +197,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"INVALID: {exc}", file=sys.stderr)
         return 1
     purposes = [p["purpose"] for s in receipt.get("services", []) for p in s.get("purposes", [])]
+    granted = receipt.get("ledger", {}).get("granted")
     print(f"valid: receipt {receipt.get('consentReceiptID')} for "
-          f"{receipt.get('piiPrincipalId')} ({', '.join(purposes)}), "
-          f"signed by key {document['jws'].split('.')[0] and receipt.get('publicKey')}")
+          f"{receipt.get('piiPrincipalId')}: {', '.join(purposes)} = "
+          f"{'yes' if granted else 'no'}, signed by key {document.get('kid')}")
     return 0
 
 
