@@ -14,8 +14,8 @@ from flask import Blueprint, Flask, jsonify
 
 from devtools.mailcapture import MailCapture
 from devtools.services import OidcProvider, PostgresServer, RedisServer, free_port
-from selfservice.receipts import generate_pem
 from selfservice.blueprints.guards import api_auth, check_csrf, fresh_login_required, service_auth
+from selfservice.receipts import generate_pem
 
 from .helpers import LiveServer, Person
 
