@@ -17,6 +17,162 @@ def _problem_response(description: str) -> dict[str, Any]:
             "content": {"application/problem+json": {"schema": _PROBLEM}}}
 
 
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+_TIME = {"type": "string", "format": "date-time"}
+_ACTOR = {"type": "object", "properties": {"type": {"enum": ["account", "service", "system"]},
+                                           "id": {"type": ["string", "null"]}}}
+_ORG_POLICY = {"enum": ["members_choose", "opted_out", "opted_in"]}
+
+CONSENT_SCHEMAS: dict[str, Any] = {
+    "Preferences": {
+        "type": "object",
+        "required": ["training_opt_in", "training_locked_by_org", "marketing_emails",
+                     "limit_sensitive_data", "do_not_sell_or_share", "updated_at"],
+        "properties": {
+            "training_opt_in": {"type": "boolean", "description": "in force now (off unless "
+                                "the account, or its organisation's policy, opted in)"},
+            "training_locked_by_org": {"type": "boolean"},
+            "marketing_emails": {"type": "boolean"},
+            "limit_sensitive_data": {"type": "boolean"},
+            "do_not_sell_or_share": {"type": "boolean"},
+            "updated_at": {"type": ["string", "null"], "format": "date-time"},
+            "org_policy": {"oneOf": [{"type": "null"}, _ref("OrgTrainingPolicy")]},
+            "gpc_honoured_at": {"type": ["string", "null"], "format": "date-time"},
+        },
+    },
+    "PreferencesChange": {
+        "type": "object", "additionalProperties": False,
+        "properties": {
+            "training_opt_in": {"type": "boolean"},
+            "marketing_emails": {"type": "boolean"},
+            "limit_sensitive_data": {"type": "boolean"},
+            "do_not_sell_or_share": {"type": "boolean"},
+            "policy_version": {"type": "string",
+                               "description": "if given, must be the version in force"},
+        },
+    },
+    "ConsentEvent": {
+        "type": "object",
+        "required": ["id", "purpose", "granted", "method", "policy_version", "at", "actor",
+                     "hash", "prev_hash"],
+        "properties": {
+            "id": {"type": "string"}, "seq": {"type": "integer"},
+            "purpose": {"enum": ["training", "marketing_emails", "limit_sensitive_data",
+                                 "do_not_sell_or_share"]},
+            "granted": {"type": "boolean", "description": "the preference's new value"},
+            "method": {"enum": ["console", "api", "gpc", "org_policy", "written_agreement"]},
+            "policy_version": {"type": "string"}, "at": _TIME, "actor": _ACTOR,
+            "details": {"type": "object"},
+            "hash": {"type": "string"}, "prev_hash": {"type": "string"},
+            "receipt_url": {"type": "string"},
+        },
+    },
+    "OrgTrainingPolicy": {
+        "type": "object", "required": ["policy", "set_by", "set_at"],
+        "properties": {"policy": _ORG_POLICY, "set_by": {"type": ["string", "null"]},
+                       "set_at": {"type": ["string", "null"], "format": "date-time"},
+                       "org_id": {"type": "string"}},
+    },
+    "EligibilityQuestion": {
+        "type": "object", "required": ["account_ids"], "additionalProperties": False,
+        "properties": {"account_ids": {"type": "array", "maxItems": 10000,
+                                       "items": {"type": "string", "minLength": 1,
+                                                 "maxLength": 64}},
+                       "as_of": {"type": ["string", "null"], "format": "date-time",
+                                 "description": "with an offset, not in the future; "
+                                                "null: now"}},
+    },
+    "ConsentReceipt": {
+        "type": "object", "required": ["receipt", "jws", "kid"],
+        "properties": {"receipt": {"type": "object", "description": "Kantara Consent "
+                                   "Receipt v1.1 fields, plus ledger (the event and its "
+                                   "hash chain position)"},
+                       "jws": {"type": "string", "description": "compact JWS (EdDSA) whose "
+                               "payload is the receipt"},
+                       "kid": {"type": "string"}},
+    },
+}
+
+
+def consent_paths() -> dict[str, Any]:
+    session_csrf = [{"session": [], "csrf": []}]
+    not_logged_in = _problem_response("not logged in")
+    return {
+        "/preferences": {
+            "get": {"summary": "Your privacy preferences",
+                    "responses": {"200": _json(_ref("Preferences"), "preferences"),
+                                  "401": not_logged_in}},
+            "patch": {"summary": "Change any of the four preferences; each change is a "
+                                 "consent event (method api) under the policy version in "
+                                 "force",
+                      "security": session_csrf,
+                      "requestBody": {"required": True, "content": {"application/json": {
+                          "schema": _ref("PreferencesChange")}}},
+                      "responses": {"200": _json(_ref("Preferences"), "preferences"),
+                                    "401": not_logged_in,
+                                    "403": _problem_response("CSRF token missing, or "
+                                                             "training locked by the "
+                                                             "organisation (org-policy-locked)"),
+                                    "422": _problem_response("invalid input; nothing "
+                                                             "changed")}}},
+        "/consent-events": {"get": {
+            "summary": "Your consent ledger and whether its hash chain verifies",
+            "parameters": [{"name": "purpose", "in": "query", "required": False,
+                            "schema": {"type": "string"}}],
+            "responses": {"200": _json({"type": "object", "properties": {
+                "events": {"type": "array", "items": _ref("ConsentEvent")},
+                "chain_valid": {"type": "boolean"}, "chain": {"type": "object"}}}, "events"),
+                "401": not_logged_in, "422": _problem_response("unknown purpose")}}},
+        "/consent-events/{event_id}/receipt": {"get": {
+            "summary": "Signed consent receipt of one of your events (a download)",
+            "parameters": [{"name": "event_id", "in": "path", "required": True,
+                            "schema": {"type": "string"}}],
+            "responses": {"200": _json(_ref("ConsentReceipt"), "the receipt"),
+                          "401": not_logged_in,
+                          "404": _problem_response("no such event, or not yours")}}},
+        "/consent-receipts/jwks.json": {"get": {
+            "summary": "The public keys that verify consent receipts (JWK Set)",
+            "security": [{}],
+            "responses": {"200": _json({"type": "object"}, "JWK Set")}}},
+        "/org/training-policy": {
+            "get": {"summary": "Your organisation's training policy (any member)",
+                    "responses": {"200": _json(_ref("OrgTrainingPolicy"), "policy"),
+                                  "401": not_logged_in,
+                                  "404": _problem_response("not in an organisation")}},
+            "put": {"summary": "Set the organisation's training policy (owner or admin)",
+                    "security": session_csrf,
+                    "requestBody": {"required": True, "content": {"application/json": {
+                        "schema": {"type": "object", "required": ["policy"],
+                                   "additionalProperties": False,
+                                   "properties": {"policy": _ORG_POLICY,
+                                                  "policy_version": {"type": "string"}}}}}},
+                    "responses": {"200": _json(_ref("OrgTrainingPolicy"), "policy"),
+                                  "401": not_logged_in,
+                                  "403": _problem_response("not an owner or admin"),
+                                  "404": _problem_response("not in an organisation"),
+                                  "422": _problem_response("invalid input")}}},
+        "/training-eligibility": {"post": {
+            "summary": "May these accounts' content be used for training as of a time? "
+                       "(training pipeline; unknown ids are false)",
+            "security": [{"serviceToken": []}],
+            "requestBody": {"required": True, "content": {"application/json": {
+                "schema": _ref("EligibilityQuestion")}}},
+            "responses": {
+                "200": _json({"type": "object", "properties": {
+                    "as_of": _TIME, "eligible": {"type": "object", "additionalProperties":
+                                                 {"type": "boolean"}}}}, "answers"),
+                "401": _problem_response("missing or wrong service token"),
+                "422": _problem_response("invalid input")}}},
+    }
+
+
 def document() -> dict[str, Any]:
     state = get_state()
     csrf_header = state.setting("CSRF_HEADER")
@@ -50,9 +206,11 @@ def document() -> dict[str, Any]:
                         "instance": {"type": "string"},
                         "reauth_url": {"type": "string",
                                        "description": "with type .../reauth-required"},
-                        "errors": {"type": "object",
-                                   "additionalProperties": {"type": "array",
-                                                            "items": {"type": "string"}}},
+                        "errors": {"type": "array", "description": "with status 422: one "
+                                   "entry per bad field",
+                                   "items": {"type": "object", "required": ["field", "message"],
+                                             "properties": {"field": {"type": "string"},
+                                                            "message": {"type": "string"}}}},
                     },
                 },
                 "Me": {
@@ -72,6 +230,7 @@ def document() -> dict[str, Any]:
                         "csrf_token": {"type": "string"},
                     },
                 },
+                **CONSENT_SCHEMAS,
                 "Health": {
                     "type": "object",
                     "required": ["status"],
@@ -107,6 +266,7 @@ def document() -> dict[str, Any]:
                     "503": {"description": "degraded", "content": {"application/json": {
                         "schema": {"$ref": "#/components/schemas/Health"}}}},
                 }}},
+            **consent_paths(),
             "/openapi.json": {"get": {"summary": "This document", "security": [{}],
                                       "responses": {"200": {"description": "OpenAPI 3.1"}}}},
         },

@@ -205,3 +205,20 @@ def test_source_registry_keeps_order_refuses_duplicates_and_knows_flat_sources()
     assert list(ss.sources["nested"].export(Subject("acct-1"))) == [{"tags": ["acct-1"]}]
     with pytest.raises(ValueError, match="already registered"):
         ss.register_source(_source())
+
+
+@pytest.mark.backends("sqlite")
+def test_the_openapi_document_describes_every_api_route(app: Flask, client: Any) -> None:
+    import re
+
+    prefix = "/privacy/api/v1"
+    document = client.get(prefix + "/openapi.json").json
+    described = {(path, method.upper()) for path, ops in document["paths"].items()
+                 for method in ops}
+    served = set()
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint.startswith("selfservice_api.") and rule.endpoint != (
+                "selfservice_api.problem_type"):
+            path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule[len(prefix):])
+            served |= {(path, m) for m in rule.methods - {"HEAD", "OPTIONS"}}
+    assert served == described
