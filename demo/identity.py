@@ -59,9 +59,12 @@ def identity_loader(engine: sa.Engine, *, support_role: str = "support",
 
 
 def account_resolver(engine: sa.Engine) -> Callable[[Mapping[str, Any]], str | None]:
-    """``resolve(claims) -> account_id | None``: the account whose e-mail the provider sent."""
+    """``resolve(claims) -> account_id | None``: the account whose verified e-mail the provider
+    sent."""
 
     def resolve(claims: Mapping[str, Any]) -> str | None:
+        if claims.get("email_verified") is not True:
+            return None  # an address the provider has not verified proves nothing
         email = claims.get("email")
         if not isinstance(email, str) or not email.strip():
             return None

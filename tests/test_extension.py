@@ -222,3 +222,13 @@ def test_the_openapi_document_describes_every_api_route(app: Flask, client: Any)
             path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule[len(prefix):])
             served |= {(path, m) for m in rule.methods - {"HEAD", "OPTIONS"}}
     assert served == described
+
+
+@pytest.mark.backends("sqlite")
+def test_the_demo_trusts_only_verified_email_addresses(app: Flask) -> None:
+    from demo.identity import account_resolver
+
+    resolve = account_resolver(app.extensions["demo"].engine)
+    assert resolve({"email": "Alice@Example.com", "email_verified": True}) == "acct-alice"
+    assert resolve({"email": "alice@example.com"}) is None
+    assert resolve({"email": "alice@example.com", "email_verified": "true"}) is None
