@@ -9,6 +9,7 @@ from flask import Blueprint, Response, jsonify, request, url_for
 
 from selfservice.auth import current_identity
 from selfservice.db import utcnow
+from selfservice.identity import Identity, Organisation
 from selfservice.models import ConsentEvent, ConsentMethod, OrgPolicy, Purpose
 from selfservice.services import consent, receipts
 from selfservice.state import get_state
@@ -19,20 +20,8 @@ from .validation import Invalid, invalid_response, json_object, parse_time
 
 
 def event_json(event: ConsentEvent) -> dict[str, Any]:
-    return {
-        "id": event.id,
-        "seq": event.seq,
-        "purpose": event.purpose,
-        "granted": event.granted,
-        "method": event.method,
-        "policy_version": event.policy_version,
-        "at": event.at.isoformat(),
-        "actor": {"type": event.actor_type, "id": event.actor_id},
-        "details": event.details,
-        "hash": event.hash,
-        "prev_hash": event.prev_hash,
-        "receipt_url": url_for("selfservice_api.consent_receipt", event_id=event.id),
-    }
+    return consent.event_json(event) | {
+        "receipt_url": url_for("selfservice_api.consent_receipt", event_id=event.id)}
 
 
 def locked_problem(exc: consent.TrainingLocked) -> Response:
@@ -109,24 +98,32 @@ def register(bp: Blueprint) -> None:
         response.headers["Cache-Control"] = "public, max-age=3600"
         return response
 
-    @bp.get("/org/training-policy")
-    @api_auth()
-    def org_policy() -> Response:
+    def org_member() -> tuple[Identity, Organisation] | Response:
         identity = current_identity()
         assert identity is not None
         if identity.org is None:
             return problem(404, "not-found", "You are not a member of an organisation")
+        return identity, identity.org
+
+    @bp.get("/org/training-policy")
+    @api_auth()
+    def org_policy() -> Response:
+        member = org_member()
+        if isinstance(member, Response):
+            return member
+        identity, _ = member
+        assert identity.org is not None
         view = consent.get_org_policy(identity.org.id)
         return jsonify(view.as_json() | {"org_id": identity.org.id})
 
     @bp.put("/org/training-policy")
     @api_auth()
     def set_org_policy() -> Response:
-        identity = current_identity()
-        assert identity is not None
-        if identity.org is None:
-            return problem(404, "not-found", "You are not a member of an organisation")
-        if not identity.org.is_admin:
+        member = org_member()
+        if isinstance(member, Response):
+            return member
+        identity, org = member
+        if not org.is_admin:
             return problem(403, "forbidden", "Only the organisation's owner or admins set its "
                            "training policy")
         body = json_object(["policy", "policy_version"])
@@ -140,7 +137,7 @@ def register(bp: Blueprint) -> None:
             raise Invalid(errors)
         view = consent.set_org_policy(identity, OrgPolicy(body["policy"]),
                                       method=ConsentMethod.API, version=current)
-        return jsonify(view.as_json() | {"org_id": identity.org.id})
+        return jsonify(view.as_json() | {"org_id": org.id})
 
     @bp.post("/training-eligibility")
     @service_auth

@@ -7,7 +7,7 @@ import logging
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 
 from selfservice.auth import current_account_id, current_identity
 from selfservice.identity import Identity
@@ -50,7 +50,7 @@ def honour_gpc() -> None:
     if account_id is None or session.get(_GPC_SEEN) == account_id:
         return
     try:
-        g.selfservice_gpc_recorded = consent.honour_gpc(account_id)
+        consent.honour_gpc(account_id)
     except sa.exc.SQLAlchemyError:
         # the host's page must not fail because of it; the next request tries again
         logger.warning("could not record a Global Privacy Control signal", exc_info=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -19,7 +20,7 @@ from flask import (
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 
-from selfservice import current_identity
+from selfservice import Identity, current_identity
 
 from .models import Account, ApiKey, GpuInstance, InferenceLog, Invoice, Membership
 
@@ -71,7 +72,7 @@ def dashboard() -> str:
 
 @bp.get("/legal/privacy-policy")
 def privacy_policy() -> Any:
-    return send_from_directory(bp.root_path + "/static", "privacy-policy.txt",
+    return send_from_directory(os.path.join(bp.root_path, "static"), "privacy-policy.txt",
                                mimetype="text/plain")
 
 
@@ -79,12 +80,19 @@ class LeaveForm(FlaskForm):
     """Only the CSRF token."""
 
 
-@bp.get("/console/team")
-@login_required
-def team() -> Any:
+def _member() -> Identity:
+    """The signed-in account, which must belong to an organisation (404 otherwise)."""
     identity = current_identity()
     if identity is None or identity.org is None:
         abort(404)
+    return identity
+
+
+@bp.get("/console/team")
+@login_required
+def team() -> Any:
+    identity = _member()
+    assert identity.org is not None
     engine: sa.Engine = current_app.extensions["demo"].engine
     with engine.connect() as connection:
         members = connection.execute(
@@ -100,9 +108,8 @@ def team() -> Any:
 @login_required
 def leave_team() -> Any:
     """The console's own membership change; then it tells the plugin (membership_changed)."""
-    identity = current_identity()
-    if identity is None or identity.org is None:
-        abort(404)
+    identity = _member()
+    assert identity.org is not None
     if not LeaveForm().validate_on_submit():
         abort(400)
     if identity.org.role == "owner":

@@ -154,6 +154,24 @@ class PreferencesView:
         }
 
 
+def event_json(event: ConsentEvent) -> dict[str, Any]:
+    """A consent event as the API, receipts and exports show it."""
+    return {
+        "id": event.id,
+        "subject": f"{event.subject_type}:{event.subject_id}",
+        "seq": event.seq,
+        "purpose": event.purpose,
+        "granted": event.granted,
+        "method": event.method,
+        "policy_version": event.policy_version,
+        "at": event.at.isoformat(),
+        "actor": {"type": event.actor_type, "id": event.actor_id},
+        "details": event.details,
+        "prev_hash": event.prev_hash,
+        "hash": event.hash,
+    }
+
+
 def _org_view(row: OrgTrainingPolicy | None, org_id: str) -> OrgPolicyView:
     if row is None:
         return OrgPolicyView(org_id, OrgPolicy.MEMBERS_CHOOSE, None, None)

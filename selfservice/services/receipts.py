@@ -10,6 +10,7 @@ from ..identity import Identity
 from ..models import ConsentEvent, ConsentMethod
 from ..purposes import METHODS, PURPOSES
 from ..state import get_state
+from .consent import event_json
 
 
 def signing_key() -> receipts.SigningKey:
@@ -71,20 +72,7 @@ def build_receipt(event: ConsentEvent, identity: Identity | None, *, jwks_url: s
         }],
         "sensitive": False,
         "spiCat": [],
-        "ledger": {
-            "event_id": event.id,
-            "subject": f"{event.subject_type}:{event.subject_id}",
-            "seq": event.seq,
-            "purpose": event.purpose,
-            "granted": event.granted,
-            "method": event.method,
-            "policy_version": event.policy_version,
-            "at": event.at.isoformat(),
-            "actor": {"type": event.actor_type, "id": event.actor_id},
-            "details": event.details,
-            "prev_hash": event.prev_hash,
-            "hash": event.hash,
-        },
+        "ledger": event_json(event),
     }
 
 
