@@ -126,6 +126,12 @@ class SelfService:
         state = SelfServiceState(extension=self, config=app.config, db=db, queue=queue,
                                  instance_path=app.instance_path)
         app.extensions[EXTENSION_KEY] = state
+        if cfg("RECEIPT_KEY"):
+            # a configured receipt key that cannot sign stops the app now, not at the first
+            # receipt a customer downloads
+            from .receipts import key_from_setting
+
+            state.receipt_key = key_from_setting(cfg("RECEIPT_KEY"), "")
 
         from .services import jobs
 

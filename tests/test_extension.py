@@ -232,3 +232,16 @@ def test_the_demo_trusts_only_verified_email_addresses(app: Flask) -> None:
     assert resolve({"email": "Alice@Example.com", "email_verified": True}) == "acct-alice"
     assert resolve({"email": "alice@example.com"}) is None
     assert resolve({"email": "alice@example.com", "email_verified": "true"}) is None
+
+
+@pytest.mark.backends("sqlite")
+def test_a_receipt_key_that_cannot_sign_stops_the_app_at_start_up(
+        app_config: dict[str, Any], tmp_path: Any) -> None:
+    from demo.app import create_app
+    from selfservice.receipts import ReceiptKeyError
+
+    rsa_like = "-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----\n"
+    with pytest.raises(ReceiptKeyError):
+        create_app(dict(app_config, SELFSERVICE_RECEIPT_KEY=rsa_like))
+    with pytest.raises(ReceiptKeyError, match="cannot read"):
+        create_app(dict(app_config, SELFSERVICE_RECEIPT_KEY=str(tmp_path / "missing.pem")))
