@@ -18,6 +18,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from devtools.bench_consent import bench_training_eligibility
 from devtools.services import ROOT, PostgresServer, RedisServer
 
 JOBS = 400
@@ -96,6 +97,7 @@ def main() -> None:
                                         redis.url))
         results.append(bench_outbox("postgresql", postgres.create_database("bench"),
                                     redis.url))
+        results.append(bench_training_eligibility(postgres.create_database("bench_consent")))
     finally:
         redis.cleanup()
         postgres.stop()
