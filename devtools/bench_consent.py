@@ -231,6 +231,22 @@ def read_flags(engine: sa.Engine, ids: Sequence[str]) -> dict[str, bool]:
     return answer
 
 
+#: the baseline again, with the ids sent the way training_eligibility sends them (one JSON
+#: string): the ratio against it isolates the ledger lookup from the parameter transport
+BASELINE_JSON_SQL = sa.text(
+    f"SELECT f.account_id, f.eligible FROM jsonb_array_elements_text(CAST(:ids AS jsonb)) "  # noqa: S608
+    f"AS ids(value) JOIN {FLAGS_TABLE} f ON f.account_id = ids.value")
+
+
+def read_flags_json(engine: sa.Engine, ids: Sequence[str]) -> dict[str, bool]:
+    answer = dict.fromkeys(ids, False)
+    with engine.connect() as connection:
+        for account_id, eligible in connection.execute(BASELINE_JSON_SQL,
+                                                       {"ids": json.dumps(sorted(ids))}):
+            answer[account_id] = eligible
+    return answer
+
+
 def _timed(run: Callable[[], Any]) -> float:
     started = time.perf_counter()
     run()
@@ -356,6 +372,9 @@ def bench_training_eligibility(url: str, accounts: int = ACCOUNTS, batch: int = 
             return read_flags(engine, ids)
 
         value_runs, baseline_runs = interleaved(eligibility, baseline)
+        assert read_flags_json(engine, ids) == expected
+        value_runs_2, json_runs = interleaved(eligibility,
+                                              lambda: read_flags_json(engine, ids))
         plan_text = {"value": explain(engine, *capture_sql(engine, eligibility)),
                      "baseline": explain(engine, *capture_sql(engine, baseline))}
     engine.dispose()
@@ -373,6 +392,12 @@ def bench_training_eligibility(url: str, accounts: int = ACCOUNTS, batch: int = 
         "value_runs": [round(t, 4) for t in value_runs],
         "baseline_runs": [round(t, 4) for t in baseline_runs],
         "baseline_query": str(BASELINE_SQL),
+        "same_transport_baseline": {
+            "query": str(BASELINE_JSON_SQL),
+            "value": round(statistics.median(value_runs_2), 4),
+            "baseline": round(statistics.median(json_runs), 4),
+            "ratio": round(statistics.median(value_runs_2) / statistics.median(json_runs), 3),
+        },
         # one EXPLAIN ANALYZE each: the database's share of the times above, and its plan
         "server_ms": {side: _execution_ms(plan) for side, plan in plan_text.items()},
         "plan_top": {side: plan.splitlines()[0].split("  (")[0]
