@@ -3,20 +3,23 @@ training pipeline's eligibility question (API.md)."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request, url_for
 
 from selfservice.auth import current_identity
-from selfservice.db import utcnow
 from selfservice.identity import Identity, Organisation
 from selfservice.models import ConsentEvent, ConsentMethod, OrgPolicy, Purpose
 from selfservice.services import consent, receipts
+from selfservice.services.notifications import public_url
 from selfservice.state import get_state
 
 from .guards import api_auth, service_auth
 from .problems import problem
-from .validation import Invalid, invalid_response, json_object, parse_time
+from .validation import Invalid, invalid_response, is_identifier, json_object, parse_time
+
+logger = logging.getLogger(__name__)
 
 
 def event_json(event: ConsentEvent) -> dict[str, Any]:
@@ -84,8 +87,17 @@ def register(bp: Blueprint) -> None:
         event = consent.get_event(identity.account_id, event_id)
         if event is None:
             return problem(404, "not-found", "No such consent event")
-        document = receipts.signed_receipt(
-            event, identity, jwks_url=url_for("selfservice_api.receipt_keys", _external=True))
+        keys_path = url_for("selfservice_api.receipt_keys")
+        try:
+            document = receipts.signed_receipt(
+                event, identity, jwks_url=public_url(keys_path) or url_for(
+                    "selfservice_api.receipt_keys", _external=True))
+        except consent.LedgerInvalid:
+            logger.error("consent chain failed verification; receipt refused for event %s",
+                         event.id)
+            return problem(409, "ledger-invalid", "This record failed its integrity check",
+                           "No receipt can be signed for it. The privacy team has been "
+                           "alerted; please contact them.")
         response = jsonify(document)
         response.headers["Content-Disposition"] = (
             f'attachment; filename="consent-receipt-{event.id}.json"')
@@ -128,7 +140,7 @@ def register(bp: Blueprint) -> None:
                            "training policy")
         body = json_object(["policy", "policy_version"])
         errors = {}
-        if body.get("policy") not in set(OrgPolicy):
+        if not isinstance(body.get("policy"), str) or body["policy"] not in set(OrgPolicy):
             errors["policy"] = f"must be one of {', '.join(OrgPolicy)}"
         current = consent.policy_version()
         if "policy_version" in body and body["policy_version"] != current:
@@ -151,20 +163,23 @@ def register(bp: Blueprint) -> None:
         elif len(ids) > limit:
             errors["account_ids"] = f"at most {limit} ids per call, not {len(ids)}"
         else:
-            bad = [i for i, v in enumerate(ids) if not isinstance(v, str) or not 0 < len(v) <= 64]
+            bad = [i for i, v in enumerate(ids) if not is_identifier(v)]
             if bad:
-                errors["account_ids"] = (f"every id must be a string of 1-64 characters "
-                                         f"(item {bad[0]} is not)")
-        now = utcnow()
-        as_of = now
+                errors["account_ids"] = (f"every id must be a printable string of 1-64 "
+                                         f"characters (item {bad[0]} is not)")
+        settled = consent.settled_moment()
+        as_of = settled
         if body.get("as_of") is not None:
             try:
                 as_of = parse_time(body["as_of"], "as_of")
             except Invalid as exc:
                 errors.update(exc.errors)
             else:
-                if as_of > now:
-                    errors["as_of"] = "must not be in the future"
+                if as_of > settled:
+                    errors["as_of"] = (
+                        f"must lie at least {get_state().setting('ELIGIBILITY_SETTLE')} s in "
+                        "the past (changes made just before it may still be committing); "
+                        "null means the latest settled moment")
         if errors:
             raise Invalid(errors)
         eligible = consent.training_eligibility(ids, as_of)

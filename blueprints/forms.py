@@ -25,6 +25,8 @@ class PreferencesForm(FlaskForm):
     marketing_emails = BooleanField("Product news and offers by e-mail")
     limit_sensitive_data = BooleanField("Limit the use of my sensitive personal information")
     do_not_sell_or_share = BooleanField("Do not sell or share my personal information")
+    #: the chain head the page showed: a form from a stale tab must not undo later changes
+    head = HiddenField()
 
 
 class TrainingOptInForm(FlaskForm):

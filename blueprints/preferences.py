@@ -66,12 +66,7 @@ def register(bp: Blueprint) -> None:
     def preferences() -> str:
         identity = _identity()
         view = consent.get_preferences(identity)
-        form = PreferencesForm(data={
-            "marketing_emails": view.marketing_emails,
-            "limit_sensitive_data": view.limit_sensitive_data,
-            "do_not_sell_or_share": view.do_not_sell_or_share,
-        })
-        return _render_preferences(identity, view, form)
+        return _render_preferences(identity, view, _preferences_form(view))
 
     @bp.post("/preferences")
     @login_required_page
@@ -81,6 +76,14 @@ def register(bp: Blueprint) -> None:
         if not form.validate_on_submit():
             view = consent.get_preferences(identity)
             return _render_preferences(identity, view, form), 400
+        view = consent.get_preferences(identity)
+        if form.head.data != str(view.head_seq):
+            fresh = _preferences_form(view)
+            fresh.form_errors.append(
+                "Your choices changed elsewhere (another tab, the API, or your browser's "
+                "privacy signal) after this page was loaded. They are shown as they are now; "
+                "review them and save again.")
+            return _render_preferences(identity, view, fresh), 409
         view, events = consent.change_preferences(identity, {
             "marketing_emails": form.marketing_emails.data,
             "limit_sensitive_data": form.limit_sensitive_data.data,
@@ -177,6 +180,15 @@ def register(bp: Blueprint) -> None:
                                form=form if identity.org.is_admin else None,
                                set_by_name=_name_of(view.set_by), policies=ORG_POLICIES
                                ), status
+
+
+def _preferences_form(view: consent.PreferencesView) -> PreferencesForm:
+    return PreferencesForm(formdata=None, data={
+        "marketing_emails": view.marketing_emails,
+        "limit_sensitive_data": view.limit_sensitive_data,
+        "do_not_sell_or_share": view.do_not_sell_or_share,
+        "head": str(view.head_seq),
+    })
 
 
 def _render_preferences(identity: Identity, view: consent.PreferencesView,

@@ -18,6 +18,7 @@ PROBLEM_TYPES: dict[str, str] = {
     "conflict": "The request conflicts with the current state.",
     "org-policy-locked": "Your organisation's training policy decides this setting; its owner "
                          "or admins can change the policy.",
+    "ledger-invalid": "A record failed its integrity check, so nothing is certified from it.",
     "rate-limited": "Too many requests; see Retry-After.",
     "invalid-token": "The bearer token is missing or wrong.",
     "method-not-allowed": "This URL does not accept that method.",

@@ -48,4 +48,14 @@ def parse_time(value: Any, field: str) -> datetime:
         raise Invalid({field: f"{value[:40]!r} is not an ISO 8601 time"}) from None
     if moment.tzinfo is None:
         raise Invalid({field: "needs a UTC offset (Z or +hh:mm)"})
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise Invalid({field: "is out of range"}) from None
+
+
+def is_identifier(value: Any, max_length: int = 64) -> bool:
+    """A printable string of 1 to ``max_length`` characters (no control characters or lone
+    surrogates, which no database stores faithfully)."""
+    return (isinstance(value, str) and 0 < len(value) <= max_length
+            and value.isprintable() and not any("\ud800" <= c <= "\udfff" for c in value))

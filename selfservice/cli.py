@@ -173,21 +173,28 @@ cli.add_command(consent_cli)
 
 
 def _parse_time(value: str | None) -> Any:
+    """A settled moment to answer eligibility for (see SELFSERVICE_ELIGIBILITY_SETTLE)."""
     from datetime import UTC, datetime
 
-    from .db import utcnow
+    from .services.consent import settled_moment
 
+    settled = settled_moment()
     if value is None:
-        return utcnow()
+        return settled
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
         raise click.BadParameter(f"{value!r} is not an ISO 8601 time") from None
     if moment.tzinfo is None:
         raise click.BadParameter("give the time with its UTC offset (Z or +hh:mm)")
-    if moment > utcnow():
-        raise click.BadParameter("the time must not be in the future")
-    return moment.astimezone(UTC)
+    try:
+        moment = moment.astimezone(UTC)
+    except OverflowError:
+        raise click.BadParameter("the time is out of range") from None
+    if moment > settled:
+        raise click.BadParameter("the time must lie in the past, by at least "
+                                 "SELFSERVICE_ELIGIBILITY_SETTLE seconds")
+    return moment
 
 
 @consent_cli.command("verify")

@@ -69,6 +69,9 @@ SETTINGS: dict[str, tuple[Any, str]] = {
                              "old receipts keep verifying."),
     "ELIGIBILITY_MAX_IDS": (10000, "Most account ids one training-eligibility call may ask "
                             "about."),
+    "ELIGIBILITY_SETTLE": (2.0, "Seconds a moment must lie in the past before eligibility is "
+                           "answered as of it (changes still committing get their time "
+                           "before they become visible); as_of null means now minus this."),
     "PUBLIC_URL": (None, "The console's external base URL, for links in e-mails (sent by "
                    "workers, outside any request), e.g. https://console.example.com."),
     # -- e-mail ---------------------------------------------------------------------------------
@@ -131,7 +134,7 @@ def _copy(value: Any) -> Any:
 def _validate(config: dict[str, Any]) -> None:
     for key in ("REAUTH_MAX_AGE", "JOB_TIMEOUT", "JOB_MAX_ATTEMPTS", "JOB_HEARTBEAT",
                 "JOB_STALE_AFTER", "DISPATCH_INTERVAL", "WORKER_HEARTBEAT_TTL", "OIDC_TIMEOUT",
-                "SMTP_TIMEOUT", "ELIGIBILITY_MAX_IDS", "SMTP_PORT"):
+                "SMTP_TIMEOUT", "ELIGIBILITY_MAX_IDS", "SMTP_PORT", "ELIGIBILITY_SETTLE"):
         value = config[PREFIX + key]
         if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
             raise ConfigError(f"{PREFIX}{key} must be a positive number, not {value!r}.")

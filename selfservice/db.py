@@ -77,6 +77,8 @@ class Database:
             # they begin, so two of them never both read, then collide when they write
             bind = engine.execution_options(selfservice_sqlite_begin="IMMEDIATE")
         self.sessionmaker = sessionmaker(bind=bind, expire_on_commit=False)
+        #: reads take no write lock (SQLite's BEGIN IMMEDIATE is only for units of work)
+        self.read_sessionmaker = sessionmaker(bind=engine, expire_on_commit=False)
         self._after_commit: list[AfterCommitHook] = []
         event.listen(self.sessionmaker, "after_commit", self._run_after_commit)
 
@@ -93,6 +95,13 @@ class Database:
     def transaction(self) -> Iterator[Session]:
         """A short unit of work on its own session, committed on success."""
         with self.sessionmaker() as session, session.begin():
+            yield session
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A unit of work that only reads: no write lock on SQLite (the objects it loads stay
+        usable after it ends). Writes belong in ``transaction()``."""
+        with self.read_sessionmaker() as session, session.begin():
             yield session
 
     def dispose_after_fork(self) -> None:

@@ -1,9 +1,10 @@
 """Append-only hash chains: the audit trail and the consent ledger.
 
 Each record's hash covers its content and the previous record's hash, so editing, deleting or
-reordering any record breaks verification from that point on. A chain's head (last seq and
-hash) is also kept elsewhere (the audit trail notes every consent event; the preference and
-organisation-policy rows keep their chain's head), so cutting records off the end shows too.
+reordering any record breaks verification from that point on. A consent chain's head (last seq
+and hash) is also kept in its preference or organisation-policy row, and the audit trail notes
+every consent event's seq and hash, so cutting records off the end, or removing a whole chain,
+shows too (services.consent.verify_subject checks all three against each other).
 """
 
 from __future__ import annotations
@@ -170,16 +171,21 @@ def lock_consent_subject(session: Session, subject_type: str, subject_id: str) -
 
 def append_consent(session: Session, *, subject_type: str, subject_id: str, purpose: str,
                    granted: bool | None, method: str, policy_version: str, actor_type: str,
-                   actor_id: str | None, details: Mapping[str, Any] | None = None
-                   ) -> ConsentEvent:
+                   actor_id: str | None, details: Mapping[str, Any] | None = None,
+                   at: datetime | None = None) -> ConsentEvent:
     """Append one consent event to the subject's chain, in the caller's transaction, which
-    must hold the subject's lock (``lock_consent_subject``)."""
+    must hold the subject's lock (``lock_consent_subject``). ``at``: the moment to record
+    (several chains changed by one decision share it); never before the chain's last event."""
     tail = _tail(session, ConsentEvent, [ConsentEvent.subject_type == subject_type,
                                          ConsentEvent.subject_id == subject_id])
+    if at is None:
+        at = tail.next_at()
+    elif tail.last_at is not None:
+        at = max(at, tail.last_at)
     event = ConsentEvent(
         id=new_id(), subject_type=subject_type, subject_id=subject_id, seq=tail.seq,
         purpose=purpose, granted=granted, method=method, policy_version=policy_version,
-        actor_type=actor_type, actor_id=actor_id, at=tail.next_at(),
+        actor_type=actor_type, actor_id=actor_id, at=at,
         details=dict(details or {}), prev_hash=tail.prev_hash,
     )
     event.hash = chain_hash(event.prev_hash, consent_content(event))

@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import argparse
 import base64
+import contextlib
 import hashlib
 import json
 import os
 import sys
+import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -73,7 +75,7 @@ class SigningKey:
         return self.jwk["kid"]
 
     def sign(self, payload: bytes) -> str:
-        header = b64url(canonical({"alg": "EdDSA", "kid": self.kid, "typ": "JWT",
+        header = b64url(canonical({"alg": "EdDSA", "kid": self.kid, "typ": "JOSE",
                                    "cty": "consent-receipt+json"}))
         body = b64url(payload)
         signature = self.private_key.sign(f"{header}.{body}".encode())
@@ -112,14 +114,18 @@ def key_from_setting(value: str | None, default_path: str) -> SigningKey:
         return load_private_key(value.encode())
     path = value or default_path
     if not value and not os.path.exists(path):
-        os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-        try:  # O_EXCL: the web process and a worker may both get here first
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass
-        else:
+        folder = os.path.dirname(path) or "."
+        os.makedirs(folder, exist_ok=True)
+        # written whole under a temporary name, then linked into place: the web process and a
+        # worker may both get here first, and neither may read a half-written key
+        fd, temp = tempfile.mkstemp(dir=folder, prefix=".receipt-key-")
+        try:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(generate_pem())
+            with contextlib.suppress(FileExistsError):  # the other one won: use its key
+                os.link(temp, path)
+        finally:
+            os.unlink(temp)
     try:
         with open(path, "rb") as handle:
             pem = handle.read()
@@ -158,6 +164,8 @@ def verify(document: Mapping[str, Any], key_set: Mapping[str, Any]) -> dict[str,
         signature = b64url_decode(signature_b64)
     except ValueError as exc:
         raise InvalidReceipt("the JWS is malformed") from exc
+    if not isinstance(header, dict):
+        raise InvalidReceipt("the JWS header is not an object")
     if header.get("alg") != "EdDSA":
         raise InvalidReceipt(f"unexpected algorithm {header.get('alg')!r}")
     matching = [k for k in key_set.get("keys", []) if k.get("kid") == header.get("kid")]
@@ -166,14 +174,20 @@ def verify(document: Mapping[str, Any], key_set: Mapping[str, Any]) -> dict[str,
     jwk = matching[0]
     if jwk.get("kty") != "OKP" or jwk.get("crv") != "Ed25519":
         raise InvalidReceipt("the key set's key is not an Ed25519 key")
-    public_key = Ed25519PublicKey.from_public_bytes(b64url_decode(jwk["x"]))
+    try:
+        public_key = Ed25519PublicKey.from_public_bytes(b64url_decode(str(jwk.get("x", ""))))
+    except ValueError as exc:
+        raise InvalidReceipt("the key set's key is malformed") from exc
     if public_jwk(public_key)["kid"] != jwk["kid"]:
         raise InvalidReceipt("the key's kid is not its thumbprint")
     try:
         public_key.verify(signature, f"{header_b64}.{body_b64}".encode())
     except InvalidSignature as exc:
         raise InvalidReceipt("the signature does not verify") from exc
-    receipt = json.loads(payload)
+    try:
+        receipt = json.loads(payload)
+    except ValueError as exc:
+        raise InvalidReceipt("the signed payload is not JSON") from exc
     if "receipt" in document and canonical(document["receipt"]) != canonical(receipt):
         raise InvalidReceipt("the receipt differs from what was signed")
     return receipt  # type: ignore[no-any-return]
@@ -200,7 +214,8 @@ def main(argv: list[str] | None = None) -> int:
     granted = receipt.get("ledger", {}).get("granted")
     print(f"valid: receipt {receipt.get('consentReceiptID')} for "
           f"{receipt.get('piiPrincipalId')}: {', '.join(purposes)} = "
-          f"{'yes' if granted else 'no'}, signed by key {document.get('kid')}")
+          f"{'yes' if granted else 'no'}, signed by key "
+          f"{json.loads(b64url_decode(document['jws'].split('.')[0]))['kid']}")
     return 0
 
 

@@ -20,7 +20,7 @@ from selfservice.receipts import generate_pem
 from .helpers import LiveServer, Person
 
 TEST_CLIENT = {"client_id": "selfservice-test", "client_secret": "selfservice-test-secret"}
-BACKENDS = [b.strip() for b in os.environ.get("SELFSERVICE_TEST_BACKENDS",
+BACKENDS = [b.strip() for b in os.environ.get("TEST_BACKENDS",
                                               "sqlite,postgresql").split(",") if b.strip()]
 
 

@@ -64,7 +64,7 @@ def test_a_customer_opts_in_to_training_withdraws_and_keeps_the_receipts(
     assert page.locator("#training-state").inner_text() == "Opted in"
 
     page.get_by_role("button", name="Withdraw consent").click()
-    page.wait_for_load_state()
+    page.get_by_role("status").filter(has_text="You withdrew your consent").wait_for()
     assert page.locator("#training-state").inner_text() == "Not used for training"
     assert page.locator("#chain-state").inner_text() == "Ledger verified"
     rows = page.locator("table.ss-table tbody tr")

@@ -3,6 +3,7 @@ editing, deleting or reordering any event is detected, by the service, the API a
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from typing import Any
 
@@ -192,3 +193,125 @@ def test_the_cli_records_a_written_agreement_only_for_a_privacy_officer(app: Fla
     assert blank.exit_code != 0
     with app.app_context():
         assert len(consent.list_events("acct-alice")[0]) == 1
+
+
+def cli_verify(app: Flask) -> Any:
+    return app.test_cli_runner().invoke(args=["selfservice", "consent", "verify"])
+
+
+def test_removing_an_organisations_whole_chain_is_detected(app: Flask) -> None:
+    from selfservice.models import OrgPolicy
+
+    with app.app_context():
+        consent.set_org_policy(identity(app, "acct-bob"), OrgPolicy.OPTED_OUT,
+                               method=ConsentMethod.CONSOLE)
+    assert cli_verify(app).exit_code == 0
+    execute(app, sa.delete(ConsentEvent).where(ConsentEvent.subject_type == "organisation"))
+    result = cli_verify(app)
+    assert result.exit_code == 1 and "BROKEN organisation:org-acme" in result.output
+
+
+def test_removing_an_accounts_whole_history_is_detected(app: Flask) -> None:
+    from selfservice.models import PrivacyPreferences
+
+    record_history(app)
+    execute(app, sa.delete(ConsentEvent).where(ConsentEvent.subject_id == "acct-alice"))
+    execute(app, sa.delete(PrivacyPreferences).where(
+        PrivacyPreferences.account_id == "acct-alice"))
+    result = cli_verify(app)
+    assert result.exit_code == 1
+    assert "BROKEN account:acct-alice" in result.output
+    assert "the audit trail does not match the ledger" in result.output
+
+
+def test_a_preference_changed_behind_the_ledgers_back_is_detected(app: Flask,
+                                                                 person: Person) -> None:
+    from selfservice.models import PrivacyPreferences
+
+    record_history(app)  # ends with training off
+    execute(app, sa.update(PrivacyPreferences).where(
+        PrivacyPreferences.account_id == "acct-alice").values(training_opt_in=True))
+    result = report(app)
+    assert not result.valid and result.reason == "the preferences shown do not match the ledger"
+    # and no receipt is signed from a chain that fails its check
+    person.login("alice@example.com")
+    events = person.api("GET", "/privacy/api/v1/consent-events", csrf=False).json()["events"]
+    response = person.http.get(person.app_url + events[0]["receipt_url"], timeout=10)
+    assert response.status_code == 409
+    assert response.json()["type"].endswith("/ledger-invalid")
+
+
+def test_no_receipt_for_an_edited_event(app: Flask, person: Person) -> None:
+    ids = record_history(app)
+    execute(app, sa.update(ConsentEvent).where(ConsentEvent.id == ids[0])
+            .values(policy_version="1999-01-01"))
+    person.login("alice@example.com")
+    response = person.http.get(
+        person.app_url + f"/privacy/api/v1/consent-events/{ids[0]}/receipt", timeout=10)
+    assert response.status_code == 409
+
+
+def test_an_organisation_policy_and_a_members_own_change_at_once_stay_consistent(
+        app: Flask) -> None:
+    from selfservice.models import OrgPolicy
+
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(2)
+
+    def admin() -> None:
+        try:
+            with app.app_context():
+                bob = identity(app, "acct-bob")
+                barrier.wait()
+                for policy in [OrgPolicy.OPTED_OUT, OrgPolicy.MEMBERS_CHOOSE] * 3:
+                    consent.set_org_policy(bob, policy, method=ConsentMethod.API)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    def member() -> None:
+        try:
+            with app.app_context():
+                carol = identity(app, "acct-carol")
+                barrier.wait()
+                for n in range(12):
+                    with contextlib.suppress(consent.TrainingLocked):
+                        consent.change_preferences(carol, {"training_opt_in": n % 2 == 0},
+                                                   method=ConsentMethod.API)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=admin), threading.Thread(target=member)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert errors == []
+    with app.app_context():
+        for subject in (("account", "acct-carol"), ("account", "acct-bob"),
+                        ("organisation", "org-acme")):
+            assert consent.verify_subject(*subject).valid, subject
+        view = consent.get_preferences(identity(app, "acct-carol"))
+        events, _ = consent.list_events("acct-carol", "training")
+    # the policy ended on "members choose": carol's own last choice is in force
+    own = [e for e in events if e.method != "org_policy"]
+    assert view.training_locked_by_org is False
+    assert view.training_opt_in == (own[-1].granted if own else False)
+
+
+def test_restoring_a_members_choice_keeps_the_version_they_agreed_to(app: Flask) -> None:
+    from selfservice.models import OrgPolicy
+
+    with app.app_context():
+        carol, bob = identity(app, "acct-carol"), identity(app, "acct-bob")
+        _, [own] = consent.change_preferences(carol, {"training_opt_in": True},
+                                              method=ConsentMethod.CONSOLE)
+        consent.set_org_policy(bob, OrgPolicy.OPTED_OUT, method=ConsentMethod.CONSOLE)
+        app.config["SELFSERVICE_POLICY_VERSION"] = "2027-01-01"
+        consent.set_org_policy(bob, OrgPolicy.MEMBERS_CHOOSE, method=ConsentMethod.CONSOLE)
+        events, _ = consent.list_events("acct-carol", "training")
+    restored = events[-1]
+    assert (restored.granted, restored.method, restored.policy_version) == (
+        True, "org_policy", own.policy_version)
+    assert restored.details["restores_event_id"] == own.id
+    org_event = events[-2]
+    assert org_event.policy_version == own.policy_version  # the lock began under the old one

@@ -41,7 +41,8 @@ def submit(person: Person, page: str, action: str | None = None, **fields: Any) 
              and f["action"].endswith(action or page)]
     assert len(forms) == 1, forms
     form = forms[0]
-    data = {k: v for k, v in form["fields"].items() if k in ("csrf_token", "policy_version")}
+    data = {k: v for k, v in form["fields"].items()
+            if k in ("csrf_token", "policy_version", "head")}  # the hidden ones
     data.update({k: v for k, v in fields.items() if v is not None})
     response = person.http.post(person.app_url + form["action"], data=data,
                                 allow_redirects=False, timeout=10)
@@ -147,6 +148,24 @@ def test_the_other_preferences_save_from_a_plain_form(app: Flask, person: Person
                                 data={"limit_sensitive_data": "y"}, timeout=10)
     assert response.status_code == 400
     assert prefs(person)["limit_sensitive_data"] is False
+
+
+def test_a_form_from_a_stale_tab_does_not_undo_a_later_change(app: Flask,
+                                                               person: Person) -> None:
+    person.login("alice@example.com")
+    stale = forms_of(person.get("/privacy/preferences").text)
+    [form] = [f for f in stale if f["action"].endswith("/privacy/preferences")]
+    # meanwhile, in another tab: marketing e-mails on
+    assert person.api("PATCH", "/privacy/api/v1/preferences",
+                      json={"marketing_emails": True}).status_code == 200
+    # the stale tab saves with marketing unticked
+    response = person.http.post(person.app_url + form["action"], timeout=10, data={
+        "csrf_token": form["fields"]["csrf_token"], "head": form["fields"]["head"],
+        "do_not_sell_or_share": "y"})
+    assert response.status_code == 409
+    assert "changed elsewhere" in response.text
+    body = prefs(person)
+    assert body["marketing_emails"] is True and body["do_not_sell_or_share"] is False
 
 
 def test_the_api_changes_preferences_and_records_the_policy_version(

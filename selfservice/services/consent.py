@@ -35,6 +35,7 @@ from ..ledger import (
     verify_chain,
 )
 from ..models import (
+    AuditEvent,
     ConsentEvent,
     ConsentMethod,
     OrgPolicy,
@@ -78,6 +79,10 @@ class NoOrganisation(ConsentError):
 
 class NotOrgAdmin(ConsentError):
     pass
+
+
+class LedgerInvalid(ConsentError):
+    """A chain failed verification: nothing is certified from it."""
 
 
 class UnknownPolicyVersion(ConsentError):
@@ -135,6 +140,8 @@ class PreferencesView:
     org_policy: OrgPolicyView | None
     gpc_honoured_at: datetime | None
     updated_at: datetime | None
+    #: position of the account's chain head: a form shows it and is refused when it moved
+    head_seq: int = 0
 
     @property
     def training_locked_by_org(self) -> bool:
@@ -189,7 +196,8 @@ def _view(prefs: PrivacyPreferences, org_row: OrgTrainingPolicy | None) -> Prefe
         limit_sensitive_data=bool(prefs.limit_sensitive_data),
         do_not_sell_or_share=bool(prefs.do_not_sell_or_share), org_policy=locked,
         gpc_honoured_at=prefs.gpc_honoured_at,
-        updated_at=prefs.updated_at if prefs.head_seq else None)
+        updated_at=prefs.updated_at if prefs.head_seq else None,
+        head_seq=prefs.head_seq or 0)
 
 
 def policy_version() -> str:
@@ -215,11 +223,13 @@ def _prefs_locked(session: Session, account_id: str) -> PrivacyPreferences:
 
 def _append_account(session: Session, prefs: PrivacyPreferences, purpose: Purpose,
                     granted: bool, method: ConsentMethod, actor: Actor, version: str,
-                    details: Mapping[str, Any] | None = None) -> ConsentEvent:
+                    details: Mapping[str, Any] | None = None,
+                    at: datetime | None = None) -> ConsentEvent:
     event = append_consent(
         session, subject_type=SubjectType.ACCOUNT, subject_id=prefs.account_id,
         purpose=purpose, granted=granted, method=method, policy_version=version,
-        actor_type=actor.type, actor_id=actor.id, details=details)
+        actor_type=actor.type, actor_id=actor.id, details=details, at=at)
+    changed = bool(getattr(prefs, _FIELD_OF[purpose])) != granted
     setattr(prefs, _FIELD_OF[purpose], granted)
     prefs.head_seq, prefs.head_hash, prefs.updated_at = event.seq, event.hash, event.at
     record_audit(session, stream=account_stream(prefs.account_id), action="consent.recorded",
@@ -227,15 +237,27 @@ def _append_account(session: Session, prefs: PrivacyPreferences, purpose: Purpos
                  target_id=event.id,
                  details={"purpose": purpose.value, "granted": granted,
                           "method": method.value, "seq": event.seq, "hash": event.hash})
-    if purpose is Purpose.TRAINING and get_state().setting("SMTP_HOST"):
+    if purpose is Purpose.TRAINING and changed and get_state().setting("SMTP_HOST"):
         jobs.schedule(session, CONFIRMATION_JOB, target_type="consent_event",
                       target_id=event.id, dedupe_key=f"mail:consent:{event.id}",
                       actor_type=actor.type, actor_id=actor.id)
     return event
 
 
+def _last_own_training(session: Session, account_id: str) -> ConsentEvent | None:
+    """The account's own last training choice (not an organisation's)."""
+    return session.scalar(
+        sa.select(ConsentEvent)
+        .where(ConsentEvent.subject_type == SubjectType.ACCOUNT.value,
+               ConsentEvent.subject_id == account_id,
+               ConsentEvent.purpose == Purpose.TRAINING.value,
+               ConsentEvent.method != ConsentMethod.ORG_POLICY.value)
+        .order_by(ConsentEvent.seq.desc()).limit(1))
+
+
 def _reconcile(session: Session, prefs: PrivacyPreferences, org: Organisation | None,
-               actor: Actor, org_event_id: str | None = None) -> ConsentEvent | None:
+               actor: Actor, org_event_id: str | None = None,
+               at: datetime | None = None) -> ConsentEvent | None:
     """Bring the account's training in line with its organisation's policy now (the chain
     must be locked). Appends an ``org_policy`` event when the lock starts, ends or flips."""
     org_row = session.get(OrgTrainingPolicy, org.id) if org is not None else None
@@ -256,9 +278,16 @@ def _reconcile(session: Session, prefs: PrivacyPreferences, org: Organisation | 
     }
     if org_event_id:
         details["org_event_id"] = org_event_id
+    version = policy_version()
+    if want_org is None:
+        # the account's own choice applies again: it was made under its own policy version
+        own = _last_own_training(session, prefs.account_id)
+        if own is not None:
+            version = own.policy_version
+            details["restores_event_id"] = own.id
     prefs.training_org_id = want_org
     return _append_account(session, prefs, Purpose.TRAINING, want, ConsentMethod.ORG_POLICY,
-                           actor, policy_version(), details)
+                           actor, version, details, at=at)
 
 
 def _needs_reconcile(prefs: PrivacyPreferences | None, org: Organisation | None,
@@ -276,30 +305,35 @@ def get_preferences(identity: Identity) -> PreferencesView:
     """The account's preferences, first catching up with an organisation change the host did
     not report (joined a locked organisation, left one)."""
     db = get_state().db
-    with db.transaction() as session:
+    with db.read() as session:
         prefs = session.get(PrivacyPreferences, identity.account_id)
         org_row = session.get(OrgTrainingPolicy, identity.org.id) if identity.org else None
-        if _needs_reconcile(prefs, identity.org, org_row):
-            prefs = _prefs_locked(session, identity.account_id)
-            _reconcile(session, prefs, identity.org, SYSTEM)
-        if prefs is None:
-            prefs = PrivacyPreferences(
-                account_id=identity.account_id, training_opt_in=False,
-                own_training_opt_in=False, training_org_id=None, marketing_emails=False,
-                limit_sensitive_data=False, do_not_sell_or_share=False, head_seq=0)
-        locked_row = (session.get(OrgTrainingPolicy, prefs.training_org_id)
-                      if prefs.training_org_id else None)
-        return _view(prefs, locked_row)
+        if not _needs_reconcile(prefs, identity.org, org_row):
+            return _preferences_view(session, prefs, identity.account_id)
+    with db.transaction() as session:
+        prefs = _prefs_locked(session, identity.account_id)
+        _reconcile(session, prefs, identity.org, SYSTEM)
+        return _preferences_view(session, prefs, identity.account_id)
+
+
+def _preferences_view(session: Session, prefs: PrivacyPreferences | None,
+                      account_id: str) -> PreferencesView:
+    if prefs is None:
+        prefs = PrivacyPreferences(
+            account_id=account_id, training_opt_in=False, own_training_opt_in=False,
+            training_org_id=None, marketing_emails=False, limit_sensitive_data=False,
+            do_not_sell_or_share=False, head_seq=0)
+    locked_row = (session.get(OrgTrainingPolicy, prefs.training_org_id)
+                  if prefs.training_org_id else None)
+    return _view(prefs, locked_row)
 
 
 def list_events(account_id: str, purpose: str | None = None
                 ) -> tuple[list[ConsentEvent], ChainReport]:
     """The account's consent events (oldest first) and whether its whole chain verifies."""
-    with get_state().db.transaction() as session:
+    with get_state().db.read() as session:
         events = consent_events(session, SubjectType.ACCOUNT, account_id)
-        prefs = session.get(PrivacyPreferences, account_id)
-        head = (prefs.head_seq, prefs.head_hash) if prefs else (0, "0" * 64)
-    report = verify_chain(events, consent_content, head)
+        report = _verify(session, SubjectType.ACCOUNT, account_id, events)
     if purpose is not None:
         events = [e for e in events if e.purpose == purpose]
     return events, report
@@ -307,7 +341,7 @@ def list_events(account_id: str, purpose: str | None = None
 
 def get_event(account_id: str, event_id: str) -> ConsentEvent | None:
     """One of the account's events; None for anyone else's (the caller answers 404)."""
-    with get_state().db.transaction() as session:
+    with get_state().db.read() as session:
         event = session.get(ConsentEvent, event_id)
     if (event is None or event.subject_type != SubjectType.ACCOUNT
             or event.subject_id != account_id):
@@ -316,26 +350,78 @@ def get_event(account_id: str, event_id: str) -> ConsentEvent | None:
 
 
 def verify_subject(subject_type: str, subject_id: str) -> ChainReport:
-    with get_state().db.transaction() as session:
+    with get_state().db.read() as session:
         events = consent_events(session, subject_type, subject_id)
-        if subject_type == SubjectType.ACCOUNT:
-            row: Any = session.get(PrivacyPreferences, subject_id)
+        return _verify(session, subject_type, subject_id, events)
+
+
+def _verify(session: Session, subject_type: str, subject_id: str,
+            events: list[ConsentEvent]) -> ChainReport:
+    """The chain on its own, then against its recorded head, the audit trail's notes of it,
+    and (for an account) the preferences the console shows."""
+    row: Any
+    if subject_type == SubjectType.ACCOUNT:
+        row = session.get(PrivacyPreferences, subject_id)
+        stream, action = account_stream(subject_id), "consent.recorded"
+    else:
+        row = session.get(OrgTrainingPolicy, subject_id)
+        stream, action = f"org:{subject_id}", "org.training_policy"
+    head = (row.head_seq, row.head_hash) if row else (0, "0" * 64)
+    report = verify_chain(events, consent_content, head)
+    if not report.valid:
+        return report
+    noted = [(e.details.get("seq"), e.details.get("hash")) for e in session.scalars(
+        sa.select(AuditEvent).where(AuditEvent.stream == stream, AuditEvent.action == action)
+        .order_by(AuditEvent.seq))]
+    if noted != [(e.seq, e.hash) for e in events]:
+        return ChainReport(False, None, report.records,
+                           "the audit trail does not match the ledger")
+    if subject_type == SubjectType.ACCOUNT and events and not _projection_matches(row, events):
+        return ChainReport(False, None, report.records,
+                           "the preferences shown do not match the ledger")
+    return report
+
+
+def _projection_matches(prefs: PrivacyPreferences | None,
+                        events: list[ConsentEvent]) -> bool:
+    """Replay the chain: each preference is its purpose's last value; the organisation lock
+    and the account's own training choice follow from the training events' methods."""
+    if prefs is None:
+        return False
+    expected: dict[str, Any] = {field: False for field in PREFERENCE_PURPOSES}
+    own, locked_by = False, None
+    for event in events:
+        expected[_FIELD_OF[Purpose(event.purpose)]] = bool(event.granted)
+        if event.purpose != Purpose.TRAINING:
+            continue
+        if event.method == ConsentMethod.ORG_POLICY:
+            applies = event.details.get("member") and event.details.get("org_policy") in (
+                OrgPolicy.OPTED_IN, OrgPolicy.OPTED_OUT)
+            locked_by = event.details.get("org_id") if applies else None
         else:
-            row = session.get(OrgTrainingPolicy, subject_id)
-        head = (row.head_seq, row.head_hash) if row else (0, "0" * 64)
-    return verify_chain(events, consent_content, head)
+            own = bool(event.granted)
+    actual = {field: bool(getattr(prefs, field)) for field in PREFERENCE_PURPOSES}
+    return (actual == expected and bool(prefs.own_training_opt_in) == own
+            and prefs.training_org_id == locked_by)
 
 
 def verify_all() -> Iterator[tuple[str, str, ChainReport]]:
-    """Every consent chain, subject by subject."""
-    with get_state().db.transaction() as session:
-        subjects = session.execute(
-            sa.select(ConsentEvent.subject_type, ConsentEvent.subject_id).distinct()
-            .order_by(ConsentEvent.subject_type, ConsentEvent.subject_id)).all()
-        subjects += session.execute(
-            sa.select(sa.literal(SubjectType.ACCOUNT.value), PrivacyPreferences.account_id)
-            .where(PrivacyPreferences.head_seq > 0)).all()
-    for subject_type, subject_id in sorted(set(map(tuple, subjects))):
+    """Every consent chain: every subject the events, the projections or the audit trail
+    know of (removing a whole chain leaves the others pointing at it)."""
+    with get_state().db.read() as session:
+        subjects = set(map(tuple, session.execute(
+            sa.select(ConsentEvent.subject_type, ConsentEvent.subject_id).distinct()).all()))
+        subjects |= {(SubjectType.ACCOUNT.value, account_id) for account_id in session.scalars(
+            sa.select(PrivacyPreferences.account_id).where(PrivacyPreferences.head_seq > 0))}
+        subjects |= {(SubjectType.ORGANISATION.value, org_id) for org_id in session.scalars(
+            sa.select(OrgTrainingPolicy.org_id).where(OrgTrainingPolicy.head_seq > 0))}
+        for stream in session.scalars(
+                sa.select(AuditEvent.stream).distinct()
+                .where(AuditEvent.action.in_(["consent.recorded", "org.training_policy"]))):
+            kind, _, subject_id = stream.partition(":")
+            subjects.add((SubjectType.ACCOUNT.value if kind == "account"
+                          else SubjectType.ORGANISATION.value, subject_id))
+    for subject_type, subject_id in sorted(subjects):
         yield subject_type, subject_id, verify_subject(subject_type, subject_id)
 
 
@@ -374,9 +460,7 @@ def change_preferences(identity: Identity, changes: Mapping[str, bool], *,
                 prefs.own_training_opt_in = value
             events.append(_append_account(session, prefs, purpose, value, method, actor,
                                           current_version))
-        locked_row = (session.get(OrgTrainingPolicy, prefs.training_org_id)
-                      if prefs.training_org_id else None)
-        return _view(prefs, locked_row), events
+        return _preferences_view(session, prefs, identity.account_id), events
 
 
 def record_written_agreement(account_id: str, purpose: Purpose, granted: bool, *,
@@ -412,11 +496,13 @@ def honour_gpc(account_id: str) -> bool:
     """A Global Privacy Control signal from the logged-in customer: turn on "do not sell or
     share" (method ``gpc``) unless it is on already or the customer, told about the signal,
     later turned it off themselves. Returns whether an event was recorded."""
-    with get_state().db.transaction() as session:
+    db = get_state().db
+    with db.read() as session:
         current = session.get(PrivacyPreferences, account_id)
         if current is not None and (current.do_not_sell_or_share
                                     or current.gpc_honoured_at is not None):
             return False
+    with db.transaction() as session:
         prefs = _prefs_locked(session, account_id)
         if prefs.do_not_sell_or_share or prefs.gpc_honoured_at is not None:
             return False
@@ -430,7 +516,7 @@ def honour_gpc(account_id: str) -> bool:
 # -- organisations ----------------------------------------------------------------------------
 
 def get_org_policy(org_id: str) -> OrgPolicyView:
-    with get_state().db.transaction() as session:
+    with get_state().db.read() as session:
         return _org_view(session.get(OrgTrainingPolicy, org_id), org_id)
 
 
@@ -470,11 +556,12 @@ def set_org_policy(identity: Identity, policy: OrgPolicy, *, method: ConsentMeth
         row.head_seq, row.head_hash = event.seq, event.hash
         record_audit(session, stream=f"org:{org_id}", action="org.training_policy",
                      actor_type=actor.type, actor_id=actor.id, target_type="organisation",
-                     target_id=org_id, details={"policy": policy.value, "hash": event.hash})
+                     target_id=org_id, details={"policy": policy.value, "seq": event.seq,
+                                                "hash": event.hash})
         session.flush()
         for member in members:
             prefs = _prefs_locked(session, member.account_id)
-            _reconcile(session, prefs, member.org, actor, org_event_id=event.id)
+            _reconcile(session, prefs, member.org, actor, org_event_id=event.id, at=event.at)
         return _org_view(row, org_id)
 
 
@@ -518,6 +605,14 @@ def _id_table(dialect: str, ids: Sequence[str]) -> Any:
     table = elements.table_valued("value")
     # PostgreSQL names the column in the FROM clause: ... AS ids(value)
     return table.render_derived(name="ids") if dialect == "postgresql" else table.alias("ids")
+
+
+def settled_moment() -> datetime:
+    """The latest moment eligibility can be answered for exactly: every change with an
+    earlier time has committed (``SELFSERVICE_ELIGIBILITY_SETTLE``)."""
+    from datetime import timedelta
+
+    return utcnow() - timedelta(seconds=float(get_state().setting("ELIGIBILITY_SETTLE")))
 
 
 def training_eligibility(account_ids: Sequence[str], as_of: datetime) -> dict[str, bool]:

@@ -37,8 +37,13 @@ def send_training_confirmation(event_id: str) -> dict[str, str]:
         receipt_url=public_url(f"{api_prefix}/consent-events/{event.id}/receipt"),
         policy_url=state.setting("POLICY_URL"),
     )
-    subject = ("You opted in to model training" if event.granted
-               else "Your content will not be used for model training")
+    if event.method == "org_policy":
+        subject = ("Your organisation's policy: your content may be used for model training"
+                   if event.granted else
+                   "Your organisation's policy: your content is not used for model training")
+    else:
+        subject = ("You opted in to model training" if event.granted
+                   else "Your content will not be used for model training")
     message = mail.compose(to=identity.email, subject=subject, text=text,
                            message_id=f"<consent-{event.id}@selfservice>")
     mail.send(message)

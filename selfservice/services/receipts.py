@@ -78,5 +78,13 @@ def build_receipt(event: ConsentEvent, identity: Identity | None, *, jwks_url: s
 
 def signed_receipt(event: ConsentEvent, identity: Identity | None, *,
                    jwks_url: str) -> dict[str, Any]:
+    """Sign the event's receipt, after checking its whole chain: a record that fails
+    verification (edited in the database, say) is never certified."""
+    from .consent import LedgerInvalid, verify_subject
+
+    report = verify_subject(event.subject_type, event.subject_id)
+    if not report.valid:
+        raise LedgerInvalid(f"the consent chain of event {event.id} does not verify: "
+                            f"{report.reason}")
     return receipts.signed_receipt(build_receipt(event, identity, jwks_url=jwks_url),
                                    signing_key())
