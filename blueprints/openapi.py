@@ -173,6 +173,61 @@ def consent_paths() -> dict[str, Any]:
     }
 
 
+_CATEGORIES = {"type": "object", "additionalProperties": False,
+               "properties": {c: {"type": "boolean"} for c in
+                              ("necessary", "functional", "analytics", "marketing")}}
+_COOKIE_STATE = {"type": "object", "required": ["policy_version", "decided", "gpc",
+                                                "categories"],
+                 "properties": {"policy_version": {"type": "string"},
+                                "decided": {"type": "boolean"}, "gpc": {"type": "boolean"},
+                                "categories": _CATEGORIES,
+                                "consent_id": {"type": ["string", "null"]},
+                                "reask": {"type": "array", "items": {"type": "string"}},
+                                "changes": {"type": "object"}}}
+
+
+def cookie_paths() -> dict[str, Any]:
+    public = [{}]
+    return {
+        "/cookie-policy": {"get": {
+            "summary": "The cookie policy, generated from the cookie registry", "security": public,
+            "responses": {"200": _json({"type": "object", "properties": {
+                "version": {"type": "string"}, "categories": {"type": "object"}}},
+                "policy")}}},
+        "/cookie-consent": {
+            "get": {"summary": "This browser's cookie decision and what it allows now",
+                    "security": public,
+                    "responses": {"200": _json(_COOKIE_STATE, "decision")}},
+            "put": {"summary": "Record a cookie decision (anonymous visitors too; the CSRF "
+                               "header is always required); sets the consent cookie",
+                    "security": [{"csrf": []}, {"session": [], "csrf": []}],
+                    "requestBody": {"required": True, "content": {"application/json": {
+                        "schema": {"type": "object", "required": ["policy_version",
+                                                                  "categories"],
+                                   "additionalProperties": False,
+                                   "properties": {
+                                       "policy_version": {"type": "string"},
+                                       "categories": _CATEGORIES,
+                                       "confirm_gpc_override": {"type": "boolean"},
+                                       "method": {"enum": ["banner", "settings", "api"]},
+                                       "language": {"type": "string"},
+                                       "gpc": {"type": "boolean", "description":
+                                               "navigator.globalPrivacyControl"}}}}}},
+                    "responses": {"200": _json(_COOKIE_STATE, "decision recorded"),
+                                  "403": _problem_response("CSRF token missing or invalid"),
+                                  "409": _problem_response("marketing chosen under Global "
+                                                           "Privacy Control: confirm with "
+                                                           "confirm_gpc_override"),
+                                  "422": _problem_response("invalid input, or a stale "
+                                                           "policy_version")}}},
+        "/cookie-consent/receipt": {"get": {
+            "summary": "Signed receipt of this browser's latest cookie decision",
+            "security": public,
+            "responses": {"200": _json(_ref("ConsentReceipt"), "the receipt"),
+                          "404": _problem_response("no decision recorded")}}},
+    }
+
+
 def document() -> dict[str, Any]:
     state = get_state()
     csrf_header = state.setting("CSRF_HEADER")
@@ -267,6 +322,7 @@ def document() -> dict[str, Any]:
                         "schema": {"$ref": "#/components/schemas/Health"}}}},
                 }}},
             **consent_paths(),
+            **cookie_paths(),
             "/openapi.json": {"get": {"summary": "This document", "security": [{}],
                                       "responses": {"200": {"description": "OpenAPI 3.1"}}}},
         },

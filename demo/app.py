@@ -44,7 +44,29 @@ DEFAULTS: dict[str, Any] = {
         "jurisdiction": "US",
     },
     "SELFSERVICE_MAIL_FROM": "EcoHash Privacy <privacy@ecohash.example>",
+    "SELFSERVICE_COOKIES": [
+        {"name": "console_theme", "provider": "EcoHash", "category": "functional",
+         "purpose": "Remembers light or dark mode.", "duration": "12 months"},
+        {"name": "console_lang", "provider": "EcoHash", "category": "functional",
+         "purpose": "Remembers the console's language.", "duration": "12 months"},
+        {"name": "_pk_id.*", "provider": "Matomo (self-hosted)", "category": "analytics",
+         "purpose": "Tells visits of the same browser apart, to count unique visitors.",
+         "duration": "13 months"},
+        {"name": "_pk_ses.*", "provider": "Matomo (self-hosted)", "category": "analytics",
+         "purpose": "Groups the pages of one visit.", "duration": "30 minutes"},
+        {"name": "_gcl_au", "provider": "Google Ads", "category": "marketing",
+         "purpose": "Measures which ad campaigns bring sign-ups.", "duration": "90 days"},
+        {"name": "li_fat_id", "provider": "LinkedIn", "category": "marketing",
+         "purpose": "Attributes sign-ups to LinkedIn campaigns.", "duration": "30 days",
+         "party": "third"},
+    ],
 }
+
+#: the console runs under a strict Content-Security-Policy: scripts only with the request's
+#: nonce, no inline styles, forms only to itself and the identity provider
+CSP = ("default-src 'self'; script-src 'nonce-{nonce}' 'strict-dynamic'; style-src 'self'; "
+       "img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; "
+       "base-uri 'none'; frame-ancestors 'none'; form-action 'self' {issuer}")
 
 #: environment variable -> config key
 ENVIRONMENT = {
@@ -107,6 +129,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     settings.update(settings_from_environment(os.environ))
     settings.update(config or {})
     app.config.update(settings)
+    app.config.setdefault("SELFSERVICE_CONTENT_SECURITY_POLICY", CSP.replace(
+        "{issuer}", app.config["SELFSERVICE_OIDC_ISSUER"].rstrip("/")))
 
     engine = app.config.get("SELFSERVICE_ENGINE")
     if engine is None:

@@ -125,6 +125,15 @@ def leave_team() -> Any:
     return redirect(url_for(".dashboard"), 303)
 
 
+@bp.after_request
+def server_side_analytics(response: Any) -> Any:
+    """The console's server-side visit counter sets an HttpOnly analytics cookie on every
+    page; the plugin drops it unless the visitor accepted analytics."""
+    if response.mimetype == "text/html":
+        response.set_cookie("_pk_ses.demo", "1", max_age=1800, httponly=True, samesite="Lax")
+    return response
+
+
 @bp.app_template_filter("money")
 def money(cents: int, currency: str) -> str:
     symbol = {"EUR": "€", "USD": "$", "GBP": "£"}.get(currency)

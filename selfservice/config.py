@@ -74,6 +74,29 @@ SETTINGS: dict[str, tuple[Any, str]] = {
                            "before they become visible); as_of null means now minus this."),
     "PUBLIC_URL": (None, "The console's external base URL, for links in e-mails (sent by "
                    "workers, outside any request), e.g. https://console.example.com."),
+    # -- cookie consent -------------------------------------------------------------------------
+    "COOKIES": ([], "The console's cookie registry: a list of {name, provider, purpose, "
+                "category (necessary|functional|analytics|marketing), duration, party "
+                "(first|third)}; a name ending in * matches a prefix. The plugin adds its own "
+                "necessary cookies."),
+    "COOKIE_CONSENT_NAME": ("selfservice_consent", "Name of the first-party consent cookie."),
+    "COOKIE_CONSENT_ACCEPT_DAYS": (365, "Days a decision that accepts something is kept "
+                                   "before the visitor is asked again."),
+    "COOKIE_CONSENT_REJECT_DAYS": (182, "Days a refusal of everything optional is kept "
+                                   "before the visitor is asked again."),
+    "COOKIE_CONSENT_RETENTION_DAYS": (1095, "Days the server keeps a consent id's records "
+                                      "after its last decision (proof of consent)."),
+    "COOKIE_UNKNOWN": ("block", "What to do with a Set-Cookie whose name is not in the "
+                       "registry: block (drop it and log its name) or allow."),
+    "COOKIE_TEXTS": ({}, "Banner texts to add or override, {language: {key: text}} (see "
+                     "selfservice/i18n.py for the keys)."),
+    "COOKIE_BANNER": (True, "Show the banner and enforce consent on every response of the "
+                      "app. False: the plugin only serves the settings and policy pages."),
+    "CONTENT_SECURITY_POLICY": (None, "A Content-Security-Policy to send with every response "
+                                "that has none, where {nonce} is the request's script nonce "
+                                "(csp_nonce() in templates). None: the host sets its own."),
+    "GPC_WELL_KNOWN": (True, "Serve /.well-known/gpc.json (the site honours Global Privacy "
+                       "Control)."),
     # -- e-mail ---------------------------------------------------------------------------------
     "SMTP_HOST": (None, "SMTP server for the plugin's e-mails. None: send no e-mail."),
     "SMTP_PORT": (25, "SMTP port."),
@@ -134,7 +157,9 @@ def _copy(value: Any) -> Any:
 def _validate(config: dict[str, Any]) -> None:
     for key in ("REAUTH_MAX_AGE", "JOB_TIMEOUT", "JOB_MAX_ATTEMPTS", "JOB_HEARTBEAT",
                 "JOB_STALE_AFTER", "DISPATCH_INTERVAL", "WORKER_HEARTBEAT_TTL", "OIDC_TIMEOUT",
-                "SMTP_TIMEOUT", "ELIGIBILITY_MAX_IDS", "SMTP_PORT", "ELIGIBILITY_SETTLE"):
+                "SMTP_TIMEOUT", "ELIGIBILITY_MAX_IDS", "SMTP_PORT", "ELIGIBILITY_SETTLE",
+                "COOKIE_CONSENT_ACCEPT_DAYS", "COOKIE_CONSENT_REJECT_DAYS",
+                "COOKIE_CONSENT_RETENTION_DAYS"):
         value = config[PREFIX + key]
         if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
             raise ConfigError(f"{PREFIX}{key} must be a positive number, not {value!r}.")
@@ -146,6 +171,10 @@ def _validate(config: dict[str, Any]) -> None:
         isinstance(t, str) and len(t) >= 16 for t in tokens.values()
     ):
         raise ConfigError(f"{PREFIX}SERVICE_TOKENS must map names to tokens of 16+ characters.")
+    if config[PREFIX + "COOKIE_UNKNOWN"] not in ("block", "allow"):
+        raise ConfigError(f"{PREFIX}COOKIE_UNKNOWN must be block or allow.")
+    if not isinstance(config[PREFIX + "COOKIES"], list | tuple):
+        raise ConfigError(f"{PREFIX}COOKIES must be a list of cookie entries.")
     if config[PREFIX + "SMTP_SECURITY"] not in ("none", "starttls", "ssl"):
         raise ConfigError(f"{PREFIX}SMTP_SECURITY must be none, starttls or ssl.")
     version = config[PREFIX + "POLICY_VERSION"]

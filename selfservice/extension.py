@@ -132,6 +132,10 @@ class SelfService:
             from .receipts import key_from_setting
 
             state.receipt_key = key_from_setting(cfg("RECEIPT_KEY"), "")
+        with app.app_context():  # a bad cookie registry stops the app now
+            from .services.cookie_consent import registry
+
+            registry()
 
         from .services import jobs
 
@@ -177,7 +181,7 @@ class SelfService:
     def blueprints(self, app: Flask) -> list[tuple[Blueprint, str]]:
         """The plugin's blueprints with their configured URL prefixes, for hosts that mount
         them themselves (``SELFSERVICE_REGISTER_BLUEPRINTS = False``)."""
-        from .blueprints import api, pages, sso
+        from .blueprints import api, cookies, pages, sso
 
         def cfg(key: str) -> Any:
             return config_module.setting(app.config, key)
@@ -188,6 +192,8 @@ class SelfService:
         ]
         if cfg("SSO_ENABLED"):
             mounted.append((sso.create_blueprint(), cfg("AUTH_URL_PREFIX")))
+        if cfg("GPC_WELL_KNOWN"):
+            mounted.append((cookies.create_well_known_blueprint(), ""))
         return mounted
 
     @staticmethod

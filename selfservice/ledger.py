@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from .db import utcnow
-from .models import AuditEvent, ConsentEvent, new_id
+from .models import AuditEvent, ConsentEvent, CookieConsentRecord, new_id
 
 GENESIS = "0" * 64
 _AUDIT_FIELDS = ("stream", "seq", "at", "actor_type", "actor_id", "action", "target_type",
@@ -199,3 +199,28 @@ def consent_events(session: Session, subject_type: str, subject_id: str) -> list
         sa.select(ConsentEvent)
         .where(ConsentEvent.subject_type == subject_type, ConsentEvent.subject_id == subject_id)
         .order_by(ConsentEvent.seq)))
+
+
+# -- cookie consent records -------------------------------------------------------------------
+
+_COOKIE_FIELDS = ("id", "consent_id", "seq", "account_id", "categories", "policy_version",
+                  "text_hash", "language", "method", "gpc", "gpc_override", "at", "user_agent",
+                  "ip_network")
+
+
+def cookie_consent_content(record: CookieConsentRecord) -> dict[str, Any]:
+    return {name: getattr(record, name) for name in _COOKIE_FIELDS}
+
+
+def append_cookie_consent(session: Session, consent_id: str, **fields: Any
+                          ) -> CookieConsentRecord:
+    """Append a decision to the consent id's chain (locked here, until the transaction
+    ends)."""
+    lock_stream(session, f"cookie:{consent_id}")
+    tail = _tail(session, CookieConsentRecord, [CookieConsentRecord.consent_id == consent_id])
+    record = CookieConsentRecord(id=new_id(), consent_id=consent_id, seq=tail.seq,
+                                 at=tail.next_at(), prev_hash=tail.prev_hash, **fields)
+    record.hash = chain_hash(record.prev_hash, cookie_consent_content(record))
+    session.add(record)
+    session.flush()
+    return record

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from flask import current_app
@@ -25,6 +25,9 @@ class SelfServiceState:
     instance_path: str = ""
     #: the consent receipt signing key, loaded on first use
     receipt_key: Any = None
+    #: the cookie registry built from SELFSERVICE_COOKIES, and the versions already recorded
+    cookie_registry: Any = None
+    cookie_versions_seen: set[str] = field(default_factory=set)
     #: the Authlib OpenID Connect client, created on first use
     oidc_client: Any = None
 

@@ -60,7 +60,7 @@ def test_a_customer_opts_in_to_training_withdraws_and_keeps_the_receipts(
     page.get_by_role("button", name="Opt in to model training").focus()
     page.keyboard.press("Enter")
     page.wait_for_url(live_server.url + "/privacy/preferences")
-    assert page.get_by_role("status").first.inner_text().startswith("You opted in")
+    page.get_by_role("status").filter(has_text="You opted in").wait_for()
     assert page.locator("#training-state").inner_text() == "Opted in"
 
     page.get_by_role("button", name="Withdraw consent").click()

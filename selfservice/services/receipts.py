@@ -7,7 +7,7 @@ from typing import Any
 
 from .. import receipts
 from ..identity import Identity
-from ..models import ConsentEvent, ConsentMethod
+from ..models import ConsentEvent, ConsentMethod, CookieConsentRecord
 from ..purposes import METHODS, PURPOSES
 from ..state import get_state
 from .consent import event_json
@@ -88,3 +88,43 @@ def signed_receipt(event: ConsentEvent, identity: Identity | None, *,
                             f"{report.reason}")
     return receipts.signed_receipt(build_receipt(event, identity, jwks_url=jwks_url),
                                    signing_key())
+
+
+def signed_cookie_receipt(record: CookieConsentRecord, *, jwks_url: str) -> dict[str, Any]:
+    """A cookie decision as a Kantara-shaped receipt: one purpose per cookie category."""
+    state = get_state()
+    controller = state.setting("CONTROLLER")
+    receipt = {
+        "version": receipts.RECEIPT_VERSION,
+        "jurisdiction": controller.get("jurisdiction", ""),
+        "consentTimestamp": int(record.at.timestamp()),
+        "collectionMethod": f"cookie {record.method}",
+        "consentReceiptID": record.id,
+        "publicKey": jwks_url,
+        "language": record.language,
+        "piiPrincipalId": f"cookie-consent:{record.consent_id}",
+        "piiControllers": [{"piiController": controller.get("name", ""), "onBehalf": False,
+                            "contact": controller.get("contact", ""),
+                            "address": controller.get("address", ""),
+                            "email": controller.get("email", ""),
+                            "phone": controller.get("phone", ""),
+                            "piiControllerUrl": controller.get("url", "")}],
+        "policyUrl": state.setting("POLICY_URL") or "",
+        "services": [{"service": controller.get("service", "Services"), "purposes": [
+            {"purpose": f"{category} cookies", "purposeCategory": [category],
+             "consentType": "EXPLICIT" if record.method != "gpc" else "IMPLICIT",
+             "piiCategory": ["Device identifiers", "Usage data"],
+             "primaryPurpose": category == "necessary",
+             "termination": "granted" if granted else "refused",
+             "thirdPartyDisclosure": False}
+            for category, granted in record.categories.items()]}],
+        "sensitive": False,
+        "spiCat": [],
+        "ledger": {"record_id": record.id, "consent_id": record.consent_id,
+                   "seq": record.seq, "categories": record.categories,
+                   "policy_version": record.policy_version, "method": record.method,
+                   "text_hash": record.text_hash, "gpc": record.gpc,
+                   "gpc_override": record.gpc_override, "at": record.at.isoformat(),
+                   "prev_hash": record.prev_hash, "hash": record.hash},
+    }
+    return receipts.signed_receipt(receipt, signing_key())

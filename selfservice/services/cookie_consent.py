@@ -1,0 +1,328 @@
+"""Cookie consent: what a visitor decided, what that allows now, and the proof of it.
+
+A visitor's decision travels in a signed first-party cookie (anonymous consent id, the policy
+version, and for each accepted category the digest of that category's contents when they
+accepted). Every decision is also recorded on the server, hash-chained per consent id, with the
+account once the visitor signs in. A category counts as accepted only while its contents are
+what the visitor accepted; Global Privacy Control keeps marketing off unless the visitor
+explicitly confirmed otherwise.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy.exc import IntegrityError
+
+from ..cookies import OPTIONAL, CookieRegistry, CookieSpec, describe_changes
+from ..db import utcnow
+from ..ledger import (
+    ChainReport,
+    append_cookie_consent,
+    cookie_consent_content,
+    record_audit,
+    verify_chain,
+)
+from ..models import (
+    CookieConsentLink,
+    CookieConsentMethod,
+    CookieConsentRecord,
+    CookiePolicyVersion,
+    new_id,
+)
+from ..state import get_state
+
+_SALT = "selfservice-cookie-consent"
+
+
+class GpcConfirmationRequired(Exception):
+    """Marketing was chosen while the browser sends Global Privacy Control, without the
+    explicit confirmation that overrides the signal."""
+
+
+# -- the registry -----------------------------------------------------------------------------
+
+def registry() -> CookieRegistry:
+    """The console's cookie registry (built once per application; ``reload_registry`` after
+    changing ``SELFSERVICE_COOKIES``)."""
+    state = get_state()
+    if state.cookie_registry is None:
+        state.cookie_registry = _build_registry()
+    return state.cookie_registry  # type: ignore[no-any-return]
+
+
+def reload_registry() -> CookieRegistry:
+    state = get_state()
+    state.cookie_registry = _build_registry()
+    state.cookie_versions_seen = set()
+    return state.cookie_registry  # type: ignore[no-any-return]
+
+
+def _build_registry() -> CookieRegistry:
+    state = get_state()
+    config = state.config
+    builtin = [
+        CookieSpec(config.get("SESSION_COOKIE_NAME", "session"), "This console",
+                   "Keeps you signed in and protects forms against forgery.", "necessary",
+                   "session"),
+        CookieSpec(state.setting("COOKIE_CONSENT_NAME"), "This console",
+                   "Remembers your cookie choices (an anonymous id, your choice and the "
+                   "policy version).", "necessary",
+                   f"{state.setting('COOKIE_CONSENT_ACCEPT_DAYS')} days"),
+    ]
+    remember = config.get("REMEMBER_COOKIE_NAME", "remember_token")
+    builtin.append(CookieSpec(remember, "This console", "Keeps you signed in across browser "
+                              "restarts, only if you ask for it.", "necessary", "365 days"))
+    entries = state.setting("COOKIES")
+    names = {spec.name for spec in builtin}
+    return CookieRegistry.from_config([e for e in entries if e.get("name") not in names],
+                                      builtin)
+
+
+def remember_version(reg: CookieRegistry) -> None:
+    """Keep every registry version served, so returning visitors can be told what changed."""
+    state = get_state()
+    if reg.version in state.cookie_versions_seen:
+        return
+    with state.db.transaction() as session:
+        if session.get(CookiePolicyVersion, reg.version) is None:
+            try:
+                with session.begin_nested():
+                    session.add(CookiePolicyVersion(version=reg.version,
+                                                    digests=dict(reg.digests),
+                                                    cookies=reg.snapshot(),
+                                                    first_seen=utcnow()))
+            except IntegrityError:
+                pass  # another process recorded it first
+    state.cookie_versions_seen.add(reg.version)
+
+
+# -- the consent cookie -----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Decision:
+    consent_id: str
+    version: str
+    #: accepted optional category -> its digest when accepted
+    accepted: dict[str, str]
+    decided_at: float
+    #: marketing explicitly confirmed despite Global Privacy Control
+    gpc_override: bool = False
+
+    def as_cookie(self) -> dict[str, Any]:
+        return {"i": self.consent_id, "v": self.version, "a": self.accepted,
+                "t": int(self.decided_at), "o": int(self.gpc_override)}
+
+    def lifetime(self) -> timedelta:
+        state = get_state()
+        days = (state.setting("COOKIE_CONSENT_ACCEPT_DAYS") if self.accepted
+                else state.setting("COOKIE_CONSENT_REJECT_DAYS"))
+        return timedelta(days=days)
+
+    def expired(self) -> bool:
+        return time.time() > self.decided_at + self.lifetime().total_seconds()
+
+
+def encode(decision: Decision, secret: str) -> str:
+    return URLSafeSerializer(secret, salt=_SALT).dumps(decision.as_cookie())  # type: ignore
+
+
+def decode(value: str | None, secret: str) -> Decision | None:
+    """The decision in a consent cookie; None when there is none, it was tampered with, or
+    it is malformed (treated as no decision)."""
+    if not value:
+        return None
+    try:
+        data = URLSafeSerializer(secret, salt=_SALT).loads(value)
+    except (BadSignature, ValueError, UnicodeDecodeError):
+        return None
+    try:
+        accepted = {str(k): str(v) for k, v in dict(data["a"]).items() if k in OPTIONAL}
+        decision = Decision(consent_id=str(data["i"])[:32], version=str(data["v"])[:40],
+                            accepted=accepted, decided_at=float(data["t"]),
+                            gpc_override=bool(data.get("o")))
+    except (KeyError, TypeError, ValueError):
+        return None
+    return None if decision.expired() else decision
+
+
+# -- what a decision allows -------------------------------------------------------------------
+
+@dataclass
+class CookieState:
+    decision: Decision | None
+    gpc: bool
+    #: category -> may its cookies be set and its scripts run now
+    allowed: dict[str, bool] = field(default_factory=dict)
+    #: accepted categories whose contents changed since: asked again
+    reask: list[str] = field(default_factory=list)
+    #: for those: {category: {added, removed, changed}}
+    changes: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+
+    @property
+    def decided(self) -> bool:
+        return self.decision is not None and not self.reask
+
+    @property
+    def needs_banner(self) -> bool:
+        return not self.decided
+
+    def as_json(self, version: str) -> dict[str, Any]:
+        return {"policy_version": version, "decided": self.decided, "gpc": self.gpc,
+                "categories": dict(self.allowed), "consent_id": (
+                    self.decision.consent_id if self.decision else None),
+                "reask": list(self.reask), "changes": self.changes}
+
+
+def evaluate(decision: Decision | None, gpc: bool) -> CookieState:
+    reg = registry()
+    state = CookieState(decision=decision, gpc=gpc)
+    state.allowed = {"necessary": True}
+    for category in OPTIONAL:
+        digest = decision.accepted.get(category) if decision else None
+        state.allowed[category] = digest is not None and digest == reg.digests[category]
+        if digest is not None and digest != reg.digests[category]:
+            state.reask.append(category)
+    if gpc and not (decision and decision.gpc_override):
+        state.allowed["marketing"] = False
+    if state.reask and decision is not None:
+        with get_state().db.read() as session:
+            old = session.get(CookiePolicyVersion, decision.version)
+            before = dict(old.cookies) if old else {}
+        state.changes = describe_changes(before, reg.snapshot(), state.reask)
+    return state
+
+
+# -- recording decisions ----------------------------------------------------------------------
+
+def truncate_ip(address: str | None) -> str | None:
+    """The network, never the address: IPv4 to /24, IPv6 to /48."""
+    if not address:
+        return None
+    try:
+        ip = ipaddress.ip_address(address.strip())
+    except ValueError:
+        return None
+    prefix = 24 if ip.version == 4 else 48
+    return str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False).network_address)
+
+
+def record(*, consent_id: str | None, account_id: str | None,
+           categories: Mapping[str, bool], method: CookieConsentMethod, language: str,
+           text_hash: str, gpc: bool, gpc_override: bool = False, user_agent: str = "",
+           ip: str | None = None) -> tuple[CookieConsentRecord, Decision]:
+    """Record one decision and return the record and the cookie's new decision."""
+    reg = registry()
+    chosen = {category: bool(categories.get(category, False)) for category in OPTIONAL}
+    if gpc and chosen["marketing"] and not gpc_override:
+        raise GpcConfirmationRequired()
+    remember_version(reg)
+    consent_id = consent_id or new_id()
+    with get_state().db.transaction() as session:
+        entry = append_cookie_consent(
+            session, consent_id, account_id=account_id,
+            categories={"necessary": True, **chosen}, policy_version=reg.version,
+            text_hash=text_hash, language=language[:16], method=method.value, gpc=gpc,
+            gpc_override=bool(gpc_override and chosen["marketing"]),
+            user_agent=(user_agent or "")[:300], ip_network=truncate_ip(ip))
+        if account_id is not None:
+            _link(session, consent_id, account_id)
+            record_audit(session, stream=f"account:{account_id}", action="cookies.decided",
+                         actor_type="account", actor_id=account_id,
+                         target_type="cookie_consent", target_id=entry.id,
+                         details={"seq": entry.seq, "hash": entry.hash})
+    decision = Decision(
+        consent_id=consent_id, version=reg.version,
+        accepted={c: reg.digests[c] for c in OPTIONAL if chosen[c]},
+        decided_at=entry.at.timestamp(), gpc_override=entry.gpc_override)
+    return entry, decision
+
+
+def _link(session: Any, consent_id: str, account_id: str) -> None:
+    if session.get(CookieConsentLink, (consent_id, account_id)) is None:
+        session.add(CookieConsentLink(consent_id=consent_id, account_id=account_id,
+                                      linked_at=utcnow()))
+
+
+def link(consent_id: str, account_id: str) -> None:
+    """The visitor with this consent id signed in as ``account_id``: their anonymous history
+    is the account's from now on."""
+    with get_state().db.transaction() as session:
+        _link(session, consent_id, account_id)
+
+
+def _account_records(account_id: str) -> Any:
+    linked = sa.select(CookieConsentLink.consent_id).where(
+        CookieConsentLink.account_id == account_id)
+    return sa.or_(CookieConsentRecord.account_id == account_id,
+                  CookieConsentRecord.consent_id.in_(linked))
+
+
+def latest_for_account(account_id: str) -> Decision | None:
+    """The account's newest decision, on whichever device it was made (so a signed-in choice
+    follows the account)."""
+    with get_state().db.read() as session:
+        latest = session.scalar(sa.select(CookieConsentRecord)
+                                .where(_account_records(account_id))
+                                .order_by(CookieConsentRecord.at.desc()).limit(1))
+        if latest is None:
+            return None
+        version = session.get(CookiePolicyVersion, latest.policy_version)
+    digests = version.digests if version else {}
+    decision = Decision(
+        consent_id=latest.consent_id, version=latest.policy_version,
+        accepted={c: digests.get(c, "") for c in OPTIONAL if latest.categories.get(c)},
+        decided_at=latest.at.timestamp(), gpc_override=latest.gpc_override)
+    return None if decision.expired() else decision
+
+
+def history(consent_id: str) -> list[CookieConsentRecord]:
+    with get_state().db.read() as session:
+        return list(session.scalars(sa.select(CookieConsentRecord)
+                                    .where(CookieConsentRecord.consent_id == consent_id)
+                                    .order_by(CookieConsentRecord.seq)))
+
+
+def verify(consent_id: str) -> ChainReport:
+    return verify_chain(history(consent_id), cookie_consent_content)
+
+
+def forget_account(account_id: str) -> int:
+    """Delete the account's cookie-consent records and links (account deletion)."""
+    with get_state().db.transaction() as session:
+        linked = list(session.scalars(sa.select(CookieConsentLink.consent_id).where(
+            CookieConsentLink.account_id == account_id)))
+        deleted = session.execute(sa.delete(CookieConsentRecord).where(sa.or_(
+            CookieConsentRecord.account_id == account_id,
+            CookieConsentRecord.consent_id.in_(linked)))).rowcount
+        session.execute(sa.delete(CookieConsentLink).where(
+            CookieConsentLink.account_id == account_id))
+    return int(deleted or 0)
+
+
+def sweep(now: datetime | None = None) -> int:
+    """Delete the records of consent ids whose last decision is older than the retention
+    period (whole chains, so what is kept still verifies). Returns records deleted."""
+    state = get_state()
+    cutoff = (now or utcnow()) - timedelta(days=state.setting("COOKIE_CONSENT_RETENTION_DAYS"))
+    with state.db.transaction() as session:
+        stale = (sa.select(CookieConsentRecord.consent_id)
+                 .group_by(CookieConsentRecord.consent_id)
+                 .having(sa.func.max(CookieConsentRecord.at) < cutoff))
+        ids = list(session.scalars(stale))
+        deleted = 0
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            deleted += session.execute(sa.delete(CookieConsentRecord).where(
+                CookieConsentRecord.consent_id.in_(chunk))).rowcount or 0
+            session.execute(sa.delete(CookieConsentLink).where(
+                CookieConsentLink.consent_id.in_(chunk)))
+    return deleted
+
