@@ -18,6 +18,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from devtools.bench_banner import bench_banner_size
 from devtools.bench_consent import bench_training_eligibility
 from devtools.services import ROOT, PostgresServer, RedisServer
 
@@ -90,7 +91,7 @@ def bench_outbox(backend: str, url: str, redis_url: str) -> dict[str, Any]:
 def main() -> None:
     redis = RedisServer().start()
     postgres = PostgresServer().start()
-    results = []
+    results = [bench_banner_size()]
     try:
         with tempfile.TemporaryDirectory() as folder:
             results.append(bench_outbox("sqlite", f"sqlite:///{folder}/bench.sqlite3",
