@@ -87,6 +87,7 @@ def _dispatch_loop(app: Any, state: Any, worker_name: str, stop: threading.Event
         while not stop.is_set():
             try:
                 state.queue.beat(worker_name)
+                jobs.schedule_daily()
                 jobs.dispatch()
             except Exception:  # a sweep that fails (Redis down) is retried at the next one
                 logger.warning("outbox sweep failed; retrying in %ss", interval, exc_info=True)
@@ -103,6 +104,7 @@ def dispatch(loop: bool) -> None:
     running = [True]
     signal.signal(signal.SIGTERM, lambda *_: running.__setitem__(0, False))
     while True:
+        jobs.schedule_daily()
         click.echo(json.dumps(jobs.dispatch().as_json()))
         if not loop or not running[0]:
             break
@@ -288,3 +290,27 @@ def consent_sync_membership(account_ids: tuple[str, ...]) -> None:
     for account_id in account_ids:
         event = consent.sync_membership(account_id)
         click.echo(f"{account_id}: {'updated' if event else 'unchanged'}")
+
+
+cookies_cli = AppGroup("cookies", help="Cookie consent records.")
+cli.add_command(cookies_cli)
+
+
+@cookies_cli.command("sweep")
+def cookies_sweep() -> None:
+    """Delete consent records past SELFSERVICE_COOKIE_CONSENT_RETENTION_DAYS (whole chains)."""
+    from .services import cookie_consent
+
+    click.echo(f"{cookie_consent.sweep()} records deleted")
+
+
+@cookies_cli.command("verify")
+@click.argument("consent_id")
+def cookies_verify(consent_id: str) -> None:
+    """Check one consent id's hash chain. Exit status 1 if it is broken."""
+    from .services import cookie_consent
+
+    report = cookie_consent.verify(consent_id)
+    click.echo(f"{consent_id}: {'valid' if report.valid else 'BROKEN: ' + str(report.reason)}"
+               f" ({report.records} records)")
+    raise SystemExit(0 if report.valid else 1)

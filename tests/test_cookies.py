@@ -413,3 +413,20 @@ def test_the_settings_page_and_footer_link_work_without_javascript(
                                data={"choice": "accept_all"})
     assert forged.status_code == 400
     assert visitor.state()["categories"]["functional"] is False
+
+
+def test_the_retention_sweep_is_asked_for_once_a_day_and_runs(app: Flask,
+                                                              live_server: LiveServer) -> None:
+    from selfservice.models import BackgroundJob
+    from selfservice.services import cookie_consent, jobs
+
+    with app.app_context():
+        assert jobs.schedule_daily() == 1
+        assert jobs.schedule_daily() == 0  # the same day: nothing new
+        app.extensions["selfservice"].daily_done.clear()  # another worker process
+        assert jobs.schedule_daily() == 0
+        jobs.work(burst=True)
+    with app.app_context(), app.extensions["selfservice"].db.read() as session:
+        [job] = session.scalars(sa.select(BackgroundJob).where(
+            BackgroundJob.kind == cookie_consent.SWEEP_JOB))
+        assert job.status == "succeeded" and job.result == {"deleted": 0}

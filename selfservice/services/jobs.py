@@ -79,6 +79,34 @@ def job_handler(kind: str) -> Callable[[Handler], Handler]:
     return decorator
 
 
+#: job kinds the dispatcher asks for once a day (retention sweeps)
+_DAILY: set[str] = set()
+
+
+def daily(kind: str) -> None:
+    """Have the dispatcher schedule a ``kind`` job once per UTC day (a dedupe key per day, so
+    several workers ask for it once)."""
+    _DAILY.add(kind)
+
+
+def schedule_daily(now: datetime | None = None) -> int:
+    """Ask for today's run of every daily job that has none yet. Returns how many are new."""
+    day = (now or utcnow()).date().isoformat()
+    state = get_state()
+    due = [kind for kind in sorted(_DAILY) if state.daily_done.get(kind) != day]
+    if not due:
+        return 0
+    new = 0
+    with state.db.transaction() as session:
+        for kind in due:
+            before = len(session.info.get(_NEW_JOBS, []))
+            schedule(session, kind, dedupe_key=f"daily:{kind}:{day}")
+            new += len(session.info.get(_NEW_JOBS, [])) - before
+    for kind in due:
+        state.daily_done[kind] = day
+    return new
+
+
 def handler_for(kind: str) -> Handler | None:
     return _HANDLERS.get(kind)
 
