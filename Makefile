@@ -3,6 +3,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 OIDC   := devtools/oidc/node_modules/.package-lock.json
+AXE    := devtools/browser/node_modules/.package-lock.json
 
 .PHONY: demo test install system-deps lint bench clean
 
@@ -17,7 +18,11 @@ $(STAMP): setup.cfg pyproject.toml | $(PY)
 $(OIDC): devtools/oidc/package.json devtools/oidc/package-lock.json
 	npm ci --prefix devtools/oidc --no-audit --no-fund --loglevel=error
 
-install: $(STAMP) $(OIDC)
+## axe-core for the browser tests' accessibility scans
+$(AXE): devtools/browser/package.json devtools/browser/package-lock.json
+	npm ci --prefix devtools/browser --no-audit --no-fund --loglevel=error
+
+install: $(STAMP) $(OIDC) $(AXE)
 
 system-deps:
 	bash devtools/system-deps.sh

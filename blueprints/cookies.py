@@ -13,6 +13,7 @@ from flask import (
     Flask,
     Response,
     current_app,
+    flash,
     g,
     jsonify,
     redirect,
@@ -223,8 +224,9 @@ def register_pages(bp: Blueprint) -> None:
     @bp.get("/cookie-policy")
     def cookie_policy() -> Any:
         registry = service.registry()
+        lang = language()
         return render_template("selfservice/cookie_policy.html", registry=registry,
-                               categories=CATEGORIES, t=texts())
+                               categories=CATEGORIES, t=texts(lang), lang=lang)
 
     @bp.post("/cookie-consent")
     def submit_cookie_consent() -> Any:
@@ -236,6 +238,13 @@ def register_pages(bp: Blueprint) -> None:
                                          "was saved; please choose again.",
                                    **_page_context()), 400
         choice = form.get("choice", "")
+        version = service.registry().version
+        if form.get("policy_version") not in (None, version):
+            # the page was shown before the cookie policy changed: show the new one
+            return render_template("selfservice/cookie_settings.html",
+                                   error="Our cookies changed while this page was open. "
+                                         "Nothing was saved; please review and choose again.",
+                                   **_page_context()), 409
         if choice == "customise":
             return redirect(url_for(".cookie_settings", next=target), 303)
         lang = form.get("lang") if form.get("lang") in catalog(
@@ -255,10 +264,12 @@ def register_pages(bp: Blueprint) -> None:
                   else CookieConsentMethod.BANNER)
         try:
             decide(categories, method, lang=lang, confirm_gpc=choice == "gpc_yes")
+            if method is CookieConsentMethod.SETTINGS:
+                flash(texts(lang)["saved"], "success")
         except service.GpcConfirmationRequired:
             return render_template("selfservice/cookie_gpc_confirm.html", t=texts(lang),
                                    categories=categories, next=target, lang=lang,
-                                   source=form.get("source", "banner")), 409
+                                   source=form.get("source", "banner"), version=version), 409
         return redirect(target, 303)
 
 
@@ -301,8 +312,14 @@ def _page_context() -> dict[str, Any]:
     records = service.history(state.decision.consent_id) if state.decision else []
     return {"state": state, "t": texts(lang), "lang": lang, "registry": registry,
             "categories": CATEGORIES, "optional": OPTIONAL, "version": registry.version,
-            "records": list(reversed(records)),
-            "next": safe_next(request.args.get("next") or request.referrer)}
+            "records": list(reversed(records)), "back": _back_link()}
+
+
+def _back_link() -> str | None:
+    """Where the visitor came from, for a "go back" link (never the settings page itself)."""
+    target = safe_next(request.args.get("next") or request.referrer, default="-")
+    own = url_for("selfservice.cookie_settings")
+    return None if target == "-" or target.split("?")[0] == own else target
 
 
 # -- JSON API ---------------------------------------------------------------------------------

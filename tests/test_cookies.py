@@ -430,3 +430,36 @@ def test_the_retention_sweep_is_asked_for_once_a_day_and_runs(app: Flask,
         [job] = session.scalars(sa.select(BackgroundJob).where(
             BackgroundJob.kind == cookie_consent.SWEEP_JOB))
         assert job.status == "succeeded" and job.result == {"deleted": 0}
+
+
+def test_a_page_shown_before_a_policy_change_records_nothing(app: Flask,
+                                                            live_server: LiveServer) -> None:
+    from selfservice.services import cookie_consent
+
+    visitor = Visitor(live_server)
+    banner = visitor.banner()
+    app.config["SELFSERVICE_COOKIES"] = [*app.config["SELFSERVICE_COOKIES"], {
+        "name": "hj_session", "provider": "Hotjar", "category": "analytics",
+        "purpose": "Heatmaps.", "duration": "30 minutes", "party": "third"}]
+    with app.app_context():
+        cookie_consent.reload_registry()
+    response = visitor.http.post(live_server.url + "/privacy/cookie-consent", timeout=10, data={
+        "csrf_token": banner["csrf_token"], "policy_version": banner["version"],
+        "choice": "accept_all", "next": "/"})
+    assert response.status_code == 409 and "changed while this page was open" in response.text
+    assert "hj_session" in response.text or "Analytics" in response.text
+    assert records(app) == []
+
+
+def test_customise_without_javascript_returns_to_the_page(app: Flask,
+                                                         live_server: LiveServer) -> None:
+    visitor = Visitor(live_server)
+    banner = visitor.banner("/?from=x")
+    customise = visitor.http.post(live_server.url + "/privacy/cookie-consent", timeout=10,
+                                  data={"csrf_token": banner["csrf_token"],
+                                        "choice": "customise", "next": "/console"},
+                                  allow_redirects=False)
+    assert customise.status_code == 303
+    settings = visitor.http.get(live_server.url + customise.headers["Location"], timeout=10)
+    assert 'id="cookies-back" href="/console"' in settings.text or \
+        'href="/console" id="cookies-back"' in settings.text

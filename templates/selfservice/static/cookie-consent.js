@@ -32,10 +32,11 @@
     fetch(b.getAttribute("data-api"), {
       method: "PUT", credentials: "same-origin",
       headers: {"Content-Type": "application/json", "X-CSRF-Token": f.csrf_token.value},
-      body: JSON.stringify({policy_version: b.getAttribute("data-version"), categories: cats,
+      body: JSON.stringify({policy_version: f.policy_version.value, categories: cats,
         confirm_gpc_override: !!confirm, method: "banner", language: f.lang.value, gpc: gpc})
     }).then(function (r) {
       if (r.status === 409) { pending = cats; show(cf); return; }
+      if (r.status === 422) { location.reload(); return; } /* the policy changed: show it */
       if (!r.ok) throw new Error(r.status);
       return r.json().then(function (j) {
         b.hidden = true;
@@ -57,7 +58,9 @@
   }
 
   f.addEventListener("submit", function (e) {
-    var v = e.submitter && e.submitter.value, cats = {};
+    var v = e.submitter && e.submitter.value, cats = {}, a = d.activeElement;
+    /* Enter in a checkbox submits with the form's first button ("Accept all"): it means Save */
+    if (a && a.type === "checkbox") v = "save";
     if (!v) return;
     e.preventDefault();
     if (v === "customise") { show(ch.hidden ? ch : null); return; }
