@@ -45,4 +45,4 @@ lint: install
 	$(VENV)/bin/ruff check selfservice blueprints jobs tests demo devtools wsgi.py
 
 clean:
-	rm -rf $(VENV) devtools/oidc/node_modules build *.egg-info instance
+	rm -rf $(VENV) devtools/oidc/node_modules devtools/browser/node_modules build *.egg-info instance
