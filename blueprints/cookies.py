@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import logging
 import secrets
+import time
+from email.utils import parsedate_to_datetime
 from typing import Any
 
+import sqlalchemy as sa
 from flask import (
     Blueprint,
     Flask,
@@ -19,6 +22,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_login import user_logged_in
@@ -41,6 +45,10 @@ from .validation import Invalid, json_object
 logger = logging.getLogger(__name__)
 _STATE = "selfservice_cookies"
 _WRITE = "_selfservice_consent_cookie"
+_CLEAR = "_selfservice_consent_cookie_clear"
+_ACCOUNT_CHECK = "_selfservice_cookie_account_check"
+#: seconds between looks for a newer decision the account made on another device
+ACCOUNT_CHECK_EVERY = 60.0
 _WARNED: set[str] = set()
 GPC_DECLARED = "2026-11-27"
 
@@ -69,14 +77,29 @@ def cookie_state() -> service.CookieState:
 
 
 def load_state() -> service.CookieState:
-    """before_app_request: the visitor's decision from the consent cookie (or, signed in on a
-    device without one, the account's latest decision) and what it allows now."""
+    """before_app_request: the visitor's decision from the consent cookie (or the signed-in
+    account's, when it is newer: a choice follows the account to its other devices) and what
+    it allows now. When the database cannot be read, nothing optional is allowed."""
+    g.setdefault("selfservice_csp_nonce", secrets.token_urlsafe(16))
+    try:
+        state = _load_state()
+    except sa.exc.SQLAlchemyError:
+        logger.warning("cookie consent unavailable; only necessary cookies allowed",
+                       exc_info=True)
+        state = service.CookieState(decision=None, gpc=gpc_signal(),
+                                    allowed={c: c == "necessary" for c in CATEGORIES})
+    setattr(g, _STATE, state)
+    return state
+
+
+def _load_state() -> service.CookieState:
     name = get_state().setting("COOKIE_CONSENT_NAME")
     decision = service.decode(request.cookies.get(name), current_app.secret_key or "")
     account_id = current_account_id()
-    if decision is None and account_id is not None:
-        decision = service.latest_for_account(account_id)
-        if decision is not None:
+    if account_id is not None and _account_check_due(account_id):
+        latest = service.latest_for_account(account_id)
+        if latest is not None and (decision is None or latest.decided_at > decision.decided_at):
+            decision = latest
             g.setdefault(_WRITE, decision)
     state = service.evaluate(decision, gpc_signal())
     if (decision is not None and state.gpc and decision.accepted.get("marketing")
@@ -84,9 +107,19 @@ def load_state() -> service.CookieState:
         # Global Privacy Control withdraws an earlier marketing consent: record it once
         _record_gpc_withdrawal(decision, account_id)
         state = service.evaluate(g.get(_WRITE), True)
-    g.setdefault("selfservice_csp_nonce", secrets.token_urlsafe(16))
-    setattr(g, _STATE, state)
     return state
+
+
+def _account_check_due(account_id: str) -> bool:
+    """Whether to look for a newer decision of the account made on another device: once per
+    ACCOUNT_CHECK_EVERY seconds and session, not on every request."""
+    now = time.time()
+    last = session.get(_ACCOUNT_CHECK)
+    if (isinstance(last, list) and last[0] == account_id
+            and now - float(last[1]) < ACCOUNT_CHECK_EVERY):
+        return False
+    session[_ACCOUNT_CHECK] = [account_id, now]
+    return True
 
 
 def _record_gpc_withdrawal(decision: service.Decision, account_id: str | None) -> None:
@@ -94,15 +127,36 @@ def _record_gpc_withdrawal(decision: service.Decision, account_id: str | None) -
     categories = {c: c in decision.accepted for c in OPTIONAL} | {"marketing": False}
     _, new = service.record(consent_id=decision.consent_id, account_id=account_id,
                             categories=categories, method=CookieConsentMethod.GPC,
-                            language=lang, text_hash=text_hash(texts(lang)), gpc=True,
+                            language=lang, text_hash=text_hash(texts(lang), gpc=True),
+                            gpc=True,
                             user_agent=request.user_agent.string,
                             ip=request.remote_addr)
     setattr(g, _WRITE, new)
 
 
 def _is_deletion(header: str) -> bool:
-    lowered = header.lower()
-    return "max-age=0" in lowered or "expires=thu, 01 jan 1970" in lowered
+    """A Set-Cookie that removes the cookie: its last Max-Age is zero or less or, without
+    one, its Expires lies in the past (attributes parsed, not searched for)."""
+    max_age: str | None = None
+    expires: str | None = None
+    for part in header.split(";")[1:]:
+        key, _, value = part.partition("=")
+        key = key.strip().lower()
+        if key == "max-age":
+            max_age = value.strip()
+        elif key == "expires":
+            expires = value.strip()
+    if max_age is not None:
+        try:
+            return int(max_age) <= 0
+        except ValueError:
+            return False
+    if expires is not None:
+        try:
+            return parsedate_to_datetime(expires).timestamp() < time.time()
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return False
+    return False
 
 
 def enforce(response: Response) -> Response:
@@ -111,6 +165,8 @@ def enforce(response: Response) -> Response:
     cookie is written when the decision changed; the CSP header is added if configured."""
     settings = get_state()
     state: service.CookieState | None = g.get(_STATE)
+    if state is None and settings.setting("COOKIE_BANNER") and not _is_static():
+        state = load_state()  # a host hook answered before ours ran: still enforce
     if state is not None:
         registry = service.registry()
         unknown_allowed = settings.setting("COOKIE_UNKNOWN") == "allow"
@@ -118,7 +174,8 @@ def enforce(response: Response) -> Response:
         for header in response.headers.getlist("Set-Cookie"):
             name = header.split("=", 1)[0].strip()
             category = registry.category_of(name)
-            if category is None and not unknown_allowed and name not in _WARNED:
+            if (category is None and not unknown_allowed and name not in _WARNED
+                    and len(_WARNED) < 1000):
                 _WARNED.add(name)
                 logger.warning("dropped cookie %r: not in SELFSERVICE_COOKIES", name)
             if _is_deletion(header) or (state.allowed[category] if category is not None
@@ -130,14 +187,18 @@ def enforce(response: Response) -> Response:
         for name in request.cookies:
             spec = registry.lookup(name)
             if spec is not None and spec.party == "first" and not state.allowed[spec.category]:
-                response.delete_cookie(name, path="/")
+                response.delete_cookie(name, path="/", secure=name.startswith(
+                    ("__Host-", "__Secure-")) or request.is_secure)
+        if g.get(_CLEAR):
+            response.delete_cookie(settings.setting("COOKIE_CONSENT_NAME"), path="/")
         decision: service.Decision | None = g.get(_WRITE)
         if decision is not None:
             response.set_cookie(
                 settings.setting("COOKIE_CONSENT_NAME"),
                 service.encode(decision, current_app.secret_key or ""),
                 max_age=int(decision.lifetime().total_seconds()), path="/", secure=(
-                    request.is_secure), httponly=True, samesite="Lax")
+                    request.is_secure or bool(current_app.config.get("SESSION_COOKIE_SECURE"))),
+                httponly=True, samesite="Lax")
         response.vary.add("Cookie")
         response.vary.add("Sec-GPC")
     policy = settings.setting("CONTENT_SECURITY_POLICY")
@@ -177,11 +238,14 @@ def _on_login(sender: Flask, user: Any, **extra: Any) -> None:
     account_id = str(user.get_id())
     name = get_state().setting("COOKIE_CONSENT_NAME")
     decision = service.decode(request.cookies.get(name), sender.secret_key or "")
-    if decision is not None:
-        service.link(decision.consent_id, account_id)
+    if decision is not None and not service.link(decision.consent_id, account_id):
+        decision = None  # another account's choice on a shared browser: not this person's
+        setattr(g, _CLEAR, True)
     latest = service.latest_for_account(account_id)
     if latest is not None and (decision is None or latest.decided_at > decision.decided_at):
         setattr(g, _WRITE, latest)
+        setattr(g, _CLEAR, False)
+    session.pop(_ACCOUNT_CHECK, None)
 
 
 # -- deciding ---------------------------------------------------------------------------------
@@ -194,7 +258,8 @@ def decide(categories: dict[str, bool], method: CookieConsentMethod, *, lang: st
     _, decision = service.record(
         consent_id=current.decision.consent_id if current.decision else None,
         account_id=current_account_id(), categories=categories, method=method,
-        language=lang, text_hash=text_hash(texts(lang)), gpc=gpc,
+        language=lang, text_hash=text_hash(texts(lang), gpc=gpc, changes=current.changes),
+        gpc=gpc,
         gpc_override=confirm_gpc, user_agent=request.user_agent.string,
         ip=request.remote_addr)
     setattr(g, _WRITE, decision)
@@ -213,7 +278,10 @@ def _csrf_ok(token: str | None) -> bool:
 
 def register_pages(bp: Blueprint) -> None:
     bp.before_app_request(_before)
-    bp.after_app_request(_after)
+    # the filter runs after every other after_request function of the app, whenever those
+    # were registered (Flask runs them last-registered first)
+    bp.record_once(lambda setup: setup.app.after_request_funcs.setdefault(None, []).insert(
+        0, _after))
     bp.app_context_processor(_context)
     user_logged_in.connect(_on_login)
 
@@ -234,16 +302,13 @@ def register_pages(bp: Blueprint) -> None:
         target = safe_next(form.get("next") or request.referrer)
         if not _csrf_ok(form.get("csrf_token")):
             return render_template("selfservice/cookie_settings.html",
-                                   error="Your session expired before you chose. Nothing "
-                                         "was saved; please choose again.",
-                                   **_page_context()), 400
+                                   error=texts()["session_expired"], **_page_context()), 400
         choice = form.get("choice", "")
         version = service.registry().version
         if form.get("policy_version") not in (None, version):
             # the page was shown before the cookie policy changed: show the new one
             return render_template("selfservice/cookie_settings.html",
-                                   error="Our cookies changed while this page was open. "
-                                         "Nothing was saved; please review and choose again.",
+                                   error=texts()["policy_changed_open"],
                                    **_page_context()), 409
         if choice == "customise":
             return redirect(url_for(".cookie_settings", next=target), 303)
@@ -257,7 +322,7 @@ def register_pages(bp: Blueprint) -> None:
             categories = {c: form.get(c) in ("on", "y", "1", "true") for c in OPTIONAL}
         else:
             return render_template("selfservice/cookie_settings.html",
-                                   error="Choose one of the buttons.", **_page_context()), 400
+                                   error=texts()["choose_button"], **_page_context()), 400
         if choice == "gpc_no":
             categories["marketing"] = False
         method = (CookieConsentMethod.SETTINGS if form.get("source") == "settings"
@@ -273,13 +338,14 @@ def register_pages(bp: Blueprint) -> None:
         return redirect(target, 303)
 
 
+def _is_static() -> bool:
+    endpoint = request.endpoint or ""
+    return endpoint == "static" or endpoint.endswith(".static")
+
+
 def _before() -> None:
-    if not get_state().setting("COOKIE_BANNER"):
-        return
-    if request.endpoint and (request.endpoint == "static"
-                             or request.endpoint.endswith(".static")):
-        return
-    load_state()
+    if get_state().setting("COOKIE_BANNER") and not _is_static():
+        load_state()
 
 
 def _after(response: Response) -> Response:
@@ -334,6 +400,7 @@ def register_api(bp: Blueprint) -> None:
                        "cookies": [c.as_json() for c in registry.in_category(category)]}
             for category in CATEGORIES}})
         response.headers["Cache-Control"] = "public, max-age=300"
+        response.vary.add("Accept-Language")
         return response
 
     @bp.get("/cookie-consent")
@@ -366,7 +433,7 @@ def register_api(bp: Blueprint) -> None:
             if flag in body and not isinstance(body[flag], bool):
                 errors[flag] = "must be true or false"
         lang = body.get("language", language())
-        if lang not in catalog(get_state().setting("COOKIE_TEXTS")):
+        if not isinstance(lang, str) or lang not in catalog(get_state().setting("COOKIE_TEXTS")):
             errors["language"] = "unknown language"
         if errors:
             raise Invalid(errors)

@@ -62,8 +62,10 @@ class CookieRegistry:
         self._exact = {c.name: c for c in self.cookies if not c.name.endswith("*")}
         self._prefixed = sorted((c for c in self.cookies if c.name.endswith("*")),
                                 key=lambda c: -len(c.name))
+        # in name order: listing the same cookies in another order is the same policy
         self.digests: dict[str, str] = {
-            category: _digest([asdict(c) for c in self.in_category(category)])
+            category: _digest(sorted((asdict(c) for c in self.in_category(category)),
+                                     key=lambda entry: entry["name"]))
             for category in CATEGORIES}
         self.version = _digest(self.digests)[:12]
 

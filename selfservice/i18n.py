@@ -46,6 +46,23 @@ MESSAGES: dict[str, dict[str, str]] = {
         "cat_marketing": "Marketing",
         "cat_marketing_text": "Measure campaigns and show relevant offers, including on "
                               "other sites.",
+        "added": "added", "removed": "removed", "changed_word": "changed",
+        "decided": "Your choice is saved.", "consent_id": "Consent id",
+        "undecided": "You have not chosen yet: only necessary cookies are set.",
+        "history": "Your recorded choices", "when": "When", "choice": "Choice", "how": "How",
+        "yes": "yes", "no": "no",
+        "receipt": "Download the signed receipt of your current choice",
+        "back": "Go back to the page you were looking at",
+        "session_expired": "Your session expired before you chose. Nothing was saved; please "
+                           "choose again.",
+        "choose_button": "Choose one of the buttons.",
+        "policy_changed_open": "Our cookies changed while this page was open. Nothing was "
+                               "saved; please review and choose again.",
+        "policy_intro": "The version changes whenever a cookie is added, removed or changed; "
+                        "if a change affects what you accepted, we ask you again.",
+        "machine_readable": "machine-readable", "none_now": "None at present.",
+        "version": "Version", "cookie": "Cookie", "provider": "Provider",
+        "purpose": "Purpose", "duration": "Duration", "party": "Party",
     },
     "de": {
         "title": "Cookies in dieser Konsole",
@@ -83,6 +100,24 @@ MESSAGES: dict[str, dict[str, str]] = {
         "cat_marketing": "Marketing",
         "cat_marketing_text": "Messen Kampagnen und zeigen passende Angebote, auch auf "
                               "anderen Websites.",
+        "added": "hinzugefügt", "removed": "entfernt", "changed_word": "geändert",
+        "decided": "Ihre Wahl ist gespeichert.", "consent_id": "Einwilligungs-ID",
+        "undecided": "Sie haben noch nicht gewählt: Es werden nur notwendige Cookies gesetzt.",
+        "history": "Ihre gespeicherten Entscheidungen", "when": "Wann", "choice": "Wahl",
+        "how": "Wie", "yes": "ja", "no": "nein",
+        "receipt": "Signierte Quittung Ihrer aktuellen Wahl herunterladen",
+        "back": "Zurück zur Seite, die Sie gerade angesehen haben",
+        "session_expired": "Ihre Sitzung ist abgelaufen, bevor Sie gewählt haben. Nichts "
+                           "wurde gespeichert; bitte wählen Sie erneut.",
+        "choose_button": "Bitte wählen Sie eine der Schaltflächen.",
+        "policy_changed_open": "Unsere Cookies haben sich geändert, während diese Seite offen "
+                               "war. Nichts wurde gespeichert; bitte prüfen und neu wählen.",
+        "policy_intro": "Die Version ändert sich, sobald ein Cookie hinzukommt, wegfällt oder "
+                        "sich ändert; betrifft eine Änderung Ihre Zustimmung, fragen wir "
+                        "erneut.",
+        "machine_readable": "maschinenlesbar", "none_now": "Derzeit keine.",
+        "version": "Version", "cookie": "Cookie", "provider": "Anbieter",
+        "purpose": "Zweck", "duration": "Dauer", "party": "Partei",
     },
 }
 DEFAULT_LANGUAGE = "en"
@@ -98,7 +133,23 @@ def catalog(overrides: Mapping[str, Mapping[str, str]] | None = None
     return merged
 
 
-def text_hash(texts: Mapping[str, str]) -> str:
-    """SHA-256 of the texts a visitor was shown (recorded with their decision)."""
-    data = json.dumps(dict(texts), sort_keys=True, ensure_ascii=False).encode()
+#: what the banner shows (the settings page shows the same words and the category texts)
+SHOWN = ("title", "body", "accept_all", "reject_all", "customise", "save", "choices",
+         "always_on", "cat_necessary", "cat_necessary_text", "cat_functional",
+         "cat_functional_text", "cat_analytics", "cat_analytics_text", "cat_marketing",
+         "cat_marketing_text")
+
+
+def text_hash(texts: Mapping[str, str], *, gpc: bool = False,
+              changes: Mapping[str, object] | None = None) -> str:
+    """SHA-256 of what the visitor was shown when deciding: the banner's words in their
+    language, the Global Privacy Control notice if it showed, and the list of changes if they
+    were asked again (recorded with their decision)."""
+    shown: dict[str, object] = {key: texts.get(key, "") for key in SHOWN}
+    if gpc:
+        shown["gpc_notice"] = texts.get("gpc_notice", "")
+    if changes:
+        shown["changed"] = texts.get("changed", "")
+        shown["changes"] = changes
+    data = json.dumps(shown, sort_keys=True, ensure_ascii=False).encode()
     return hashlib.sha256(data).hexdigest()

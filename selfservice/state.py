@@ -28,6 +28,8 @@ class SelfServiceState:
     #: the cookie registry built from SELFSERVICE_COOKIES, and the versions already recorded
     cookie_registry: Any = None
     cookie_versions_seen: set[str] = field(default_factory=set)
+    #: cookie registry version -> its cookies (immutable rows, cached per process)
+    cookie_snapshots: dict[str, Any] = field(default_factory=dict)
     #: daily job kind -> the day the dispatcher last asked for it
     daily_done: dict[str, str] = field(default_factory=dict)
     #: the Authlib OpenID Connect client, created on first use

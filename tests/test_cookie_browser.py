@@ -163,6 +163,21 @@ def test_accept_all_runs_the_gated_scripts_in_place_without_a_reload(
 
 
 @pytest.mark.backends("sqlite")
+def test_only_the_servers_own_inert_scripts_are_activated(
+        app: Flask, live_server: LiveServer, contexts: Any, oidc: object) -> None:
+    # an HTML injection elsewhere on the page must not become script execution on consent
+    page = visit(contexts(), live_server.url + "/")
+    page.evaluate("""() => { const s = document.createElement('script');
+        s.type = 'text/plain'; s.setAttribute('data-ss-category', 'analytics');
+        s.setAttribute('data-src', 'data:text/javascript,window.__pwned=1');
+        document.body.appendChild(s); }""")
+    button(page, "Accept all").click()
+    wait_saved(page)
+    page.wait_for_selector("html[data-demo-analytics=on]", state="attached")
+    assert page.evaluate("window.__pwned") is None
+
+
+@pytest.mark.backends("sqlite")
 def test_customising_one_category_runs_only_that_category(
         app: Flask, live_server: LiveServer, contexts: Any, oidc: object) -> None:
     context = contexts()

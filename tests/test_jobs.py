@@ -296,7 +296,11 @@ def test_the_worker_command_runs_jobs_survives_idling_and_redis_restarts(
                               cwd=ROOT, env=env, stdout=subprocess.PIPE,
                               stderr=subprocess.STDOUT)
     try:
-        assert _wait_for(app, schedule(app)) == "succeeded"
+        first = _wait_for(app, schedule(app), timeout=60)  # includes the worker starting
+        if first != "succeeded":  # say why: the worker's own account of it
+            worker.send_signal(signal.SIGTERM)
+            raise AssertionError(f"first job {first}; worker said:\n"
+                                 + worker.communicate(timeout=30)[0].decode()[-3000:])
         with app.app_context():
             health = diagnostics.health()
         assert health["status"] == "ok"

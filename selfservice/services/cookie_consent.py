@@ -185,22 +185,47 @@ class CookieState:
                 "reask": list(self.reask), "changes": self.changes}
 
 
+def version_snapshot(version: str) -> dict[str, Any]:
+    """The cookies of an earlier registry version (kept per process: versions never change)."""
+    state = get_state()
+    cached = state.cookie_snapshots.get(version)
+    if cached is None:
+        with state.db.read() as session:
+            row = session.get(CookiePolicyVersion, version)
+            cached = dict(row.cookies) if row else {}
+        if cached:
+            state.cookie_snapshots[version] = cached
+    return cached
+
+
 def evaluate(decision: Decision | None, gpc: bool) -> CookieState:
+    """What ``decision`` allows under the registry now. A category whose contents changed is
+    asked again, unless it only lost cookies (consent to more covers less)."""
     reg = registry()
     state = CookieState(decision=decision, gpc=gpc)
     state.allowed = {"necessary": True}
+    before: dict[str, Any] | None = None
     for category in OPTIONAL:
         digest = decision.accepted.get(category) if decision else None
-        state.allowed[category] = digest is not None and digest == reg.digests[category]
-        if digest is not None and digest != reg.digests[category]:
+        if digest is None:
+            state.allowed[category] = False
+            continue
+        if digest == reg.digests[category]:
+            state.allowed[category] = True
+            continue
+        assert decision is not None
+        if before is None:
+            before = version_snapshot(decision.version)
+        was = [dict(c) for c in before.get(category, [])]
+        now = [c.as_json() for c in reg.in_category(category)]
+        covered = bool(before) and all(cookie in was for cookie in now)
+        state.allowed[category] = covered
+        if not covered:
             state.reask.append(category)
     if gpc and not (decision and decision.gpc_override):
         state.allowed["marketing"] = False
     if state.reask and decision is not None:
-        with get_state().db.read() as session:
-            old = session.get(CookiePolicyVersion, decision.version)
-            before = dict(old.cookies) if old else {}
-        state.changes = describe_changes(before, reg.snapshot(), state.reask)
+        state.changes = describe_changes(before or {}, reg.snapshot(), state.reask)
     return state
 
 
@@ -228,8 +253,10 @@ def record(*, consent_id: str | None, account_id: str | None,
     if gpc and chosen["marketing"] and not gpc_override:
         raise GpcConfirmationRequired()
     remember_version(reg)
-    consent_id = consent_id or new_id()
     with get_state().db.transaction() as session:
+        if consent_id is None or not _may_append(session, consent_id, account_id):
+            # a shared browser: another account's chain is never continued by someone else
+            consent_id = new_id()
         entry = append_cookie_consent(
             session, consent_id, account_id=account_id,
             categories={"necessary": True, **chosen}, policy_version=reg.version,
@@ -249,24 +276,46 @@ def record(*, consent_id: str | None, account_id: str | None,
     return entry, decision
 
 
+def owners(session: Any, consent_id: str) -> set[str]:
+    """The accounts a consent id belongs to (linked, or deciding under it while signed in)."""
+    linked = set(session.scalars(sa.select(CookieConsentLink.account_id).where(
+        CookieConsentLink.consent_id == consent_id)))
+    linked |= set(session.scalars(sa.select(CookieConsentRecord.account_id).distinct().where(
+        CookieConsentRecord.consent_id == consent_id,
+        CookieConsentRecord.account_id.is_not(None))))
+    return linked
+
+
+def _may_append(session: Any, consent_id: str, account_id: str | None) -> bool:
+    """A chain is continued only by its own account, or anonymously while it has none."""
+    found = owners(session, consent_id)
+    return found <= {account_id} if account_id is not None else not found
+
+
 def _link(session: Any, consent_id: str, account_id: str) -> None:
     if session.get(CookieConsentLink, (consent_id, account_id)) is None:
         session.add(CookieConsentLink(consent_id=consent_id, account_id=account_id,
                                       linked_at=utcnow()))
 
 
-def link(consent_id: str, account_id: str) -> None:
+def link(consent_id: str, account_id: str) -> bool:
     """The visitor with this consent id signed in as ``account_id``: their anonymous history
-    is the account's from now on."""
+    is the account's from now on. Refused (False) when the id is another account's (a shared
+    browser), so no one's history is ever mixed with someone else's."""
     with get_state().db.transaction() as session:
+        if not owners(session, consent_id) <= {account_id}:
+            return False
         _link(session, consent_id, account_id)
+        return True
 
 
 def _account_records(account_id: str) -> Any:
+    """The account's own records, and the anonymous ones of consent ids linked to it."""
     linked = sa.select(CookieConsentLink.consent_id).where(
         CookieConsentLink.account_id == account_id)
     return sa.or_(CookieConsentRecord.account_id == account_id,
-                  CookieConsentRecord.consent_id.in_(linked))
+                  sa.and_(CookieConsentRecord.account_id.is_(None),
+                          CookieConsentRecord.consent_id.in_(linked)))
 
 
 def latest_for_account(account_id: str) -> Decision | None:
@@ -301,11 +350,8 @@ def verify(consent_id: str) -> ChainReport:
 def forget_account(account_id: str) -> int:
     """Delete the account's cookie-consent records and links (account deletion)."""
     with get_state().db.transaction() as session:
-        linked = list(session.scalars(sa.select(CookieConsentLink.consent_id).where(
-            CookieConsentLink.account_id == account_id)))
-        deleted = session.execute(sa.delete(CookieConsentRecord).where(sa.or_(
-            CookieConsentRecord.account_id == account_id,
-            CookieConsentRecord.consent_id.in_(linked)))).rowcount
+        deleted = session.execute(sa.delete(CookieConsentRecord).where(
+            _account_records(account_id))).rowcount
         session.execute(sa.delete(CookieConsentLink).where(
             CookieConsentLink.account_id == account_id))
     return int(deleted or 0)

@@ -2,7 +2,8 @@
    this file the banner is a plain form that posts. */
 (function () {
   "use strict";
-  var d = document, b = d.getElementById("ss-cookies");
+  var d = document, b = d.getElementById("ss-cookies"),
+    N = d.currentScript && d.currentScript.nonce;
   if (!b) return;
   var f = b.querySelector("form"), ch = d.getElementById("ss-cb-choices"),
     cf = d.getElementById("ss-cb-confirm"), st = d.getElementById("ss-cb-status"),
@@ -13,7 +14,8 @@
 
   function activate(cats) {
     d.querySelectorAll('script[type="text/plain"][data-ss-category]').forEach(function (s) {
-      if (!cats[s.getAttribute("data-ss-category")]) return;
+      /* only the server's own inert scripts: they carry this page's nonce */
+      if (!cats[s.getAttribute("data-ss-category")] || !N || s.nonce !== N) return;
       var n = d.createElement("script");
       n.nonce = s.nonce;
       n.src = s.getAttribute("data-src");
