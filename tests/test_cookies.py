@@ -62,6 +62,16 @@ class Visitor:
         return {c.name for c in self.http.cookies}
 
 
+def decide_as(person: Person, categories: dict[str, bool]) -> requests.Response:
+    """A signed-in person decides through the API (token from the settings page)."""
+    token = re.search(r'name="csrf_token" value="([^"]+)"',
+                      person.get("/privacy/cookies").text)[1]
+    api = person.app_url + API
+    version = person.http.get(api, timeout=10).json()["policy_version"]
+    return person.http.put(api, timeout=10, headers={"X-CSRF-Token": token},
+                           json={"policy_version": version, "categories": categories})
+
+
 def records(app: Flask, consent_id: str | None = None) -> list[CookieConsentRecord]:
     with app.app_context(), app.extensions["selfservice"].db.read() as session:
         query = sa.select(CookieConsentRecord).order_by(CookieConsentRecord.at,
@@ -365,11 +375,7 @@ def test_records_are_deleted_with_the_account_and_after_retention(
 
     person: Person = make_person()
     person.login("alice@example.com")
-    page = person.get("/")
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)[1]
-    version = re.search(r'data-version="([^"]+)"', page.text)[1]
-    person.http.put(live_server.url + API, timeout=10, headers={"X-CSRF-Token": token},
-                    json={"policy_version": version, "categories": NONE})
+    decide_as(person, NONE)
     stranger = Visitor(live_server)
     stranger.put(NONE)
     assert len(records(app)) == 2
@@ -510,11 +516,7 @@ def test_a_shared_browser_never_mixes_two_peoples_records(
 
     browser: Person = make_person()
     browser.login("alice@example.com")
-    settings = browser.get("/privacy/cookies")
-    token = re.search(r'name="csrf_token" value="([^"]+)"', settings.text)[1]
-    version = browser.http.get(live_server.url + API, timeout=10).json()["policy_version"]
-    browser.http.put(live_server.url + API, timeout=10, headers={"X-CSRF-Token": token},
-                     json={"policy_version": version, "categories": ALL})
+    decide_as(browser, ALL)
     alice_id = browser.http.get(live_server.url + API, timeout=10).json()["consent_id"]
     browser.http.post(live_server.url + "/auth/logout", timeout=10, data={
         "csrf_token": re.search(r'name="csrf_token" value="([^"]+)"',
@@ -527,11 +529,8 @@ def test_a_shared_browser_never_mixes_two_peoples_records(
     assert browser.me()["account_id"] == "acct-bob"
     state = browser.http.get(live_server.url + API, timeout=10).json()
     assert state["decided"] is False and state["consent_id"] is None
-    settings = browser.get("/privacy/cookies")
-    assert alice_id not in settings.text
-    token = re.search(r'name="csrf_token" value="([^"]+)"', settings.text)[1]
-    browser.http.put(live_server.url + API, timeout=10, headers={"X-CSRF-Token": token},
-                     json={"policy_version": version, "categories": NONE})
+    assert alice_id not in browser.get("/privacy/cookies").text
+    decide_as(browser, NONE)
     bob_id = browser.http.get(live_server.url + API, timeout=10).json()["consent_id"]
     assert bob_id != alice_id
     with app.app_context():
@@ -551,13 +550,7 @@ def test_a_withdrawal_reaches_the_accounts_other_devices(
     phone: Person = make_person()
     for device, categories in ((laptop, ALL), (phone, NONE)):
         device.login("alice@example.com")
-        token = re.search(r'name="csrf_token" value="([^"]+)"',
-                          device.get("/privacy/cookies").text)[1]
-        version = device.http.get(live_server.url + API, timeout=10).json()["policy_version"]
-        assert device.http.put(live_server.url + API, timeout=10,
-                               headers={"X-CSRF-Token": token},
-                               json={"policy_version": version,
-                                     "categories": categories}).status_code == 200
+        assert decide_as(device, categories).status_code == 200
         time.sleep(0.01)
     state = laptop.http.get(live_server.url + API, timeout=10).json()
     assert state["categories"]["marketing"] is False  # the phone's later withdrawal
