@@ -106,8 +106,9 @@ def main() -> None:
               "when": datetime.now(UTC).isoformat(timespec="seconds"), "benchmarks": results}
     (ROOT / "bench-results.json").write_text(json.dumps(report, indent=2) + "\n")
     for entry in results:
-        print(f"{entry['name']}: {entry['value']} s vs {entry['baseline_name']} "
-              f"{entry['baseline']} s, ratio {entry['ratio']} ({entry['target']}: "
+        unit = entry["unit"]
+        print(f"{entry['name']}: {entry['value']} {unit} vs {entry['baseline_name']} "
+              f"{entry['baseline']} {unit}, ratio {entry['ratio']} ({entry['target']}: "
               f"{'meets' if entry['meets'] else 'MISSES'})")
 
 
