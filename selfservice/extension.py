@@ -136,6 +136,11 @@ class SelfService:
             from .services.cookie_consent import registry
 
             registry()
+        from .services.own_sources import own_sources
+
+        for source in own_sources():  # the plugin's records are exported like the host's
+            if source.name not in self.sources:
+                self.sources.register(source)
 
         from .services import jobs
 

@@ -1,0 +1,85 @@
+"""The plugin's own records about a person, as data sources: they are exported (and, later,
+erased) like the host's."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import sqlalchemy as sa
+
+from ..models import ConsentEvent, CookieConsentRecord, SubjectType
+from ..sources import DataSource, Subject
+from ..state import get_state
+from .consent import event_json
+
+_STRING = {"type": "string"}
+_TIME = {"type": "string", "format": "date-time"}
+_HASH = {"type": "string", "pattern": "^[0-9a-f]{64}$"}
+
+
+def _consent_events(subject: Subject) -> Iterator[dict[str, Any]]:
+    query = (sa.select(ConsentEvent)
+             .where(ConsentEvent.subject_type == SubjectType.ACCOUNT.value,
+                    ConsentEvent.subject_id == subject.account_id)
+             .order_by(ConsentEvent.seq))
+    with get_state().db.read() as session:
+        for event in session.scalars(query.execution_options(yield_per=500)):
+            yield event_json(event)
+
+
+def _cookie_consents(subject: Subject) -> Iterator[dict[str, Any]]:
+    from .cookie_consent import _account_records
+
+    query = (sa.select(CookieConsentRecord).where(_account_records(subject.account_id))
+             .order_by(CookieConsentRecord.at, CookieConsentRecord.seq))
+    with get_state().db.read() as session:
+        for r in session.scalars(query.execution_options(yield_per=500)):
+            yield {"id": r.id, "consent_id": r.consent_id, "seq": r.seq,
+                   "categories": r.categories, "policy_version": r.policy_version,
+                   "method": r.method, "language": r.language, "text_hash": r.text_hash,
+                   "gpc": r.gpc, "gpc_override": r.gpc_override, "at": r.at.isoformat(),
+                   "user_agent": r.user_agent, "ip_network": r.ip_network,
+                   "prev_hash": r.prev_hash, "hash": r.hash}
+
+
+def own_sources() -> list[DataSource]:
+    return [
+        DataSource(
+            name="consent_events",
+            description="Your privacy choices: the consent ledger",
+            purpose="Proving what you agreed to and when (model training, marketing, "
+                    "sensitive data, sale or sharing), and honouring it",
+            legal_basis="legal_obligation",
+            retention="As long as the account exists",
+            category="privacy", builtin=True, export=_consent_events,
+            schema={"type": "object", "title": "Consent event", "properties": {
+                "id": _STRING, "subject": _STRING, "seq": {"type": "integer"},
+                "purpose": {"enum": ["training", "marketing_emails", "limit_sensitive_data",
+                                     "do_not_sell_or_share"]},
+                "granted": {"type": ["boolean", "null"]},
+                "method": {"enum": ["console", "api", "gpc", "org_policy",
+                                    "written_agreement"]},
+                "policy_version": _STRING, "at": _TIME,
+                "actor": {"type": "object", "properties": {
+                    "type": _STRING, "id": {"type": ["string", "null"]}}},
+                "details": {"type": "object"}, "prev_hash": _HASH, "hash": _HASH},
+                "required": ["id", "purpose", "granted", "method", "policy_version", "at",
+                             "hash", "prev_hash"]}),
+        DataSource(
+            name="cookie_consents",
+            description="Your cookie choices in this console",
+            purpose="Proving the cookie choices you made, and applying them on your devices",
+            legal_basis="legal_obligation",
+            retention="3 years after your last choice, or until the account is deleted",
+            category="privacy", builtin=True, export=_cookie_consents,
+            schema={"type": "object", "title": "Cookie consent record", "properties": {
+                "id": _STRING, "consent_id": _STRING, "seq": {"type": "integer"},
+                "categories": {"type": "object", "additionalProperties": {"type": "boolean"}},
+                "policy_version": _STRING, "method": _STRING, "language": _STRING,
+                "text_hash": _HASH, "gpc": {"type": "boolean"},
+                "gpc_override": {"type": "boolean"}, "at": _TIME, "user_agent": _STRING,
+                "ip_network": {"type": ["string", "null"]}, "prev_hash": _HASH,
+                "hash": _HASH},
+                "required": ["id", "consent_id", "categories", "at", "hash"]}),
+    ]

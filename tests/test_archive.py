@@ -1,0 +1,183 @@
+"""The export archive of a demo account, on SQLite and PostgreSQL: every registered source with
+exact record counts, checksums that `sha256sum -c` accepts, records that validate against their
+schemas, no secret anywhere, CSV for flat sources, and no torn file when a source fails."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import zipfile
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from jsonschema import Draft202012Validator, FormatChecker
+
+from selfservice import archive
+from selfservice.models import ConsentMethod
+from selfservice.services import consent
+from selfservice.sources import DataSource, Subject
+
+WHEN = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+
+
+def build(app: Flask, tmp_path: Path, account_id: str = "acct-alice", **kwargs: Any
+          ) -> tuple[archive.ArchiveResult, Path]:
+    target = tmp_path / "export.zip"
+    with app.app_context():
+        result = archive.build(str(target), Subject(account_id),
+                               app.extensions["selfservice"].extension.sources,
+                               reference="DR-TEST-0001", generated_at=WHEN, **kwargs)
+    return result, target
+
+
+def test_every_source_is_in_the_archive_with_exact_counts(app: Flask, tmp_path: Path) -> None:
+    with app.app_context():
+        who = app.extensions["selfservice"].extension.load_identity("acct-alice")
+        consent.change_preferences(who, {"training_opt_in": True}, method=ConsentMethod.API)
+    result, target = build(app, tmp_path)
+    sources = list(app.extensions["selfservice"].extension.sources)
+    with zipfile.ZipFile(target) as zf:
+        names = zf.namelist()
+        manifest = json.loads(zf.read("manifest.json"))
+    assert names[0] == "README.txt" and zf.getinfo("README.txt").file_size < 2048
+    assert [s["name"] for s in manifest["sources"]] == [s.name for s in sources]
+    with app.app_context():
+        expected = {s.name: sum(1 for _ in s.export(Subject("acct-alice"))) for s in sources}
+    assert {s["name"]: s["records"] for s in manifest["sources"]} == expected
+    assert expected["inference_logs"] == 300 and expected["consent_events"] == 1
+    engine = app.extensions["demo"].engine
+    with engine.connect() as connection:
+        invoices = connection.scalar(sa.text(
+            "SELECT count(*) FROM invoices WHERE account_id = 'acct-alice'"))
+    assert expected["invoices"] == invoices
+    for entry in manifest["sources"]:
+        assert entry["purpose"] and entry["retention"] and entry["legal_basis"]
+        [data] = [f for f in entry["files"] if f["path"].endswith(".jsonl")]
+        assert data["records"] == entry["records"]
+        assert data["schema"] == f"schemas/{entry['name']}.schema.json"
+    assert result.records == sum(expected.values())
+    assert manifest["reference"] == "DR-TEST-0001" and manifest["account_id"] == "acct-alice"
+
+
+def test_sha256sum_accepts_the_checksums(app: Flask, tmp_path: Path) -> None:
+    result, target = build(app, tmp_path, csv_files=True)
+    out = tmp_path / "x"
+    with zipfile.ZipFile(target) as zf:
+        zf.extractall(out)
+        listed = {line.split("  ", 1)[1] for line in
+                  zf.read("SHA256SUMS").decode().splitlines()}
+    check = subprocess.run(["sha256sum", "-c", "SHA256SUMS"], cwd=out, capture_output=True,
+                           text=True, timeout=60)
+    assert check.returncode == 0, check.stdout + check.stderr
+    every_other = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
+    assert listed == every_other - {"SHA256SUMS", "README.txt"}
+    (out / "data" / "invoices.jsonl").write_text("{}\n")  # tampering is caught
+    assert subprocess.run(["sha256sum", "--quiet", "-c", "SHA256SUMS"], cwd=out,
+                          capture_output=True, timeout=60).returncode != 0
+
+
+def test_every_record_validates_against_its_schema(app: Flask, tmp_path: Path) -> None:
+    _, target = build(app, tmp_path)
+    checked = 0
+    with zipfile.ZipFile(target) as zf:
+        for entry in json.loads(zf.read("manifest.json"))["sources"]:
+            schema = json.loads(zf.read(f"schemas/{entry['name']}.schema.json"))
+            validator = Draft202012Validator(schema, format_checker=FormatChecker())
+            with zf.open(f"data/{entry['name']}.jsonl") as lines:
+                for number, line in enumerate(lines, 1):
+                    errors = list(validator.iter_errors(json.loads(line)))
+                    assert errors == [], (entry["name"], number, errors[0].message)
+                    checked += 1
+    assert checked > 300
+
+
+def test_no_secret_appears_anywhere_in_the_archive(app: Flask, tmp_path: Path) -> None:
+    engine = app.extensions["demo"].engine
+    with engine.connect() as connection:
+        hashes = list(connection.scalars(sa.text(
+            "SELECT key_hash FROM api_keys WHERE account_id = 'acct-alice'")))
+        prefixes = list(connection.scalars(sa.text(
+            "SELECT prefix FROM api_keys WHERE account_id = 'acct-alice'")))
+    assert hashes
+    _, target = build(app, tmp_path, csv_files=True)
+    with zipfile.ZipFile(target) as zf:
+        everything = b"".join(zf.read(name) for name in zf.namelist())
+    for secret in hashes:
+        assert secret.encode() not in everything
+    assert b"key_hash" not in everything
+    assert all(prefix.encode() in everything for prefix in prefixes)  # the safe part is there
+    assert app.config["SECRET_KEY"].encode() not in everything
+
+
+def test_flat_sources_also_come_as_csv(app: Flask, tmp_path: Path) -> None:
+    _, target = build(app, tmp_path, csv_files=True)
+    sources = {s.name: s for s in app.extensions["selfservice"].extension.sources}
+    with zipfile.ZipFile(target) as zf:
+        manifest = json.loads(zf.read("manifest.json"))
+        for entry in manifest["sources"]:
+            paths = {f["path"] for f in entry["files"]}
+            has_csv = f"data/{entry['name']}.csv" in paths
+            assert has_csv == sources[entry["name"]].is_flat, entry["name"]
+            if has_csv:
+                rows = zf.read(f"data/{entry['name']}.csv").decode().splitlines()
+                assert rows[0].split(",") == sources[entry["name"]].fields
+                assert len(rows) - 1 == entry["records"]
+    assert any(s.is_flat for s in sources.values())
+    assert not sources["consent_events"].is_flat
+
+
+def test_the_offline_viewer_loads_nothing_from_outside(app: Flask, tmp_path: Path) -> None:
+    _, target = build(app, tmp_path)
+    with zipfile.ZipFile(target) as zf:
+        page = zf.read("index.html").decode()
+    assert "DR-TEST-0001" in page and "Inference" in page
+    for outside in ("<script", "<link", "<img", "url(", "@import", "src="):
+        assert outside not in page
+
+
+@pytest.mark.backends("sqlite")
+def test_a_failing_source_leaves_no_file_behind(app: Flask, tmp_path: Path) -> None:
+    def broken(subject: Subject) -> Any:
+        yield {"n": 1}
+        raise RuntimeError("database went away")
+
+    failing = DataSource(name="broken", description="Broken", purpose="Testing",
+                         legal_basis="contract", retention="none",
+                         schema={"type": "object", "properties": {"n": {"type": "integer"}}},
+                         export=broken)
+    sources = [*app.extensions["selfservice"].extension.sources, failing]
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    with app.app_context(), pytest.raises(RuntimeError, match="went away"):
+        archive.build(str(folder / "export.zip"), Subject("acct-alice"), sources,
+                      reference="DR-X", generated_at=WHEN)
+    assert list(folder.iterdir()) == []  # neither the archive nor a partial one
+
+
+@pytest.mark.backends("sqlite")
+def test_progress_is_reported_source_by_source(app: Flask, tmp_path: Path) -> None:
+    seen: list[tuple[int, int, str]] = []
+    build(app, tmp_path, progress=lambda done, total, step: seen.append((done, total, step)))
+    total = len(app.extensions["selfservice"].extension.sources)
+    assert seen[0][:2] == (0, total) and seen[-1] == (total, total, "Archive complete")
+    assert [done for done, _, _ in seen] == sorted(done for done, _, _ in seen)
+
+
+@pytest.mark.backends("sqlite")
+def test_a_source_may_hand_over_serialised_lines(app: Flask, tmp_path: Path) -> None:
+    fast = DataSource(
+        name="fast", description="Fast", purpose="Testing", legal_basis="contract",
+        retention="none", schema={"type": "object", "properties": {"n": {"type": "integer"}}},
+        export=lambda subject: ({"n": n} for n in range(3)),
+        export_jsonl=lambda subject: (f'{{"n":{n}}}'.encode() for n in range(3)))
+    target = tmp_path / "export.zip"
+    with app.app_context():
+        result = archive.build(str(target), Subject("acct-alice"), [fast], reference="DR-F",
+                               generated_at=WHEN)
+    with zipfile.ZipFile(target) as zf:
+        assert zf.read("data/fast.jsonl") == b'{"n":0}\n{"n":1}\n{"n":2}\n'
+    assert result.records == 3
