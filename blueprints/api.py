@@ -14,7 +14,7 @@ from selfservice.auth import auth_time, current_account_id, current_identity
 from selfservice.services import audit, diagnostics
 from selfservice.state import get_state
 
-from . import consent_api, cookies, openapi
+from . import consent_api, cookies, openapi, requests
 from .guards import api_auth, check_csrf, service_token_name
 from .problems import PROBLEM_TYPES, problem
 
@@ -70,6 +70,7 @@ def create_blueprint() -> Blueprint:
 
     consent_api.register(bp)
     cookies.register_api(bp)
+    requests.register_api(bp)
 
     @bp.get("/openapi.json")
     def openapi_document() -> Response:

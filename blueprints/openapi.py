@@ -228,6 +228,74 @@ def cookie_paths() -> dict[str, Any]:
     }
 
 
+_REQUEST = {"type": "object", "required": ["id", "reference", "type", "status", "progress",
+                                           "created_at", "due_at", "download"],
+            "properties": {
+                "id": {"type": "string"}, "reference": {"type": "string",
+                                                        "examples": ["DR-7K3M-Q9XA"]},
+                "type": {"enum": ["export", "deletion", "correction", "restriction",
+                                  "objection", "automated_decision_review",
+                                  "limit_sensitive_data", "appeal"]},
+                "status": {"enum": ["received", "verified", "in_progress", "scheduled",
+                                    "completed", "denied", "canceled", "failed"]},
+                "progress": {"type": "integer", "minimum": 0, "maximum": 100},
+                "step": {"type": "string"}, "jurisdiction": {"type": "string"},
+                "details": {"type": "object"}, "created_at": _TIME, "due_at": _TIME,
+                "reason": {"type": ["string", "null"]},
+                "events": {"type": "array", "items": {"type": "object", "properties": {
+                    "at": _TIME, "status": {"type": "string"}, "note": {"type": "string"}}}},
+                "download": {"oneOf": [{"type": "null"}, {"type": "object", "properties": {
+                    "url": {"type": "string"}, "expires_at": _TIME,
+                    "bytes": {"type": "integer"}, "sha256": {"type": "string"},
+                    "downloads": {"type": "integer"}}}]}}}
+
+
+def request_paths() -> dict[str, Any]:
+    session_csrf = [{"session": [], "csrf": []}]
+    not_logged_in = _problem_response("not logged in")
+    params = [{"name": "request_id", "in": "path", "required": True,
+               "schema": {"type": "string"}}]
+    one = {"200": _json(_REQUEST, "the request"), "401": not_logged_in,
+           "404": _problem_response("no such request, or not yours")}
+    return {
+        "/requests": {
+            "post": {"summary": "Ask for an export, deletion or another right; exports and "
+                                "deletion need a fresh login. An Idempotency-Key header makes "
+                                "a retried call return the first request",
+                     "security": session_csrf,
+                     "parameters": [{"name": "Idempotency-Key", "in": "header",
+                                     "required": False, "schema": {"type": "string"}}],
+                     "requestBody": {"required": True, "content": {"application/json": {
+                         "schema": {"type": "object", "required": ["type"],
+                                    "additionalProperties": False, "properties": {
+                                        "type": _REQUEST["properties"]["type"],
+                                        "jurisdiction": {"enum": ["gdpr", "uk_gdpr", "ccpa",
+                                                                  "us_state"]},
+                                        "details": {"type": "object"}}}}}},
+                     "responses": {"202": _json(_REQUEST, "received"),
+                                   "401": _problem_response("not logged in, or "
+                                                            "reauth-required"),
+                                   "409": _problem_response("an open request of that type "
+                                                            "exists (member request)"),
+                                   "422": _problem_response("invalid input"),
+                                   "429": _problem_response("one export per interval; "
+                                                            "Retry-After")}},
+            "get": {"summary": "Your requests",
+                    "responses": {"200": _json({"type": "object", "properties": {
+                        "requests": {"type": "array", "items": _REQUEST},
+                        "next_export_at": {"type": ["string", "null"]}}}, "requests"),
+                        "401": not_logged_in}}},
+        "/requests/{request_id}": {"get": {"summary": "One request, with its timeline",
+                                           "parameters": params, "responses": one}},
+        "/requests/{request_id}/cancel": {"post": {
+            "summary": "Cancel an open request", "security": session_csrf,
+            "parameters": params, "responses": one}},
+        "/requests/{request_id}/retry": {"post": {
+            "summary": "Try a failed export again at once", "security": session_csrf,
+            "parameters": params, "responses": {**one, "202": _json(_REQUEST, "retrying")}}},
+    }
+
+
 def document() -> dict[str, Any]:
     state = get_state()
     csrf_header = state.setting("CSRF_HEADER")
@@ -323,6 +391,7 @@ def document() -> dict[str, Any]:
                 }}},
             **consent_paths(),
             **cookie_paths(),
+            **request_paths(),
             "/openapi.json": {"get": {"summary": "This document", "security": [{}],
                                       "responses": {"200": {"description": "OpenAPI 3.1"}}}},
         },

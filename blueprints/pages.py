@@ -12,7 +12,7 @@ from selfservice.extension import SelfService
 from selfservice.sources import LEGAL_BASES
 from selfservice.state import get_state
 
-from . import cookies, preferences
+from . import cookies, preferences, requests
 from .guards import login_required_page
 
 
@@ -37,4 +37,5 @@ def create_blueprint() -> Blueprint:
 
     preferences.register(bp)
     cookies.register_pages(bp)
+    requests.register_pages(bp)
     return bp

@@ -12,7 +12,7 @@ import socket
 from selfservice.services import jobs as job_service
 from selfservice.state import get_state
 
-from . import diagnostics, mail, retention  # noqa: F401  (they register their handlers)
+from . import diagnostics, exports, mail, retention  # noqa: F401  (they register handlers)
 
 logger = logging.getLogger(__name__)
 

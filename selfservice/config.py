@@ -97,6 +97,13 @@ SETTINGS: dict[str, tuple[Any, str]] = {
                                 "(csp_nonce() in templates). None: the host sets its own."),
     "GPC_WELL_KNOWN": (True, "Serve /.well-known/gpc.json (the site honours Global Privacy "
                        "Control)."),
+    # -- exports ------------------------------------------------------------------------------
+    "EXPORT_DIR": (None, "Folder of export archives (unguessable names). None: exports/ in "
+                   "the instance folder."),
+    "EXPORT_TTL_DAYS": (7, "Days an export archive can be downloaded; a daily job deletes it "
+                        "after."),
+    "EXPORT_INTERVAL_HOURS": (24, "At most one export per account in this many hours (failed "
+                              "and canceled ones do not count)."),
     # -- e-mail ---------------------------------------------------------------------------------
     "SMTP_HOST": (None, "SMTP server for the plugin's e-mails. None: send no e-mail."),
     "SMTP_PORT": (25, "SMTP port."),
@@ -159,7 +166,7 @@ def _validate(config: dict[str, Any]) -> None:
                 "JOB_STALE_AFTER", "DISPATCH_INTERVAL", "WORKER_HEARTBEAT_TTL", "OIDC_TIMEOUT",
                 "SMTP_TIMEOUT", "ELIGIBILITY_MAX_IDS", "SMTP_PORT", "ELIGIBILITY_SETTLE",
                 "COOKIE_CONSENT_ACCEPT_DAYS", "COOKIE_CONSENT_REJECT_DAYS",
-                "COOKIE_CONSENT_RETENTION_DAYS"):
+                "COOKIE_CONSENT_RETENTION_DAYS", "EXPORT_TTL_DAYS", "EXPORT_INTERVAL_HOURS"):
         value = config[PREFIX + key]
         if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
             raise ConfigError(f"{PREFIX}{key} must be a positive number, not {value!r}.")

@@ -136,6 +136,7 @@ class SelfService:
             from .services.cookie_consent import registry
 
             registry()
+        from .services import exports  # noqa: F401  (registers its daily sweep and hooks)
         from .services.own_sources import own_sources
 
         for source in own_sources():  # the plugin's records are exported like the host's

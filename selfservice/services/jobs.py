@@ -79,6 +79,16 @@ def job_handler(kind: str) -> Callable[[Handler], Handler]:
     return decorator
 
 
+#: kind -> called in the transaction that marks a job of that kind failed for good
+_ON_FAILED: dict[str, Callable[[Session, BackgroundJob], None]] = {}
+
+
+def on_failed(kind: str, hook: Callable[[Session, BackgroundJob], None]) -> None:
+    """Let the service that owns a job's target record a final failure (the customer sees
+    it, with the reason, and can retry)."""
+    _ON_FAILED[kind] = hook
+
+
 #: job kinds the dispatcher asks for once a day (retention sweeps)
 _DAILY: set[str] = set()
 
@@ -394,6 +404,8 @@ def finish_attempt(db: Database, job_id: str, *, error: str, retry: bool,
             job.finished_at = now
         job.error = error[:2000]
         job.worker = None
+        if job.status == JobStatus.FAILED and job.kind in _ON_FAILED:
+            _ON_FAILED[job.kind](session, job)
         record_audit(session, stream=f"job:{job_id}", action="job.attempt_failed",
                      actor_type="system", details={"attempt": job.attempts,
                                                    "next": job.status, "error": error[:500]})

@@ -48,3 +48,36 @@ def send_training_confirmation(event_id: str) -> dict[str, str]:
                            message_id=f"<consent-{event.id}@selfservice>")
     mail.send(message)
     return {"sent": "training_confirmation"}
+
+
+def _request_mail(request_id: str, template: str, subject: str) -> dict[str, str]:
+    from ..models import PrivacyRequest
+    from .requests import JURISDICTIONS, TYPES
+
+    state = get_state()
+    with state.db.read() as session:
+        request = session.get(PrivacyRequest, request_id)
+    if request is None:
+        raise JobRefused("the request no longer exists")
+    identity = state.extension.load_identity(request.account_id)
+    if identity is None:
+        raise JobRefused("the account no longer exists")
+    prefix = state.setting("URL_PREFIX")
+    text = render_template(template, identity=identity, request=request,
+                           type_name=TYPES[request.type],
+                           jurisdiction=JURISDICTIONS[request.jurisdiction],
+                           request_url=public_url(f"{prefix}/requests/{request.id}"))
+    mail.send(mail.compose(to=identity.email, subject=subject.format(request.reference),
+                           text=text, message_id=f"<{template.rsplit('/', 1)[-1]}-"
+                                                 f"{request.id}@selfservice>"))
+    return {"sent": template.rsplit("/", 1)[-1]}
+
+
+def send_request_received(request_id: str) -> dict[str, str]:
+    return _request_mail(request_id, "selfservice/email/request_received.txt",
+                         "We received your privacy request {}")
+
+
+def send_export_ready(request_id: str) -> dict[str, str]:
+    return _request_mail(request_id, "selfservice/email/export_ready.txt",
+                         "Your data export {} is ready")

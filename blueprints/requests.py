@@ -1,0 +1,227 @@
+"""Privacy requests over HTTP: the JSON API of API.md, the customer pages (ask, follow with a
+live progress bar, download), and the download itself (same account, fresh login, Range)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, SelectField, TextAreaField
+
+from selfservice.auth import current_identity, is_fresh
+from selfservice.db import utcnow
+from selfservice.identity import Identity
+from selfservice.models import OPEN_STATUSES, PrivacyRequest, RequestType
+from selfservice.services import exports
+from selfservice.services import requests as service
+
+from .forms import _choices
+from .guards import api_auth, fresh_login_required, login_required_page, reauth_url
+from .problems import problem
+from .validation import Invalid, json_object
+
+
+def request_json(item: PrivacyRequest, with_events: bool = True) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "id": item.id, "reference": item.reference, "type": item.type,
+        "status": item.status, "progress": item.progress, "step": item.step,
+        "jurisdiction": item.jurisdiction, "details": item.details,
+        "created_at": item.created_at.isoformat(), "due_at": item.due_at.isoformat(),
+        "updated_at": item.updated_at.isoformat(), "reason": item.reason,
+        "url": url_for("selfservice.request_page", request_id=item.id),
+        "download": None,
+    }
+    if item.archive_name and item.expires_at:
+        body["download"] = {
+            "url": url_for("selfservice.download_export", request_id=item.id),
+            "expires_at": item.expires_at.isoformat(), "expired": item.expires_at <= utcnow(),
+            "bytes": item.archive_bytes, "sha256": item.archive_sha256,
+            "records": item.records, "downloads": item.downloads}
+    if with_events:
+        body["events"] = [{"at": e.at.isoformat(), "status": e.status, "note": e.note}
+                          for e in service.timeline(item.id)]
+    return body
+
+
+def _identity() -> Identity:
+    identity = current_identity()
+    assert identity is not None
+    return identity
+
+
+def register_api(bp: Blueprint) -> None:
+    @bp.post("/requests")
+    @api_auth()
+    def create_request() -> Response:
+        identity = _identity()
+        body = json_object(["type", "jurisdiction", "details"])
+        if body.get("type") in service.FRESH_LOGIN and not is_fresh():
+            return problem(401, "reauth-required", "Fresh login required",
+                           "Sign in again to confirm it is you.",
+                           reauth_url=reauth_url(request.referrer))
+        key = request.headers.get("Idempotency-Key")
+        if key is not None and not 0 < len(key) <= 80:
+            raise Invalid({"Idempotency-Key": "must be 1-80 characters"})
+        try:
+            item, created = service.create(
+                identity, body.get("type"), jurisdiction=body.get("jurisdiction"),
+                details=body.get("details"), idempotency_key=key,
+                verified=body.get("type") in service.FRESH_LOGIN)
+        except service.InvalidRequest as exc:
+            raise Invalid(exc.errors) from None
+        except service.OpenRequestExists as exc:
+            return problem(409, "conflict", "A request of this type is already open",
+                           f"Request {exc.existing.reference} is still open.",
+                           request=request_json(exc.existing, with_events=False))
+        except service.RateLimited as exc:
+            return problem(429, "rate-limited", "One export per day",
+                           f"Your next export is possible from {exc.next_at.isoformat()}.",
+                           headers={"Retry-After": str(exc.retry_after)},
+                           next_at=exc.next_at.isoformat())
+        response = jsonify(request_json(item, with_events=False))
+        response.status_code = 202
+        response.headers["Location"] = url_for(".get_request", request_id=item.id)
+        return response
+
+    @bp.get("/requests")
+    @api_auth()
+    def list_requests() -> Response:
+        identity = _identity()
+        next_at = service.next_export_at(identity.account_id)
+        return jsonify({"requests": [request_json(r, with_events=False)
+                                     for r in service.list_for(identity.account_id)],
+                        "next_export_at": next_at.isoformat() if next_at else None})
+
+    @bp.get("/requests/<request_id>")
+    @api_auth()
+    def get_request(request_id: str) -> Response:
+        item = service.get(_identity().account_id, request_id)
+        if item is None:
+            return problem(404, "not-found", "No such request")
+        response = jsonify(request_json(item))
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    @bp.post("/requests/<request_id>/cancel")
+    @api_auth()
+    def cancel_request(request_id: str) -> Response:
+        item = service.cancel(_identity().account_id, request_id)
+        if item is None:
+            return problem(404, "not-found", "No such request")
+        return jsonify(request_json(item))
+
+    @bp.post("/requests/<request_id>/retry")
+    @api_auth()
+    def retry_request(request_id: str) -> Response:
+        item = service.retry(_identity().account_id, request_id)
+        if item is None:
+            return problem(404, "not-found", "No such request")
+        response = jsonify(request_json(item))
+        response.status_code = 202
+        return response
+
+
+class RequestForm(FlaskForm):
+    type = SelectField("What would you like us to do?", choices=_choices(service.TYPES))
+    jurisdiction = SelectField("Which law applies to you", choices=_choices(
+        service.JURISDICTIONS))
+    csv = BooleanField("Also include CSV files (for spreadsheets), where the data is a table")
+    description = TextAreaField("Tell us what it is about (optional)")
+
+
+def register_pages(bp: Blueprint) -> None:
+    @bp.route("/requests", methods=["GET", "POST"])
+    @login_required_page
+    def requests_page() -> Any:
+        identity = _identity()
+        form = RequestForm(data={"jurisdiction": service.default_jurisdiction(
+            identity.country), "type": request.args.get("type", "export")})
+        status = 200
+        if form.validate_on_submit():
+            kind = form.type.data
+            if kind in service.FRESH_LOGIN and not is_fresh():
+                flash("Please sign in again to confirm it is you, then send the request.",
+                      "error")
+                return redirect(reauth_url(url_for(".requests_page", type=kind)), 303)
+            details: dict[str, Any] = (
+                {"formats": ["jsonl", "csv"] if form.csv.data else ["jsonl"]}
+                if kind == RequestType.EXPORT else
+                ({"description": form.description.data} if form.description.data else {}))
+            try:
+                item, _ = service.create(identity, kind, jurisdiction=form.jurisdiction.data,
+                                         details=details,
+                                         verified=kind in service.FRESH_LOGIN)
+            except service.InvalidRequest as exc:
+                form.form_errors.extend(exc.errors.values())
+                status = 400
+            except service.OpenRequestExists as exc:
+                flash(f"Request {exc.existing.reference} of this kind is still open.",
+                      "error")
+                return redirect(url_for(".request_page", request_id=exc.existing.id), 303)
+            except service.RateLimited as exc:
+                form.form_errors.append(
+                    f"You can ask for your next export from "
+                    f"{exc.next_at.strftime('%Y-%m-%d %H:%M UTC')}.")
+                status = 429
+            else:
+                flash(f"Request {item.reference} received.", "success")
+                return redirect(url_for(".request_page", request_id=item.id), 303)
+        elif request.method == "POST":
+            status = 400
+        return render_template(
+            "selfservice/requests.html", form=form, identity=identity,
+            requests=service.list_for(identity.account_id),
+            next_export_at=service.next_export_at(identity.account_id),
+            types=service.TYPES, jurisdictions=service.JURISDICTIONS,
+            fresh_types=service.FRESH_LOGIN), status
+
+    @bp.get("/requests/<request_id>")
+    @login_required_page
+    def request_page(request_id: str) -> Any:
+        item = service.get(_identity().account_id, request_id)
+        if item is None:
+            abort(404)
+        return render_template("selfservice/request.html", item=item,
+                               body=request_json(item), types=service.TYPES,
+                               jurisdictions=service.JURISDICTIONS,
+                               open_statuses=OPEN_STATUSES, action_form=FlaskForm())
+
+    @bp.post("/requests/<request_id>/<action>")
+    @login_required_page
+    def request_action(request_id: str, action: str) -> Any:
+        if action not in ("cancel", "retry") or not FlaskForm().validate_on_submit():
+            abort(400)
+        account_id = _identity().account_id
+        item = (service.cancel if action == "cancel" else service.retry)(account_id,
+                                                                         request_id)
+        if item is None:
+            abort(404)
+        return redirect(url_for(".request_page", request_id=request_id), 303)
+
+    @bp.get("/requests/<request_id>/download")
+    @fresh_login_required()
+    def download_export(request_id: str) -> Any:
+        try:
+            found = exports.open_download(_identity().account_id, request_id)
+        except exports.Gone:
+            return render_template("selfservice/export_gone.html"), 410
+        if found is None:
+            abort(404)
+        item, path = found
+        response = send_file(path, mimetype="application/zip", as_attachment=True,
+                             download_name=f"{item.reference}.zip", conditional=True,
+                             etag=item.archive_sha256, max_age=0)
+        response.headers["Cache-Control"] = "private, no-store"
+        return response

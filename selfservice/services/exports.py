@@ -1,0 +1,143 @@
+"""Building, serving and expiring export archives (the export job's work)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import time
+from datetime import timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from .. import archive
+from ..db import utcnow
+from ..ledger import record_audit
+from ..models import PrivacyRequest, RequestStatus
+from ..sources import Subject
+from ..state import get_state
+from . import jobs, requests
+from .audit import account_stream
+
+SWEEP_JOB = "retention.export_archives"
+jobs.daily(SWEEP_JOB)
+jobs.on_failed(requests.EXPORT_JOB, requests.job_failed)
+
+
+def export_dir() -> str:
+    state = get_state()
+    folder = state.setting("EXPORT_DIR") or os.path.join(state.instance_path, "exports")
+    os.makedirs(folder, mode=0o700, exist_ok=True)
+    return str(folder)
+
+
+def archive_path(request: PrivacyRequest) -> str | None:
+    if not request.archive_name:
+        return None
+    return os.path.join(export_dir(), request.archive_name)
+
+
+def build(ctx: jobs.JobContext) -> dict[str, Any]:
+    """Build the archive of the request ``ctx.target_id``. Safe to run again after a crash:
+    a finished request is left alone, a half-written archive never has its final name."""
+    state = get_state()
+    db = state.db
+    with db.transaction() as session:
+        request = session.get(PrivacyRequest, ctx.target_id, with_for_update=True)
+        if request is None or request.status not in (RequestStatus.VERIFIED,
+                                                     RequestStatus.RECEIVED,
+                                                     RequestStatus.IN_PROGRESS):
+            return {"skipped": request.status if request else "gone"}
+        if request.status != RequestStatus.IN_PROGRESS:
+            requests._event(session, request, RequestStatus.IN_PROGRESS,
+                            f"Building your archive (attempt {ctx.attempt})")
+        request.step = "Starting"
+        account_id, reference = request.account_id, request.reference
+        formats = list(request.details.get("formats", ["jsonl"]))
+    identity = state.extension.load_identity(account_id)
+    subject = Subject(account_id, identity.org.id if identity and identity.org else None)
+    name = secrets.token_urlsafe(32) + ".zip"
+    last = [0.0]
+
+    def progress(done: int, total: int, step: str) -> None:
+        now = time.monotonic()
+        if now - last[0] < 0.5 and done < total:
+            return
+        last[0] = now
+        percent = 2 + int(96 * done / max(total, 1))
+        ctx.progress(percent, step)
+        with db.transaction() as session:
+            session.execute(sa.update(PrivacyRequest)
+                            .where(PrivacyRequest.id == ctx.target_id,
+                                   PrivacyRequest.status == RequestStatus.IN_PROGRESS)
+                            .values(progress=min(percent, 99), step=step[:200],
+                                    updated_at=utcnow()))
+
+    result = archive.build(os.path.join(export_dir(), name), subject,
+                           state.extension.sources, reference=reference,
+                           generated_at=utcnow(), csv_files="csv" in formats,
+                           progress=progress)
+    with db.transaction() as session:
+        request = session.get(PrivacyRequest, ctx.target_id, with_for_update=True)
+        if request is None or request.status != RequestStatus.IN_PROGRESS:
+            os.unlink(result.path)  # canceled meanwhile: keep nothing
+            return {"discarded": True}
+        now = utcnow()
+        request.archive_name, request.archive_bytes = name, result.bytes
+        request.archive_sha256, request.records = result.sha256, result.records
+        request.expires_at = now + timedelta(days=state.setting("EXPORT_TTL_DAYS"))
+        request.completed_at, request.progress, request.step = now, 100, "Ready to download"
+        requests._event(session, request, RequestStatus.COMPLETED,
+                        f"{result.records:,} records, {result.bytes:,} bytes")
+        record_audit(session, stream=account_stream(account_id), action="export.completed",
+                     actor_type="system", target_type="request", target_id=request.id,
+                     details={"sha256": result.sha256, "bytes": result.bytes})
+        if state.setting("SMTP_HOST"):
+            jobs.schedule(session, requests.READY_JOB, target_type="request",
+                          target_id=request.id, dedupe_key=f"mail:ready:{request.id}")
+    return {"records": result.records, "bytes": result.bytes}
+
+
+class Gone(Exception):
+    """The archive expired (or was deleted): 410."""
+
+
+def open_download(account_id: str, request_id: str) -> tuple[PrivacyRequest, str] | None:
+    """The archive of the account's own completed export, counted as a download. None: not
+    theirs or no archive (404); Gone: expired (410)."""
+    with get_state().db.transaction() as session:
+        request = session.get(PrivacyRequest, request_id, with_for_update=True)
+        if (request is None or request.account_id != account_id
+                or request.status != RequestStatus.COMPLETED or not request.archive_name):
+            return None
+        path = archive_path(request)
+        if (request.expires_at is not None and request.expires_at <= utcnow()) or (
+                path is None or not os.path.exists(path)):
+            raise Gone()
+        request.downloads += 1
+        record_audit(session, stream=account_stream(account_id), action="export.downloaded",
+                     actor_type="account", actor_id=account_id, target_type="request",
+                     target_id=request.id, details={"count": request.downloads})
+        return request, path
+
+
+def sweep() -> int:
+    """Delete expired archives, and half-written ones a killed worker left (older than a
+    day). Returns files deleted."""
+    folder = export_dir()
+    deleted = 0
+    with get_state().db.transaction() as session:
+        expired = session.scalars(sa.select(PrivacyRequest).where(
+            PrivacyRequest.archive_name.is_not(None), PrivacyRequest.expires_at <= utcnow()))
+        for request in expired:
+            path = os.path.join(folder, request.archive_name or "")
+            if os.path.exists(path):  # the row keeps the name: a late download gets 410
+                os.unlink(path)
+                deleted += 1
+                request.step = "Expired: the archive was deleted"
+    cutoff = time.time() - 86400
+    for entry in os.scandir(folder):
+        if entry.name.startswith(".export-") and entry.stat().st_mtime < cutoff:
+            os.unlink(entry.path)
+            deleted += 1
+    return deleted

@@ -1,0 +1,305 @@
+"""Privacy requests (access/export, deletion and the other rights of section 11): the one
+service that owns their lifecycle, timeline and deadlines."""
+
+from __future__ import annotations
+
+import calendar
+import secrets
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ..db import utcnow
+from ..identity import Identity
+from ..ledger import record_audit
+from ..models import (
+    OPEN_STATUSES,
+    BackgroundJob,
+    PrivacyRequest,
+    PrivacyRequestEvent,
+    RequestStatus,
+    RequestType,
+)
+from ..state import get_state
+from . import jobs
+from .audit import account_stream
+
+EXPORT_JOB = "export.build"
+ACK_JOB = "mail.request_received"
+READY_JOB = "mail.export_ready"
+
+JURISDICTIONS: dict[str, str] = {
+    "gdpr": "GDPR (EU and EEA)",
+    "uk_gdpr": "UK GDPR",
+    "ccpa": "CCPA/CPRA (California)",
+    "us_state": "Other US state privacy laws",
+}
+#: the rights a customer asks for here, and what the console calls them
+TYPES: dict[str, str] = {
+    RequestType.EXPORT: "Export my data (access and portability)",
+    RequestType.DELETION: "Delete my account and data",
+    RequestType.CORRECTION: "Correct my data",
+    RequestType.RESTRICTION: "Restrict processing",
+    RequestType.OBJECTION: "Object to processing",
+    RequestType.AUTOMATED_DECISION_REVIEW: "Human review of an automated decision",
+    RequestType.LIMIT_SENSITIVE_DATA: "Limit the use of my sensitive personal information",
+    RequestType.APPEAL: "Appeal a decision on an earlier request",
+}
+#: types that need a fresh login to ask for
+FRESH_LOGIN = frozenset({RequestType.EXPORT, RequestType.DELETION})
+EXPORT_FORMATS = ("jsonl", "csv")
+_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
+
+
+class RequestError(Exception):
+    pass
+
+
+class InvalidRequest(RequestError):
+    def __init__(self, errors: Mapping[str, str]) -> None:
+        super().__init__("invalid request")
+        self.errors = dict(errors)
+
+
+class OpenRequestExists(RequestError):
+    def __init__(self, existing: PrivacyRequest) -> None:
+        super().__init__(f"request {existing.reference} of this type is still open")
+        self.existing = existing
+
+
+class RateLimited(RequestError):
+    def __init__(self, next_at: datetime) -> None:
+        super().__init__("too many exports")
+        self.next_at = next_at
+
+    @property
+    def retry_after(self) -> int:
+        return max(1, int((self.next_at - utcnow()).total_seconds()) + 1)
+
+
+def default_jurisdiction(country: str | None) -> str:
+    """From the account's country: UK GDPR for the UK, CCPA for the US (the state is not
+    known; the other state laws have the same 45 days), and GDPR, the strictest, otherwise."""
+    code = (country or "").upper()
+    if code == "GB":
+        return "uk_gdpr"
+    if code == "US":
+        return "ccpa"
+    return "gdpr"
+
+
+def due_date(jurisdiction: str, received: datetime) -> datetime:
+    """When the answer is due: one calendar month under GDPR and UK GDPR (the same day next
+    month, or its last day), 45 days under CCPA and the other US state laws."""
+    if jurisdiction in ("ccpa", "us_state"):
+        return received + timedelta(days=45)
+    month = received.month % 12 + 1
+    year = received.year + (received.month == 12)
+    day = min(received.day, calendar.monthrange(year, month)[1])
+    return received.replace(year=year, month=month, day=day)
+
+
+def new_reference() -> str:
+    chars = "".join(secrets.choice(_ALPHABET) for _ in range(8))
+    return f"DR-{chars[:4]}-{chars[4:]}"
+
+
+def _event(session: Session, request: PrivacyRequest, status: str, note: str = "") -> None:
+    request.status = status
+    request.updated_at = utcnow()
+    session.add(PrivacyRequestEvent(request_id=request.id, at=request.updated_at,
+                                    status=status, note=note[:300]))
+
+
+def validate(type_: Any, jurisdiction: Any, details: Any) -> dict[str, Any]:
+    errors: dict[str, str] = {}
+    if not isinstance(type_, str) or type_ not in TYPES:
+        errors["type"] = f"must be one of {', '.join(TYPES)}"
+    if jurisdiction is not None and (not isinstance(jurisdiction, str)
+                                     or jurisdiction not in JURISDICTIONS):
+        errors["jurisdiction"] = f"must be one of {', '.join(JURISDICTIONS)}"
+    clean: dict[str, Any] = {}
+    if details is not None and not isinstance(details, Mapping):
+        errors["details"] = "must be an object"
+    elif details:
+        if type_ == RequestType.EXPORT:
+            unknown = set(details) - {"formats"}
+            formats = details.get("formats", ["jsonl"])
+            if unknown:
+                errors["details"] = f"unknown keys: {sorted(unknown)}"
+            elif (not isinstance(formats, list) or "jsonl" not in formats
+                  or not set(formats) <= set(EXPORT_FORMATS)):
+                errors["details"] = 'formats must be ["jsonl"] or ["jsonl", "csv"]'
+            else:
+                clean["formats"] = sorted(set(formats), key=EXPORT_FORMATS.index)
+        else:
+            unknown = set(details) - {"description"}
+            text = details.get("description", "")
+            if unknown:
+                errors["details"] = f"unknown keys: {sorted(unknown)}"
+            elif not isinstance(text, str) or len(text) > 2000:
+                errors["details"] = "description must be text of at most 2,000 characters"
+            elif text.strip():
+                clean["description"] = text.strip()
+    if errors:
+        raise InvalidRequest(errors)
+    if type_ == RequestType.EXPORT:
+        clean.setdefault("formats", ["jsonl"])
+    return clean
+
+
+def next_export_at(account_id: str, session: Session | None = None) -> datetime | None:
+    """When the account may ask for its next export (None: now). Failed and canceled exports
+    do not count."""
+    hours = get_state().setting("EXPORT_INTERVAL_HOURS")
+    since = utcnow() - timedelta(hours=hours)
+    query = (sa.select(sa.func.max(PrivacyRequest.created_at))
+             .where(PrivacyRequest.account_id == account_id,
+                    PrivacyRequest.type == RequestType.EXPORT,
+                    PrivacyRequest.status.not_in([RequestStatus.FAILED, RequestStatus.CANCELED,
+                                                  RequestStatus.DENIED]),
+                    PrivacyRequest.created_at > since))
+    if session is None:
+        with get_state().db.read() as own:
+            last = own.scalar(query)
+    else:
+        last = session.scalar(query)
+    return last + timedelta(hours=hours) if last is not None else None
+
+
+def create(identity: Identity, type_: str, *, jurisdiction: str | None = None,
+           details: Mapping[str, Any] | None = None, idempotency_key: str | None = None,
+           verified: bool = False) -> tuple[PrivacyRequest, bool]:
+    """Open a request. Returns (request, created): a retried call with the same idempotency
+    key gets the first request back. A second open request of the same type is refused
+    (OpenRequestExists), as is an export within the interval (RateLimited)."""
+    clean = validate(type_, jurisdiction, details)
+    jurisdiction = jurisdiction or default_jurisdiction(identity.country)
+    account_id = identity.account_id
+    db = get_state().db
+    with db.transaction() as session:
+        # one writer per account at a time: a double click cannot open two requests
+        from ..ledger import lock_stream
+
+        lock_stream(session, f"requests:{account_id}")
+        if idempotency_key:
+            same = session.scalar(sa.select(PrivacyRequest).where(
+                PrivacyRequest.account_id == account_id,
+                PrivacyRequest.idempotency_key == idempotency_key))
+            if same is not None:
+                return same, False
+        existing = session.scalar(sa.select(PrivacyRequest).where(
+            PrivacyRequest.account_id == account_id, PrivacyRequest.type == type_,
+            PrivacyRequest.status.in_(OPEN_STATUSES)).order_by(PrivacyRequest.created_at))
+        if existing is not None:
+            session.expunge(existing)  # keeps its loaded state through the rollback
+            raise OpenRequestExists(existing)
+        if type_ == RequestType.EXPORT:
+            next_at = next_export_at(account_id, session)
+            if next_at is not None:
+                raise RateLimited(next_at)
+        now = utcnow()
+        request = PrivacyRequest(
+            account_id=account_id, type=type_, status=RequestStatus.RECEIVED,
+            jurisdiction=jurisdiction, details=clean, idempotency_key=idempotency_key,
+            created_at=now, due_at=due_date(jurisdiction, now), updated_at=now, progress=0,
+            step="", downloads=0)
+        for _ in range(5):
+            request.reference = new_reference()
+            try:
+                with session.begin_nested():
+                    session.add(request)
+                    session.flush()
+                break
+            except IntegrityError:
+                session.expunge(request)
+                continue
+        _event(session, request, RequestStatus.RECEIVED)
+        if verified:
+            _event(session, request, RequestStatus.VERIFIED,
+                   "Identity confirmed by a fresh sign-in")
+        record_audit(session, stream=account_stream(account_id), action="request.created",
+                     actor_type="account", actor_id=account_id, target_type="request",
+                     target_id=request.id, details={"type": type_,
+                                                    "reference": request.reference})
+        if type_ == RequestType.EXPORT:
+            job = jobs.schedule(session, EXPORT_JOB, target_type="request",
+                                target_id=request.id, dedupe_key=f"export:{request.id}:1",
+                                actor_type="account", actor_id=account_id)
+            request.job_id = job.id
+            request.step = "Waiting for a worker"
+        if get_state().setting("SMTP_HOST"):
+            jobs.schedule(session, ACK_JOB, target_type="request", target_id=request.id,
+                          dedupe_key=f"mail:received:{request.id}")
+        return request, True
+
+
+def get(account_id: str, request_id: str) -> PrivacyRequest | None:
+    """The account's own request; None for anyone else's (the caller answers 404)."""
+    with get_state().db.read() as session:
+        request = session.get(PrivacyRequest, request_id)
+    return request if request is not None and request.account_id == account_id else None
+
+
+def timeline(request_id: str) -> list[PrivacyRequestEvent]:
+    with get_state().db.read() as session:
+        return list(session.scalars(sa.select(PrivacyRequestEvent)
+                                    .where(PrivacyRequestEvent.request_id == request_id)
+                                    .order_by(PrivacyRequestEvent.id)))
+
+
+def list_for(account_id: str) -> list[PrivacyRequest]:
+    with get_state().db.read() as session:
+        return list(session.scalars(sa.select(PrivacyRequest)
+                                    .where(PrivacyRequest.account_id == account_id)
+                                    .order_by(PrivacyRequest.created_at.desc())))
+
+
+def cancel(account_id: str, request_id: str) -> PrivacyRequest | None:
+    """Cancel an open request (an export being built is abandoned). None: not the
+    account's; unchanged when it is no longer open."""
+    with get_state().db.transaction() as session:
+        request = session.get(PrivacyRequest, request_id, with_for_update=True)
+        if request is None or request.account_id != account_id:
+            return None
+        if request.status in OPEN_STATUSES:
+            _event(session, request, RequestStatus.CANCELED, "Canceled by you")
+            request.step = ""
+            record_audit(session, stream=account_stream(account_id),
+                         action="request.canceled", actor_type="account",
+                         actor_id=account_id, target_type="request", target_id=request.id)
+        return request
+
+
+def retry(account_id: str, request_id: str) -> PrivacyRequest | None:
+    """A failed export is tried again at once, with a fresh set of attempts."""
+    with get_state().db.transaction() as session:
+        request = session.get(PrivacyRequest, request_id, with_for_update=True)
+        if request is None or request.account_id != account_id:
+            return None
+        if request.status != RequestStatus.FAILED or request.type != RequestType.EXPORT:
+            return request
+        if request.job_id and jobs.retry(session, request.job_id, actor_type="account",
+                                         actor_id=account_id):
+            request.reason = None
+            request.progress = 0
+            request.step = "Waiting for a worker"
+            _event(session, request, RequestStatus.VERIFIED, "Tried again at your request")
+        return request
+
+
+def job_failed(session: Session, job: BackgroundJob) -> None:
+    """A request's job gave up after its last attempt: the request says so, with why."""
+    if job.target_type != "request" or job.target_id is None:
+        return
+    request = session.get(PrivacyRequest, job.target_id, with_for_update=True)
+    if request is None or request.status not in OPEN_STATUSES:
+        return
+    request.reason = (f"The export could not be built ({job.error or 'unknown error'}). "
+                      "You can try again now; if it keeps failing, support has the details.")
+    request.step = ""
+    _event(session, request, RequestStatus.FAILED, f"Failed after {job.attempts} attempts")

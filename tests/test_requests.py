@@ -1,0 +1,229 @@
+"""Privacy requests and the export pipeline through the real login, worker and Redis, on both
+databases: one request per double click, deadlines per law, the archive built by a worker,
+downloads only for the owner with a fresh login (Range works, expiry is 410), failures visible
+with a reason and retried at once."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import time
+import zipfile
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+
+from devtools.mailcapture import MailCapture
+from selfservice.models import PrivacyRequest
+from selfservice.services import jobs
+from selfservice.services import requests as service
+from selfservice.sources import DataSource
+
+from .helpers import Person
+
+API = "/privacy/api/v1/requests"
+
+
+def run_jobs(app: Flask) -> None:
+    with app.app_context():
+        jobs.work(burst=True)
+
+
+def ask_export(person: Person, **body: Any) -> Any:
+    return person.api("POST", API, json={"type": "export", **body})
+
+
+def exported(app: Flask, person: Person) -> dict[str, Any]:
+    response = ask_export(person)
+    assert response.status_code == 202, response.text
+    run_jobs(app)
+    body = person.api("GET", f"{API}/{response.json()['id']}", csrf=False).json()
+    assert body["status"] == "completed", body
+    return body  # type: ignore[no-any-return]
+
+
+def test_an_export_is_built_by_a_worker_and_downloaded_by_its_owner(
+        app: Flask, person: Person, mailbox: MailCapture) -> None:
+    person.login("alice@example.com")
+    response = ask_export(person, details={"formats": ["jsonl", "csv"]})
+    assert response.status_code == 202, response.text
+    created = response.json()
+    assert created["reference"].startswith("DR-") and len(created["reference"]) == 12
+    assert created["status"] == "verified"
+    run_jobs(app)
+    body = person.api("GET", f"{API}/{created['id']}", csrf=False).json()
+    assert (body["status"], body["progress"]) == ("completed", 100)
+    assert [e["status"] for e in body["events"]] == ["received", "verified", "in_progress",
+                                                     "completed"]
+    download = body["download"]
+    assert download["bytes"] > 0 and len(download["sha256"]) == 64
+    expires = datetime.fromisoformat(download["expires_at"])
+    assert timedelta(days=6, hours=23) < expires - datetime.now(UTC) <= timedelta(days=7)
+    archive = person.http.get(person.app_url + download["url"], timeout=30)
+    assert archive.status_code == 200
+    assert archive.headers["Content-Type"] == "application/zip"
+    assert hashlib.sha256(archive.content).hexdigest() == download["sha256"]
+    with zipfile.ZipFile(io.BytesIO(archive.content)) as zf:
+        assert "data/inference_logs.jsonl" in zf.namelist()
+        assert "data/inference_logs.csv" in zf.namelist()
+        assert zf.testzip() is None
+    body = person.api("GET", f"{API}/{created['id']}", csrf=False).json()
+    assert body["download"]["downloads"] == 1
+    subjects = sorted(m["Subject"] for m in mailbox.to("alice@example.com"))
+    assert subjects == [f"We received your privacy request {created['reference']}",
+                        f"Your data export {created['reference']} is ready"]
+
+
+def test_a_double_click_or_a_retried_call_makes_one_request(app: Flask,
+                                                            person: Person) -> None:
+    person.login("alice@example.com")
+    first = person.api("POST", API, json={"type": "export"},
+                       headers={"Idempotency-Key": "click-1"})
+    again = person.api("POST", API, json={"type": "export"},
+                       headers={"Idempotency-Key": "click-1"})
+    assert first.status_code == again.status_code == 202
+    assert first.json()["id"] == again.json()["id"]
+    second = ask_export(person)
+    assert second.status_code == 409
+    assert second.json()["request"]["reference"] == first.json()["reference"]
+    # the page: a second submission lands on the first request
+    with app.app_context(), app.extensions["selfservice"].db.read() as session:
+        assert session.scalar(sa.select(sa.func.count()).select_from(PrivacyRequest)) == 1
+
+
+def test_creating_an_export_needs_a_fresh_login(app: Flask, person: Person) -> None:
+    person.login("alice@example.com")
+    app.config["SELFSERVICE_REAUTH_MAX_AGE"] = 1
+    time.sleep(1.2)
+    response = ask_export(person)
+    assert response.status_code == 401
+    assert response.json()["type"].endswith("/reauth-required")
+    assert "reauth_url" in response.json()
+    # a request that needs no step-up is still accepted
+    assert person.api("POST", API, json={"type": "correction", "details": {
+        "description": "My company name is wrong"}}).status_code == 202
+
+
+def test_only_the_owner_with_a_fresh_login_downloads(app: Flask, make_person: Any) -> None:
+    alice: Person = make_person()
+    alice.login("alice@example.com")
+    body = exported(app, alice)
+    url = alice.app_url + body["download"]["url"]
+    carol: Person = make_person()
+    carol.login("carol@example.com")
+    assert carol.http.get(url, timeout=10).status_code == 404
+    assert carol.api("GET", f"{API}/{body['id']}", csrf=False).status_code == 404
+    # stale login: sent to sign in again, then back to the download
+    app.config["SELFSERVICE_REAUTH_MAX_AGE"] = 1
+    time.sleep(1.2)
+    stale = alice.http.get(url, allow_redirects=False, timeout=10)
+    assert stale.status_code == 302 and "/auth/reauth" in stale.headers["Location"]
+    app.config["SELFSERVICE_REAUTH_MAX_AGE"] = 300
+    # expired: 410
+    with app.app_context(), app.extensions["selfservice"].db.transaction() as session:
+        session.execute(sa.update(PrivacyRequest).where(PrivacyRequest.id == body["id"])
+                        .values(expires_at=datetime.now(UTC) - timedelta(seconds=1)))
+    assert alice.http.get(url, timeout=10).status_code == 410
+
+
+def test_range_requests_return_the_right_bytes(app: Flask, person: Person) -> None:
+    person.login("alice@example.com")
+    body = exported(app, person)
+    url = person.app_url + body["download"]["url"]
+    whole = person.http.get(url, timeout=30).content
+    part = person.http.get(url, headers={"Range": "bytes=100-299"}, timeout=30)
+    assert part.status_code == 206
+    assert part.content == whole[100:300]
+    assert part.headers["Content-Range"] == f"bytes 100-299/{len(whole)}"
+    tail = person.http.get(url, headers={"Range": "bytes=-64"}, timeout=30)
+    assert tail.status_code == 206 and tail.content == whole[-64:]
+
+
+def test_one_export_a_day_and_the_page_says_when_the_next_is_possible(
+        app: Flask, person: Person) -> None:
+    person.login("alice@example.com")
+    exported(app, person)
+    again = ask_export(person)
+    assert again.status_code == 429
+    retry_after = int(again.headers["Retry-After"])
+    assert 23 * 3600 < retry_after <= 24 * 3600 + 1
+    page = person.get("/privacy/requests")
+    assert 'id="next-export"' in page.text
+
+
+def test_a_failing_source_fails_the_request_with_a_reason_and_a_retry_succeeds(
+        app: Flask, person: Person) -> None:
+    state = {"fail": True}
+
+    def flaky(subject: Any) -> Any:
+        if state["fail"]:
+            raise ConnectionError("billing database unreachable")
+        yield {"n": 1}
+
+    app.extensions["selfservice"].extension.register_source(DataSource(
+        name="flaky", description="Flaky", purpose="Testing", legal_basis="contract",
+        retention="none", schema={"type": "object", "properties": {"n": {"type": "integer"}}},
+        export=flaky))
+    app.config["SELFSERVICE_JOB_MAX_ATTEMPTS"] = 1
+    person.login("alice@example.com")
+    created = ask_export(person).json()
+    run_jobs(app)
+    body = person.api("GET", f"{API}/{created['id']}", csrf=False).json()
+    assert body["status"] == "failed"
+    assert "ConnectionError" in body["reason"] and "try again" in body["reason"]
+    assert "unreachable" not in body["reason"]  # exception text stays with support
+    page = person.get(f"/privacy/requests/{created['id']}")
+    assert 'id="request-retry"' in page.text
+    # no export was used up: the customer may retry at once
+    state["fail"] = False
+    retried = person.api("POST", f"{API}/{created['id']}/retry")
+    assert retried.status_code == 202 and retried.json()["status"] == "verified"
+    run_jobs(app)
+    body = person.api("GET", f"{API}/{created['id']}", csrf=False).json()
+    assert body["status"] == "completed" and body["reason"] is None
+
+
+def test_a_canceled_export_is_not_built(app: Flask, person: Person) -> None:
+    person.login("alice@example.com")
+    created = ask_export(person).json()
+    canceled = person.api("POST", f"{API}/{created['id']}/cancel")
+    assert canceled.status_code == 200 and canceled.json()["status"] == "canceled"
+    run_jobs(app)
+    body = person.api("GET", f"{API}/{created['id']}", csrf=False).json()
+    assert body["status"] == "canceled" and body["download"] is None
+    # a canceled export does not count against the daily one
+    assert ask_export(person).status_code == 202
+
+
+def test_bad_requests_are_a_422_that_creates_nothing(app: Flask, person: Person) -> None:
+    person.login("alice@example.com")
+    for body, field in [({"type": "everything"}, "type"),
+                        ({"type": "export", "jurisdiction": "mars"}, "jurisdiction"),
+                        ({"type": "export", "details": {"formats": ["xml"]}}, "details"),
+                        ({"type": "correction", "details": {"description": "x" * 2001}},
+                         "details"),
+                        ({"type": "export", "color": "red"}, "color")]:
+        response = person.api("POST", API, json=body)
+        assert response.status_code == 422, (body, response.text)
+        assert field in {e["field"] for e in response.json()["errors"]}
+    assert person.api("GET", API, csrf=False).json()["requests"] == []
+
+
+@pytest.mark.parametrize("jurisdiction, received, due", [
+    ("gdpr", datetime(2026, 1, 31, 9, tzinfo=UTC), datetime(2026, 2, 28, 9, tzinfo=UTC)),
+    ("uk_gdpr", datetime(2026, 3, 15, 9, tzinfo=UTC), datetime(2026, 4, 15, 9, tzinfo=UTC)),
+    ("gdpr", datetime(2026, 12, 31, 9, tzinfo=UTC), datetime(2027, 1, 31, 9, tzinfo=UTC)),
+    ("ccpa", datetime(2026, 1, 31, 9, tzinfo=UTC), datetime(2026, 3, 17, 9, tzinfo=UTC)),
+    ("us_state", datetime(2026, 11, 27, 9, tzinfo=UTC), datetime(2027, 1, 11, 9, tzinfo=UTC)),
+])
+def test_deadlines_follow_the_law(jurisdiction: str, received: datetime,
+                                  due: datetime) -> None:
+    assert service.due_date(jurisdiction, received) == due
+
+
+def test_the_jurisdiction_defaults_from_the_country() -> None:
+    assert [service.default_jurisdiction(c) for c in ("DE", "GB", "US", None, "JP")] == [
+        "gdpr", "uk_gdpr", "ccpa", "gdpr", "gdpr"]
