@@ -27,6 +27,7 @@ BACKENDS = [b.strip() for b in os.environ.get("TEST_BACKENDS",
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "settings(**keys): app config for this test")
     config.addinivalue_line("markers", "backends(*names): only these databases")
+    config.addinivalue_line("markers", "seed(inference_logs=N): a bigger demo account")
 
 
 # -- services (session) -----------------------------------------------------------------------
@@ -168,8 +169,8 @@ def add_test_routes(app: Flask) -> None:
 
 
 @pytest.fixture
-def app(app_config: dict[str, Any], live_server: LiveServer,
-        redis_server: RedisServer) -> Iterator[Flask]:
+def app(app_config: dict[str, Any], live_server: LiveServer, redis_server: RedisServer,
+        request: pytest.FixtureRequest) -> Iterator[Flask]:
     from demo.app import create_app
     from demo.seed import seed
     from selfservice import migrate
@@ -178,7 +179,9 @@ def app(app_config: dict[str, Any], live_server: LiveServer,
     add_test_routes(app)
     with app.app_context():
         migrate.upgrade()
-        seed(app.extensions["selfservice"].db.engine, inference_logs=300)
+        marker = request.node.get_closest_marker("seed")
+        logs = marker.kwargs.get("inference_logs", 300) if marker else 300
+        seed(app.extensions["selfservice"].db.engine, inference_logs=logs)
     live_server.app = app
     yield app
     live_server.app = None

@@ -227,3 +227,111 @@ def test_deadlines_follow_the_law(jurisdiction: str, received: datetime,
 def test_the_jurisdiction_defaults_from_the_country() -> None:
     assert [service.default_jurisdiction(c) for c in ("DE", "GB", "US", None, "JP")] == [
         "gdpr", "uk_gdpr", "ccpa", "gdpr", "gdpr"]
+
+
+def _export_dir(app: Flask) -> Any:
+    from pathlib import Path
+
+    return Path(app.config["SELFSERVICE_EXPORT_DIR"])
+
+
+@pytest.fixture
+def app_config(app_config: dict[str, Any], tmp_path: Any) -> dict[str, Any]:
+    return dict(app_config, SELFSERVICE_EXPORT_DIR=str(tmp_path / "exports"))
+
+
+def _start_worker(app: Flask) -> Any:
+    import os
+    import subprocess
+    import sys
+
+    from devtools.services import ROOT
+
+    from .test_jobs import _worker_env
+
+    env = _worker_env(app)
+    env.update({"SELFSERVICE_EXPORT_DIR": app.config["SELFSERVICE_EXPORT_DIR"],
+                "SELFSERVICE_JOB_HEARTBEAT": "1", "SELFSERVICE_JOB_STALE_AFTER": "3",
+                "SELFSERVICE_SMTP_HOST": app.config["SELFSERVICE_SMTP_HOST"],
+                "SELFSERVICE_SMTP_PORT": str(app.config["SELFSERVICE_SMTP_PORT"])})
+    log = open(os.path.join(os.path.dirname(app.config["SELFSERVICE_EXPORT_DIR"]),  # noqa: SIM115
+                            "worker.log"), "ab")
+    return subprocess.Popen([sys.executable, "-m", "flask", "selfservice", "worker"],
+                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+
+
+def _request_row(app: Flask, request_id: str) -> PrivacyRequest:
+    with app.app_context(), app.extensions["selfservice"].db.read() as session:
+        row = session.get(PrivacyRequest, request_id)
+        assert row is not None
+        return row
+
+
+@pytest.mark.seed(inference_logs=120_000)
+def test_a_worker_killed_mid_export_leads_to_one_complete_archive(
+        app: Flask, person: Person) -> None:
+    import os
+    import signal
+
+    person.login("alice@example.com")
+    created = ask_export(person).json()
+    worker = _start_worker(app)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            row = _request_row(app, created["id"])
+            if row.status == "in_progress" and "Inference" in row.step:
+                break
+            time.sleep(0.05)
+        else:
+            raise AssertionError(f"the export never got going: {row.status} {row.step}")
+        # the machine dies under the worker: the worker and its work horse (RQ runs the job
+        # in a forked process of its own session), mid-archive
+        with app.app_context(), app.extensions["selfservice"].db.read() as session:
+            from selfservice.models import BackgroundJob
+
+            job = session.get(BackgroundJob, row.job_id)
+            assert job is not None and job.worker
+            horse = int(job.worker.rsplit(":", 1)[1])
+        os.kill(horse, signal.SIGKILL)
+        os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait(10)
+        assert _request_row(app, created["id"]).status == "in_progress"
+        worker = _start_worker(app)  # the reaper notices the silence and retries
+        deadline = time.monotonic() + 120
+        while _request_row(app, created["id"]).status != "completed":
+            assert time.monotonic() < deadline, "no second attempt finished"
+            time.sleep(0.3)
+    finally:
+        with __import__("contextlib").suppress(ProcessLookupError):
+            os.killpg(worker.pid, signal.SIGTERM)
+        worker.wait(30)
+    body = person.api("GET", f"{API}/{created['id']}", csrf=False).json()
+    attempts = [e["note"] for e in body["events"] if e["status"] == "in_progress"]
+    assert len(attempts) >= 2, attempts
+    archives = sorted(p.name for p in _export_dir(app).glob("*.zip"))
+    assert len(archives) == 1  # one complete archive; the killed attempt's part file only
+    archive = person.http.get(person.app_url + body["download"]["url"], timeout=60).content
+    assert hashlib.sha256(archive).hexdigest() == body["download"]["sha256"]
+    with zipfile.ZipFile(io.BytesIO(archive)) as zf:
+        import json
+
+        manifest = json.loads(zf.read("manifest.json"))
+        logs = [s for s in manifest["sources"] if s["name"] == "inference_logs"][0]
+        assert logs["records"] == 120_000
+        assert sum(1 for _ in zf.open("data/inference_logs.jsonl")) == 120_000
+
+
+def test_an_export_asked_for_while_redis_is_down_completes_after_it_returns(
+        app: Flask, person: Person, redis_server: Any) -> None:
+    person.login("alice@example.com")
+    redis_server.stop()
+    try:
+        response = ask_export(person)
+        assert response.status_code == 202  # the outbox keeps the work
+    finally:
+        redis_server.start()
+    run_jobs(app)
+    body = person.api("GET", f"{API}/{response.json()['id']}", csrf=False).json()
+    assert body["status"] == "completed"

@@ -48,9 +48,9 @@ def build(ctx: jobs.JobContext) -> dict[str, Any]:
                                                      RequestStatus.RECEIVED,
                                                      RequestStatus.IN_PROGRESS):
             return {"skipped": request.status if request else "gone"}
-        if request.status != RequestStatus.IN_PROGRESS:
-            requests._event(session, request, RequestStatus.IN_PROGRESS,
-                            f"Building your archive (attempt {ctx.attempt})")
+        # every attempt shows in the timeline: a retry after a crash is visible, not silent
+        requests._event(session, request, RequestStatus.IN_PROGRESS,
+                        f"Building your archive (attempt {ctx.attempt})")
         request.step = "Starting"
         account_id, reference = request.account_id, request.reference
         formats = list(request.details.get("formats", ["jsonl"]))

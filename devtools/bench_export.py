@@ -1,0 +1,538 @@
+"""Exporting a big account, for `make bench`.
+
+The demo's acct-alice with 1,000,000 inference-log records (plus every other registered source:
+profile, keys, invoices, GPU jobs, consent ledger...; JSON Lines only), on PostgreSQL and on
+SQLite: wall time, records/s, archive bytes and the peak RSS of the process that builds the
+archive. In the same run, on the same rows:
+
+* the baseline: one plain query over alice's inference logs through a server-side cursor
+  (``stream_results``/``yield_per``), ``json.dumps`` per row (the same encoder settings as the
+  archive, so the output is byte-identical), written as JSON lines into a ZIP entry with the
+  standard library at the same level (deflate 6), in a single thread;
+* the native limit (PostgreSQL only): ``COPY (SELECT row_to_json(t) ...) TO STDOUT`` of the same
+  rows piped through ``gzip -6`` (the ratio to it is reported; the longer-term goal is 2x).
+
+Every build (ours, the baseline, the native pipe) runs in a fresh child process; the wall time
+is taken inside the child around the build only, the peak RSS is the child's VmHWM at
+its end. Ours is also run on a 100,000-record account for the RSS comparison (the peak of the
+1,000,000-record run must stay within 15% of it, and under 128 MB).
+
+``python -m devtools.bench_export`` runs it alone (its own PostgreSQL) and prints the entries;
+``--records``/``--small``/``--rounds``/``--backends`` shrink it; ``--profile`` adds a cProfile
+of one build of ours per backend (top functions by own time).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from devtools.services import ROOT, PostgresServer
+
+RECORDS = 1_000_000
+SMALL = 100_000
+ROUNDS = 3
+ACCOUNT = "acct-alice"
+#: fixed, so the seeded rows (and the archives) are the same on every run
+NOW = datetime(2025, 6, 1, tzinfo=UTC)
+TARGET = 1.1
+RSS_LIMIT_MB = 128.0
+RSS_GROWTH = 1.15
+NATIVE_GOAL = 2.0
+LEVEL = 6
+#: the baseline's rows per round trip: the demo exporters' own
+BASELINE_YIELD_PER = 2_000
+ENTRY = "data/inference_logs.jsonl"
+COLUMNS = ("id", "created_at", "model", "endpoint", "prompt_tokens", "completion_tokens",
+           "latency_ms", "status_code", "request_body", "response_body")
+
+
+def log(message: str) -> None:
+    print(f"[bench_export] {message}", file=sys.stderr, flush=True)
+
+
+def _mb(kilobytes: float) -> float:
+    return round(kilobytes / 1024, 1)
+
+
+def _vm(field: str) -> int:
+    """A field of /proc/self/status, kB."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    return 0
+
+
+# -- the data ---------------------------------------------------------------------------------
+
+def prepare(url: str, records: int) -> dict[str, Any]:
+    """Migrate and seed a fresh database (demo.seed, alice with ``records`` inference logs),
+    then let the database settle as it would after a bulk load (VACUUM ANALYZE / ANALYZE)."""
+    from demo.app import create_app
+    from demo.models import InferenceLog
+    from demo.seed import seed
+    from selfservice import migrate
+
+    app = create_app({"DEMO_DATABASE_URL": url})
+    engine: sa.Engine = app.extensions["demo"].engine
+    started = time.perf_counter()
+    with app.app_context():
+        migrate.upgrade()
+        counts = seed(engine, inference_logs=records, now=NOW)
+    seeded = time.perf_counter() - started
+    with engine.connect() as connection:
+        alice = connection.scalar(sa.select(sa.func.count()).select_from(InferenceLog)
+                                  .where(InferenceLog.account_id == ACCOUNT))
+    engine.dispose()
+    started = time.perf_counter()
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.exec_driver_sql("VACUUM (ANALYZE)")
+        engine.dispose()
+    else:
+        import sqlite3
+
+        with contextlib.closing(sqlite3.connect(engine.url.database or "",
+                                                isolation_level=None)) as connection:
+            connection.execute("ANALYZE")
+            connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    if alice != records:
+        raise AssertionError(f"seeded {alice:,} inference logs for {ACCOUNT}, not {records:,}")
+    return {"seed_seconds": round(seeded, 1), "seeded_rows": sum(counts.values()),
+            "settle_seconds": round(time.perf_counter() - started, 1)}
+
+
+def warm(url: str) -> None:
+    """Read every heap page of alice's rows once, so no run pays for a cold cache."""
+    from selfservice.db import create_engine
+
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        connection.exec_driver_sql(
+            "SELECT sum(length(coalesce(request_body, '')) + length(coalesce(response_body, "
+            "''))) FROM inference_logs WHERE account_id = 'acct-alice'")
+    engine.dispose()
+
+
+# -- the children: each builds one archive and reports ------------------------------------------
+
+def child_ours(url: str, out: str, profile: bool) -> dict[str, Any]:
+    from demo.app import create_app
+    from selfservice import Subject, archive
+
+    app = create_app({"DEMO_DATABASE_URL": url, "DEMO_CREATE_TABLES": False})
+    with app.app_context():
+        sources = list(app.extensions["selfservice"].extension.sources)
+        rss_before = _vm("VmRSS")
+        profiler = None
+        if profile:
+            import cProfile
+
+            profiler = cProfile.Profile()
+            profiler.enable()
+        started = time.perf_counter()
+        result = archive.build(out, Subject(ACCOUNT), sources, reference="BENCH-EXPORT",
+                               generated_at=NOW, csv_files=False)
+        wall = time.perf_counter() - started
+        if profiler is not None:
+            profiler.disable()
+    report: dict[str, Any] = {
+        "wall": wall, "bytes": result.bytes, "records": result.records,
+        "per_source": {e.source.name: e.records for e in result.sources},
+        "rss_before_kb": rss_before}
+    if profiler is not None:
+        import io
+        import pstats
+
+        text = io.StringIO()
+        pstats.Stats(profiler, stream=text).sort_stats("tottime").print_stats(25)
+        report["profile"] = text.getvalue()
+    return report
+
+
+def _iso(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"cannot export a {type(value).__name__}")
+
+
+def child_baseline(url: str, out: str) -> dict[str, Any]:
+    """One query, server-side cursor, json.dumps per row, zipfile at the same level, one
+    thread. The encoder is built once with the archive's settings (compact separators, UTF-8
+    kept), which json.dumps with those arguments would rebuild per row."""
+    import io
+
+    from demo.models import InferenceLog
+    from selfservice.db import create_engine
+
+    engine = create_engine(url)
+    statement = (sa.select(*(getattr(InferenceLog, name) for name in COLUMNS))
+                 .where(InferenceLog.account_id == ACCOUNT)
+                 .order_by(InferenceLog.created_at, InferenceLog.id))
+    dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=_iso).encode
+    rss_before = _vm("VmRSS")
+    started = time.perf_counter()
+    rows = 0
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED,
+                         compresslevel=LEVEL) as archive, engine.connect() as connection:
+        info = zipfile.ZipInfo(ENTRY, date_time=(1980, 1, 1, 0, 0, 0))
+        info.compress_type = zipfile.ZIP_DEFLATED
+        result = connection.execution_options(
+            stream_results=True, yield_per=BASELINE_YIELD_PER).execute(statement)
+        with archive.open(info, "w", force_zip64=True) as raw, \
+                io.TextIOWrapper(raw, encoding="utf-8", newline="\n") as text:
+            for row in result:
+                text.write(dumps(dict(row._mapping)) + "\n")
+                rows += 1
+    wall = time.perf_counter() - started
+    engine.dispose()
+    return {"wall": wall, "bytes": os.path.getsize(out), "records": rows,
+            "rss_before_kb": rss_before}
+
+
+def native_sql() -> str:
+    columns = ", ".join(COLUMNS)
+    return (f"COPY (SELECT row_to_json(t) FROM (SELECT {columns} FROM inference_logs "  # noqa: S608
+            f"WHERE account_id = '{ACCOUNT}' ORDER BY created_at, id) t) TO STDOUT "
+            # csv with quote and delimiter bytes JSON never holds: the lines go out verbatim
+            # (text format would double every backslash of the JSON escapes)
+            "WITH (FORMAT csv, QUOTE E'\\x01', DELIMITER E'\\x02')")
+
+
+def child_native(url: str, out: str) -> dict[str, Any]:
+    import psycopg
+
+    conninfo = sa.engine.make_url(url).set(drivername="postgresql").render_as_string(
+        hide_password=False)
+    rss_before = _vm("VmRSS")
+    started = time.perf_counter()
+    with open(out, "wb") as sink, psycopg.connect(conninfo) as connection, \
+            connection.cursor() as cursor:
+        gzip = subprocess.Popen(["gzip", f"-{LEVEL}", "-c"], stdin=subprocess.PIPE,
+                                stdout=sink)
+        assert gzip.stdin is not None
+        with cursor.copy(native_sql()) as copy:
+            for block in copy:
+                gzip.stdin.write(block)
+        gzip.stdin.close()
+        if gzip.wait() != 0:
+            raise RuntimeError(f"gzip exited with {gzip.returncode}")
+    wall = time.perf_counter() - started
+    return {"wall": wall, "bytes": os.path.getsize(out), "rss_before_kb": rss_before}
+
+
+def child_main(kind: str, url: str, out: str, profile: bool) -> None:
+    if kind == "ours":
+        report = child_ours(url, out, profile)
+    elif kind == "baseline":
+        report = child_baseline(url, out)
+    else:
+        report = child_native(url, out)
+    # VmHWM, not ru_maxrss: Linux carries ru_maxrss over an exec, so a child of a big parent
+    # would report the parent's peak
+    report["peak_rss_kb"] = _vm("VmHWM")
+    report["ru_maxrss_kb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(json.dumps(report))
+
+
+def run_child(kind: str, url: str, out: str, profile: bool = False) -> dict[str, Any]:
+    command = [sys.executable, "-m", "devtools.bench_export", "--child", kind, "--url", url,
+               "--out", out]
+    if profile:
+        command.append("--profile")
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"{kind} build failed ({done.returncode}):\n{done.stderr[-4000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+# -- checks -----------------------------------------------------------------------------------
+
+def _lines(stream: Any) -> int:
+    count = 0
+    while block := stream.read(1 << 20):
+        count += block.count(b"\n")
+    return count
+
+
+def entry_info(path: str) -> zipfile.ZipInfo:
+    with zipfile.ZipFile(path) as archive:
+        return archive.getinfo(ENTRY)
+
+
+def check_ours(path: str, records: int, full: bool) -> None:
+    """The manifest counts ``records`` inference logs; ``full`` also counts the lines and runs
+    the archive's own SHA256SUMS."""
+    import hashlib
+
+    with zipfile.ZipFile(path) as archive:
+        manifest = json.loads(archive.read("manifest.json"))
+        counted = {s["name"]: s["records"] for s in manifest["sources"]}
+        if counted.get("inference_logs") != records:
+            raise AssertionError(f"the archive's manifest counts {counted.get('inference_logs')}"
+                                 f" inference logs, not {records:,}")
+        if not full:
+            return
+        with archive.open(ENTRY) as stream:
+            lines = _lines(stream)
+        if lines != records:
+            raise AssertionError(f"{ENTRY} of our archive has {lines:,} lines, not {records:,}")
+        for line in archive.read("SHA256SUMS").decode().splitlines():
+            digest, name = line.split("  ", 1)
+            sha = hashlib.sha256()
+            with archive.open(name) as stream:
+                while block := stream.read(1 << 20):
+                    sha.update(block)
+            if sha.hexdigest() != digest:
+                raise AssertionError(f"SHA256SUMS disagrees with {name}")
+
+
+def check_baseline(path: str, records: int, ours: str) -> None:
+    """As many lines as records, and byte for byte the same as our entry (the ZIP's CRC-32
+    and size of both entries)."""
+    with zipfile.ZipFile(path) as archive, archive.open(ENTRY) as stream:
+        lines = _lines(stream)
+    if lines != records:
+        raise AssertionError(f"the baseline wrote {lines:,} lines, not {records:,}")
+    mine, theirs = entry_info(ours), entry_info(path)
+    if (mine.CRC, mine.file_size) != (theirs.CRC, theirs.file_size):
+        raise AssertionError(f"{ENTRY} differs: ours crc {mine.CRC:08x} {mine.file_size:,} "
+                             f"bytes, baseline crc {theirs.CRC:08x} {theirs.file_size:,} bytes")
+
+
+def check_native(path: str, records: int) -> None:
+    import gzip
+
+    with gzip.open(path, "rb") as stream:
+        first = stream.readline()
+        lines = 1 + _lines(stream)
+    row = json.loads(first)
+    if lines != records or set(row) != set(COLUMNS):
+        raise AssertionError(f"the native pipe wrote {lines:,} lines of {sorted(row)}, not "
+                             f"{records:,} of {COLUMNS}")
+
+
+# -- the bench ----------------------------------------------------------------------------------
+
+def _databases(backend: str, postgres: PostgresServer | None, folder: str,
+               sizes: list[int]) -> dict[int, str]:
+    urls = {}
+    for size in sizes:
+        if backend == "postgresql":
+            assert postgres is not None
+            urls[size] = postgres.create_database(f"bench_export_{size}")
+        else:
+            urls[size] = f"sqlite:///{folder}/export_{size}.sqlite3"
+    return urls
+
+
+def _label(records: int) -> str:
+    return f"{records // 1_000_000}m" if records % 1_000_000 == 0 else f"{records // 1000}k"
+
+
+def bench_backend(backend: str, postgres: PostgresServer | None, records: int = RECORDS,
+                  small: int = SMALL, rounds: int = ROUNDS,
+                  profile: bool = False) -> list[dict[str, Any]]:
+    """The time entry and the RSS entry (API.md shape) of one backend."""
+    bench_started = time.perf_counter()
+    folder = tempfile.mkdtemp(prefix="ss-bench-export-")
+    try:
+        urls = _databases(backend, postgres, folder, [records, small])
+        setup = {}
+        for size, url in urls.items():
+            setup[size] = prepare(url, size)
+            log(f"{backend}: seeded {size:,} inference logs ({setup[size]['seeded_rows']:,} rows)"
+                f" in {setup[size]['seed_seconds']}s, settled in "
+                f"{setup[size]['settle_seconds']}s")
+        kinds = ["ours", "baseline"] + (["native"] if backend == "postgresql" else [])
+        runs: dict[str, list[dict[str, Any]]] = {kind: [] for kind in kinds}
+        small_runs: dict[str, list[dict[str, Any]]] = {"ours": [], "baseline": []}
+        suffix = {"ours": "zip", "baseline": "zip", "native": "jsonl.gz"}
+        warm(urls[records])
+        warm(urls[small])
+        for round_ in range(rounds):
+            order = kinds if round_ % 2 == 0 else kinds[::-1]
+            paths = {}
+            for kind in order:
+                paths[kind] = os.path.join(folder, f"{kind}-{round_}.{suffix[kind]}")
+                report = run_child(kind, urls[records], paths[kind])
+                runs[kind].append(report)
+                log(f"{backend} round {round_ + 1}/{rounds}: {kind} {report['wall']:.2f}s, "
+                    f"{report['bytes'] / 1e6:.1f} MB, peak RSS {_mb(report['peak_rss_kb'])} MB")
+            started = time.perf_counter()
+            check_ours(paths["ours"], records, full=round_ == 0)
+            if round_ == 0:
+                check_baseline(paths["baseline"], records, paths["ours"])
+                if "native" in paths:
+                    check_native(paths["native"], records)
+                expected_crc = entry_info(paths["ours"]).CRC
+                log(f"{backend}: checked the outputs in {time.perf_counter() - started:.1f}s")
+            elif {entry_info(paths["ours"]).CRC, entry_info(paths["baseline"]).CRC} != {
+                    expected_crc}:
+                raise AssertionError(f"round {round_ + 1} wrote other inference logs")
+            for path in paths.values():
+                os.unlink(path)
+        for round_ in range(rounds):
+            for kind in ("ours", "baseline") if round_ % 2 == 0 else ("baseline", "ours"):
+                path = os.path.join(folder, f"small-{kind}.zip")
+                small_runs[kind].append(run_child(kind, urls[small], path))
+                if kind == "ours":
+                    check_ours(path, small, full=round_ == 0)
+                os.unlink(path)
+        log(f"{backend}: {small:,}-record runs: ours peak RSS "
+            f"{[_mb(r['peak_rss_kb']) for r in small_runs['ours']]} MB")
+        profile_text = None
+        if profile:
+            path = os.path.join(folder, "profiled.zip")
+            profile_text = run_child("ours", urls[records], path, profile=True)["profile"]
+            os.unlink(path)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return _entries(backend, records, small, runs, small_runs, setup, profile_text,
+                    time.perf_counter() - bench_started)
+
+
+def _median(reports: list[dict[str, Any]], key: str) -> float:
+    return statistics.median(r[key] for r in reports)
+
+
+def _entries(backend: str, records: int, small: int, runs: dict[str, list[dict[str, Any]]],
+             small_runs: dict[str, list[dict[str, Any]]], setup: dict[int, dict[str, Any]],
+             profile_text: str | None, total: float) -> list[dict[str, Any]]:
+    ours, base = runs["ours"], runs["baseline"]
+    value, baseline = _median(ours, "wall"), _median(base, "wall")
+    ratio = value / baseline
+    all_records = ours[0]["records"]
+    details: dict[str, Any] = {
+        "account": ACCOUNT, "inference_logs": records, "records": all_records,
+        "other_records": all_records - records,
+        "per_source": ours[0]["per_source"], "formats": ["jsonl"],
+        "statistic": "median", "rounds": len(ours),
+        "value_runs": [round(r["wall"], 3) for r in ours],
+        "baseline_runs": [round(r["wall"], 3) for r in base],
+        "records_per_s": round(all_records / value),
+        "baseline_records_per_s": round(records / baseline),
+        "archive_bytes": ours[0]["bytes"], "baseline_bytes": base[0]["bytes"],
+        "peak_rss_mb": _mb(max(r["peak_rss_kb"] for r in ours)),
+        "baseline_peak_rss_mb": _mb(max(r["peak_rss_kb"] for r in base)),
+        "rss_before_build_mb": _mb(ours[0]["rss_before_kb"]),
+        "baseline_rss_before_build_mb": _mb(base[0]["rss_before_kb"]),
+        "baseline_is": "inference_logs only: one query, server-side cursor (yield_per "
+                       f"{BASELINE_YIELD_PER}), json.dumps per row, zipfile deflate "
+                       f"{LEVEL}, one thread; ours adds the other sources, schemas, manifest, "
+                       "viewer, SHA256SUMS, fsync and the archive's SHA-256",
+        "correct": f"our {ENTRY} has {records:,} lines, the same bytes as the baseline's "
+                   "(CRC-32 and size), and passes the archive's SHA256SUMS",
+        "seed": {str(k): v for k, v in setup.items()},
+        "total_seconds": round(total, 1),
+    }
+    if "native" in runs:
+        native = _median(runs["native"], "wall")
+        details["native_limit"] = {
+            "is": "COPY (SELECT row_to_json(t) ...) TO STDOUT | gzip -6, same rows",
+            "seconds": round(native, 3),
+            "runs": [round(r["wall"], 3) for r in runs["native"]],
+            "bytes": runs["native"][0]["bytes"],
+            "ratio": round(value / native, 3),
+            "baseline_ratio": round(baseline / native, 3),
+            "goal": f"ratio <= {NATIVE_GOAL} (longer term)",
+            "within_goal": value / native <= NATIVE_GOAL}
+    if profile_text:
+        details["profile"] = profile_text
+    label = _label(records)
+    time_entry = {
+        "name": f"export_{label}_{backend}", "unit": "s", "value": round(value, 3),
+        "baseline_name": f"plain_query_jsondumps_zipfile_{label}_{backend}",
+        "baseline": round(baseline, 3), "ratio": round(ratio, 3),
+        "target": f"ratio <= {TARGET}", "meets": ratio <= TARGET, "details": details,
+    }
+    big_rss = _mb(max(r["peak_rss_kb"] for r in ours))
+    small_rss = _mb(max(r["peak_rss_kb"] for r in small_runs["ours"]))
+    rss_ratio = big_rss / small_rss
+    rss_entry = {
+        "name": f"export_{label}_peak_rss_{backend}", "unit": "MB", "value": big_rss,
+        "baseline_name": f"export_{_label(small)}_peak_rss_{backend}", "baseline": small_rss,
+        "ratio": round(rss_ratio, 3),
+        "target": f"value <= {RSS_LIMIT_MB:g} and ratio <= {RSS_GROWTH}",
+        "meets": big_rss <= RSS_LIMIT_MB and rss_ratio <= RSS_GROWTH,
+        "details": {
+            "statistic": "max over the runs of the building child's VmHWM at its end",
+            "value_runs": [_mb(r["peak_rss_kb"]) for r in ours],
+            "baseline_runs": [_mb(r["peak_rss_kb"]) for r in small_runs["ours"]],
+            "rss_before_build_mb": _mb(ours[0]["rss_before_kb"]),
+            "small_rss_before_build_mb": _mb(small_runs["ours"][0]["rss_before_kb"]),
+            "plain_baseline_peak_rss_mb": {
+                _label(records): _mb(max(r["peak_rss_kb"] for r in base)),
+                _label(small): _mb(max(r["peak_rss_kb"] for r in small_runs["baseline"]))},
+            "small_wall_s": round(_median(small_runs["ours"], "wall"), 3),
+            "small_baseline_wall_s": round(_median(small_runs["baseline"], "wall"), 3),
+        },
+    }
+    return [time_entry, rss_entry]
+
+
+def bench_export(postgres: PostgresServer, records: int = RECORDS, small: int = SMALL,
+                 rounds: int = ROUNDS, backends: tuple[str, ...] = ("postgresql", "sqlite"),
+                 profile: bool = False) -> list[dict[str, Any]]:
+    """Every entry of every backend; ``postgres`` is a running server to make databases in."""
+    results = []
+    for backend in backends:
+        results.extend(bench_backend(backend, postgres, records, small, rounds, profile))
+    return results
+
+
+@contextlib.contextmanager
+def _postgres() -> Iterator[PostgresServer]:
+    server = PostgresServer().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description="export of a 1,000,000-record account against a plain baseline")
+    parser.add_argument("--records", type=int, default=RECORDS)
+    parser.add_argument("--small", type=int, default=SMALL)
+    parser.add_argument("--rounds", type=int, default=ROUNDS)
+    parser.add_argument("--backends", default="postgresql,sqlite")
+    parser.add_argument("--profile", action="store_true",
+                        help="add a cProfile of one build of ours per backend")
+    parser.add_argument("--child", choices=("ours", "baseline", "native"), help=argparse.SUPPRESS)
+    parser.add_argument("--url", help=argparse.SUPPRESS)
+    parser.add_argument("--out", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child_main(args.child, args.url, args.out, args.profile)
+        return
+    started = time.perf_counter()
+    with _postgres() as postgres:
+        entries = bench_export(postgres, args.records, args.small, args.rounds,
+                               tuple(args.backends.split(",")), args.profile)
+    profiles = {e["name"]: e["details"].pop("profile") for e in entries
+                if "profile" in e["details"]}
+    print(json.dumps(entries, indent=2))
+    for name, text in profiles.items():
+        print(f"\n-- profile of {name}\n{text}")
+    log(f"done in {time.perf_counter() - started:.0f}s")
+
+
+if __name__ == "__main__":
+    main()
