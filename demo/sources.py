@@ -134,7 +134,22 @@ def _source(engine: sa.Engine, *, name: str, description: str, purpose: str, leg
         retention=retention, retention_days=retention_days, category=category,
         schema=record_schema(title, fields),
         export=streaming_exporter(engine, fields, owner, order_by, join),
+        count=counter(engine, owner, join),
     )
+
+
+def counter(engine: sa.Engine, owner: ColumnElement[Any],
+            join: tuple[Any, ...] | None = None) -> Callable[[Subject], int]:
+    """How many records the exporter will stream for one subject (for progress bars)."""
+    statement = sa.select(sa.func.count())
+    statement = (statement.select_from(sa.join(*join[:2], join[2])) if join is not None
+                 else statement.select_from(owner.table))
+
+    def count(subject: Subject) -> int:
+        with engine.connect() as connection:
+            return int(connection.scalar(statement.where(owner == subject.account_id)) or 0)
+
+    return count
 
 
 def console_sources(engine: sa.Engine) -> list[DataSource]:

@@ -45,7 +45,29 @@ CHUNK = 256 * 1024
 #: records kept per source for the offline viewer's preview
 PREVIEW = 20
 
-Progress = Callable[[int, int, str], None]
+#: progress(fraction done 0..1, what is happening now)
+Progress = Callable[[float, str], None]
+
+
+class _Tracker:
+    """Turns records written into a fraction of the whole archive: sources that can count
+    their records weigh by them, the others as one record each."""
+
+    def __init__(self, sources: list[DataSource], subject: Subject,
+                 progress: Progress | None) -> None:
+        self.progress = progress
+        self.weights = [max(1, s.count(subject)) if s.count and progress else 1
+                        for s in sources]
+        self.total = max(1, sum(self.weights))
+        self.done = 0
+
+    def report(self, index: int, records: int, step: str) -> None:
+        if self.progress:
+            within = min(records, self.weights[index])
+            self.progress(min(1.0, (self.done + within) / self.total), step)
+
+    def finished(self, index: int) -> None:
+        self.done += self.weights[index]
 
 
 def _default(value: Any) -> Any:
@@ -212,10 +234,10 @@ def _readme(reference: str, account_id: str, generated_at: datetime) -> bytes:
 def build(path: str, subject: Subject, sources: Iterable[DataSource], *, reference: str,
           generated_at: datetime, csv_files: bool = False,
           progress: Progress | None = None) -> ArchiveResult:
-    """Write the archive of ``subject`` to ``path`` (atomically). ``progress(done_sources,
-    total_sources, step)`` is called as it goes."""
+    """Write the archive of ``subject`` to ``path`` (atomically). ``progress(fraction, step)``
+    is called as it goes (records written against the sources' counts)."""
     sources = list(sources)
-    total = len(sources)
+    tracker = _Tracker(sources, subject, progress)
     folder = os.path.dirname(os.path.abspath(path))
     fd, part = tempfile.mkstemp(dir=folder, prefix=".export-", suffix=".part")
     os.close(fd)
@@ -226,10 +248,10 @@ def build(path: str, subject: Subject, sources: Iterable[DataSource], *, referen
                              allowZip64=True) as archive:
             _add(archive, "README.txt", _readme(reference, subject.account_id, generated_at))
             for index, source in enumerate(sources):
-                if progress:
-                    progress(index, total, f"Exporting {source.description}")
+                tracker.report(index, 0, f"Exporting {source.description}")
                 entries.append(_add_source(archive, source, subject, csv_files, sums,
-                                           progress, index, total))
+                                           tracker, index))
+                tracker.finished(index)
             manifest = {
                 "format": FORMAT, "format_version": FORMAT_VERSION, "reference": reference,
                 "account_id": subject.account_id, "generated_at": generated_at.isoformat(),
@@ -253,7 +275,7 @@ def build(path: str, subject: Subject, sources: Iterable[DataSource], *, referen
         while block := handle.read(1 << 20):
             digest.update(block)
     if progress:
-        progress(total, total, "Archive complete")
+        progress(1.0, "Archive complete")
     return ArchiveResult(path=path, bytes=os.path.getsize(path), sha256=digest.hexdigest(),
                          records=sum(e.records for e in entries), sources=entries)
 
@@ -266,16 +288,15 @@ def _add(archive: zipfile.ZipFile, path: str, data: bytes) -> FileEntry:
 
 
 def _add_source(archive: zipfile.ZipFile, source: DataSource, subject: Subject,
-                csv_files: bool, sums: list[FileEntry], progress: Progress | None,
-                index: int, total: int) -> SourceEntry:
+                csv_files: bool, sums: list[FileEntry], tracker: _Tracker,
+                index: int) -> SourceEntry:
     entry = SourceEntry(source)
     schema_path = f"schemas/{source.name}.schema.json"
     schema_file = _add(archive, schema_path, _schema_document(source))
     sums.append(schema_file)
 
     def on_batch(records: int) -> None:
-        if progress:
-            progress(index, total, f"Exporting {source.description}: {records:,} records")
+        tracker.report(index, records, f"Exporting {source.description}: {records:,} records")
 
     with contextlib.ExitStack() as stack:
         spool: IO[str] | None = None

@@ -59,6 +59,8 @@ class DataSource:
     retention_days: int | None = None
     #: optional: a faster exporter yielding already serialised JSON lines (bytes)
     export_jsonl: Callable[[Subject], Iterable[bytes]] | None = None
+    #: optional: how many records ``export`` will yield (a cheap COUNT), for progress bars
+    count: Callable[[Subject], int] | None = None
     #: free-form labels ("account", "billing", "usage"...) for grouping in pages
     category: str = "account"
     #: the plugin's own records (consent ledger, requests) set this

@@ -335,3 +335,38 @@ def test_an_export_asked_for_while_redis_is_down_completes_after_it_returns(
     run_jobs(app)
     body = person.api("GET", f"{API}/{response.json()['id']}", csrf=False).json()
     assert body["status"] == "completed"
+
+
+@pytest.mark.backends("sqlite")
+@pytest.mark.seed(inference_logs=60_000)
+def test_the_progress_bar_moves_in_a_browser(app: Flask, live_server: Any, browser: Any,
+                                             oidc: object) -> None:
+    from .test_browser import sign_in
+
+    context = browser.new_context()
+    page = context.new_page()
+    sign_in(page, live_server, "alice@example.com")
+    page.goto(live_server.url + "/privacy/requests?type=export")
+    page.get_by_role("button", name="Reject all").click()  # the cookie banner first
+    page.get_by_role("button", name="Send request").click()
+    page.wait_for_url("**/privacy/requests/*")
+    assert page.locator("#request-progress").count() == 1
+    seen: set[str] = set()
+    worker = _start_worker(app)
+    try:
+        deadline = time.monotonic() + 90
+        while page.locator("#download-export").count() == 0:
+            assert time.monotonic() < deadline, f"never finished; saw {sorted(seen)}"
+            if page.locator("#request-progress").count():
+                seen.add(page.locator("#request-progress").get_attribute("value") or "")
+            page.wait_for_timeout(100)
+    finally:
+        import os
+        import signal
+
+        os.killpg(worker.pid, signal.SIGTERM)
+        worker.wait(30)
+    numbers = sorted(int(float(v)) for v in seen if v)
+    assert len(numbers) >= 3 and numbers[0] < numbers[-1], numbers  # it moved, live
+    assert page.locator("#request-status").inner_text() == "completed"
+    context.close()

@@ -59,12 +59,12 @@ def build(ctx: jobs.JobContext) -> dict[str, Any]:
     name = secrets.token_urlsafe(32) + ".zip"
     last = [0.0]
 
-    def progress(done: int, total: int, step: str) -> None:
+    def progress(fraction: float, step: str) -> None:
         now = time.monotonic()
-        if now - last[0] < 0.5 and done < total:
-            return
+        if now - last[0] < 0.5 and fraction < 1:
+            return  # at most two writes a second
         last[0] = now
-        percent = 2 + int(96 * done / max(total, 1))
+        percent = 2 + int(96 * fraction)
         ctx.progress(percent, step)
         with db.transaction() as session:
             session.execute(sa.update(PrivacyRequest)
