@@ -43,6 +43,27 @@ def _cookie_consents(subject: Subject) -> Iterator[dict[str, Any]]:
                    "prev_hash": r.prev_hash, "hash": r.hash}
 
 
+def _privacy_requests(subject: Subject) -> Iterator[dict[str, Any]]:
+    from ..models import PrivacyRequest, PrivacyRequestEvent
+
+    with get_state().db.read() as session:
+        items = list(session.scalars(sa.select(PrivacyRequest)
+                                     .where(PrivacyRequest.account_id == subject.account_id)
+                                     .order_by(PrivacyRequest.created_at)))
+        for item in items:
+            events = session.scalars(sa.select(PrivacyRequestEvent)
+                                     .where(PrivacyRequestEvent.request_id == item.id)
+                                     .order_by(PrivacyRequestEvent.id))
+            yield {"reference": item.reference, "type": item.type, "status": item.status,
+                   "jurisdiction": item.jurisdiction, "details": item.details,
+                   "created_at": item.created_at.isoformat(),
+                   "due_at": item.due_at.isoformat(),
+                   "completed_at": item.completed_at.isoformat() if item.completed_at
+                   else None, "reason": item.reason,
+                   "timeline": [{"at": e.at.isoformat(), "status": e.status, "note": e.note}
+                                for e in events]}
+
+
 def own_sources() -> list[DataSource]:
     return [
         DataSource(
@@ -82,4 +103,21 @@ def own_sources() -> list[DataSource]:
                 "ip_network": {"type": ["string", "null"]}, "prev_hash": _HASH,
                 "hash": _HASH},
                 "required": ["id", "consent_id", "categories", "at", "hash"]}),
+        DataSource(
+            name="privacy_requests",
+            description="Your privacy requests and their timelines",
+            purpose="Answering your requests within the legal deadlines, and proving we did",
+            legal_basis="legal_obligation",
+            retention="As long as the account exists, then as the law requires",
+            category="privacy", builtin=True, export=_privacy_requests,
+            schema={"type": "object", "title": "Privacy request", "properties": {
+                "reference": _STRING, "type": _STRING, "status": _STRING,
+                "jurisdiction": _STRING, "details": {"type": "object"},
+                "created_at": _TIME, "due_at": _TIME,
+                "completed_at": {"type": ["string", "null"], "format": "date-time"},
+                "reason": {"type": ["string", "null"]},
+                "timeline": {"type": "array", "items": {"type": "object", "properties": {
+                    "at": _TIME, "status": _STRING, "note": _STRING}}}},
+                "required": ["reference", "type", "status", "created_at", "due_at",
+                             "timeline"]}),
     ]
