@@ -427,7 +427,7 @@ def test_the_retention_sweep_is_asked_for_once_a_day_and_runs(app: Flask,
     from selfservice.services import cookie_consent, jobs
 
     with app.app_context():
-        assert jobs.schedule_daily() == 1
+        assert jobs.schedule_daily() == len(jobs._DAILY) >= 2  # the cookie and export sweeps
         assert jobs.schedule_daily() == 0  # the same day: nothing new
         app.extensions["selfservice"].daily_done.clear()  # another worker process
         assert jobs.schedule_daily() == 0

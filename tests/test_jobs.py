@@ -41,14 +41,15 @@ def state(app: Flask) -> Any:
 
 
 def job_row(app: Flask, job_id: str) -> BackgroundJob:
-    with state(app).db.transaction() as session:
+    # a read: polling must not take SQLite's write lock away from the worker it watches
+    with state(app).db.read() as session:
         job = session.get(BackgroundJob, job_id)
         assert job is not None
         return job
 
 
 def pongs(app: Flask, job_id: str) -> int:
-    with state(app).db.transaction() as session:
+    with state(app).db.read() as session:
         return int(session.scalar(
             sa.select(sa.func.count()).where(AuditEvent.stream == f"job:{job_id}",
                                              AuditEvent.action == "diagnostics.pong")))

@@ -338,7 +338,7 @@ def test_an_export_asked_for_while_redis_is_down_completes_after_it_returns(
 
 
 @pytest.mark.backends("sqlite")
-@pytest.mark.seed(inference_logs=60_000)
+@pytest.mark.seed(inference_logs=100_000)
 def test_the_progress_bar_moves_in_a_browser(app: Flask, live_server: Any, browser: Any,
                                              oidc: object) -> None:
     from .test_browser import sign_in
@@ -367,6 +367,6 @@ def test_the_progress_bar_moves_in_a_browser(app: Flask, live_server: Any, brows
         os.killpg(worker.pid, signal.SIGTERM)
         worker.wait(30)
     numbers = sorted(int(float(v)) for v in seen if v)
-    assert len(numbers) >= 3 and numbers[0] < numbers[-1], numbers  # it moved, live
+    assert any(0 < n < 100 for n in numbers), numbers  # it moved, live, before the end
     assert page.locator("#request-status").inner_text() == "completed"
     context.close()

@@ -20,7 +20,7 @@
       if (["received", "verified", "in_progress", "scheduled"].indexOf(j.status) < 0) {
         location.reload();
       } else {
-        setTimeout(poll, 1500);
+        setTimeout(poll, 1000);
       }
     }).catch(function () { setTimeout(poll, 5000); });
   }
