@@ -20,6 +20,7 @@ import sqlalchemy as sa
 
 from devtools.bench_banner import bench_banner_size
 from devtools.bench_consent import bench_training_eligibility
+from devtools.bench_export import bench_export
 from devtools.services import ROOT, PostgresServer, RedisServer
 
 JOBS = 400
@@ -99,6 +100,7 @@ def main() -> None:
         results.append(bench_outbox("postgresql", postgres.create_database("bench"),
                                     redis.url))
         results.append(bench_training_eligibility(postgres.create_database("bench_consent")))
+        results.extend(bench_export(postgres))
     finally:
         redis.cleanup()
         postgres.stop()
