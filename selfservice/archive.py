@@ -162,41 +162,40 @@ class _HashingWriter:
         return self.entry
 
 
-def _jsonl_chunks(source: DataSource, subject: Subject, entry: SourceEntry,
-                  csv_out: Any | None, on_batch: Callable[[int], None]) -> Iterator[bytes]:
-    """The source's records as JSON lines, in chunks; counts them, keeps a preview, and
-    writes the CSV rows alongside when asked."""
-    buffer: list[bytes] = []
-    size = 0
+def _lines(source: DataSource, subject: Subject, entry: SourceEntry,
+           csv_out: Any | None) -> Iterator[bytes]:
+    """The source's records as JSON lines (its own serialised ones when it offers them and no
+    CSV is wanted); keeps a preview, and writes the CSV rows alongside when asked."""
     if source.export_jsonl is not None and csv_out is None:
-        lines: Iterable[bytes] = source.export_jsonl(subject)
-        for line in lines:
+        for line in source.export_jsonl(subject):
             if not line.endswith(b"\n"):
                 line += b"\n"
             if len(entry.preview) < PREVIEW:
                 entry.preview.append(json.loads(line))
-            entry.records += 1
-            buffer.append(line)
-            size += len(line)
-            if size >= CHUNK:
-                yield b"".join(buffer)
-                buffer, size = [], 0
-                on_batch(entry.records)
-    else:
-        fields = source.fields
-        for record in source.export(subject):
-            line = (_encode(record) + "\n").encode()
-            if len(entry.preview) < PREVIEW:
-                entry.preview.append(dict(record))
-            if csv_out is not None:
-                csv_out.writerow([_csv_value(record.get(name)) for name in fields])
-            entry.records += 1
-            buffer.append(line)
-            size += len(line)
-            if size >= CHUNK:
-                yield b"".join(buffer)
-                buffer, size = [], 0
-                on_batch(entry.records)
+            yield line
+        return
+    fields = source.fields
+    for record in source.export(subject):
+        if len(entry.preview) < PREVIEW:
+            entry.preview.append(dict(record))
+        if csv_out is not None:
+            csv_out.writerow([_csv_value(record.get(name)) for name in fields])
+        yield (_encode(record) + "\n").encode()
+
+
+def _jsonl_chunks(source: DataSource, subject: Subject, entry: SourceEntry,
+                  csv_out: Any | None, on_batch: Callable[[int], None]) -> Iterator[bytes]:
+    """Those lines counted and joined into chunks for the writer thread."""
+    buffer: list[bytes] = []
+    size = 0
+    for line in _lines(source, subject, entry, csv_out):
+        entry.records += 1
+        buffer.append(line)
+        size += len(line)
+        if size >= CHUNK:
+            yield b"".join(buffer)
+            buffer, size = [], 0
+            on_batch(entry.records)
     if buffer:
         yield b"".join(buffer)
 
