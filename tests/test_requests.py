@@ -351,6 +351,7 @@ def test_the_progress_bar_moves_in_a_browser(app: Flask, live_server: Any, brows
     page.get_by_role("button", name="Send request").click()
     page.wait_for_url("**/privacy/requests/*")
     assert page.locator("#request-progress").count() == 1
+    page.evaluate("window.__samePage = 1")
     seen: set[str] = set()
     worker = _start_worker(app)
     try:
@@ -369,4 +370,8 @@ def test_the_progress_bar_moves_in_a_browser(app: Flask, live_server: Any, brows
     numbers = sorted(int(float(v)) for v in seen if v)
     assert any(0 < n < 100 for n in numbers), numbers  # it moved, live, before the end
     assert page.locator("#request-status").inner_text() == "completed"
+    assert page.evaluate("window.__samePage") == 1  # no reload: the page filled itself in
+    with page.expect_download() as info:
+        page.locator("#download-export").click()
+    assert info.value.suggested_filename.startswith("DR-")
     context.close()
