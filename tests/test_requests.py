@@ -22,7 +22,7 @@ from selfservice.services import jobs
 from selfservice.services import requests as service
 from selfservice.sources import DataSource
 
-from .helpers import Person
+from .helpers import Person, forms_of
 
 API = "/privacy/api/v1/requests"
 
@@ -89,7 +89,14 @@ def test_a_double_click_or_a_retried_call_makes_one_request(app: Flask,
     second = ask_export(person)
     assert second.status_code == 409
     assert second.json()["request"]["reference"] == first.json()["reference"]
-    # the page: a second submission lands on the first request
+    # the page: a form sent twice lands on the first request, and makes no second one
+    page = person.get("/privacy/requests")
+    token = forms_of(page.text)[-1]["fields"]["csrf_token"]
+    again_by_form = person.follow(person.http.post(
+        person.app_url + "/privacy/requests", allow_redirects=False, timeout=10,
+        data={"csrf_token": token, "type": "export", "jurisdiction": "gdpr"}))
+    assert again_by_form.url.endswith(f"/privacy/requests/{first.json()['id']}")
+    assert "is still open" in again_by_form.text
     with app.app_context(), app.extensions["selfservice"].db.read() as session:
         assert session.scalar(sa.select(sa.func.count()).select_from(PrivacyRequest)) == 1
 

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from ..db import utcnow
 from ..identity import Identity
-from ..ledger import record_audit
+from ..ledger import lock_stream, record_audit
 from ..models import (
     OPEN_STATUSES,
     BackgroundJob,
@@ -183,8 +183,6 @@ def create(identity: Identity, type_: str, *, jurisdiction: str | None = None,
     db = get_state().db
     with db.transaction() as session:
         # one writer per account at a time: a double click cannot open two requests
-        from ..ledger import lock_stream
-
         lock_stream(session, f"requests:{account_id}")
         if idempotency_key:
             same = session.scalar(sa.select(PrivacyRequest).where(
