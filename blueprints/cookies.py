@@ -34,13 +34,13 @@ from selfservice.auth import current_account_id
 from selfservice.cookies import CATEGORIES, OPTIONAL
 from selfservice.i18n import DEFAULT_LANGUAGE, catalog, text_hash
 from selfservice.models import CookieConsentMethod
+from selfservice.services import consent_receipts
 from selfservice.services import cookie_consent as service
-from selfservice.services import receipts
 from selfservice.state import get_state
 
 from .guards import safe_next
 from .problems import problem
-from .validation import Invalid, json_object
+from .validation import Invalid, accepts
 
 logger = logging.getLogger(__name__)
 _STATE = "selfservice_cookies"
@@ -413,8 +413,10 @@ def register_api(bp: Blueprint) -> None:
         header = get_state().setting("CSRF_HEADER")
         if not _csrf_ok(request.headers.get(header)):
             return problem(403, "csrf-failed", "CSRF token missing or invalid")
-        body = json_object(["policy_version", "categories", "confirm_gpc_override", "method",
-                            "language", "gpc"])
+        return _record_decision()
+
+    @accepts("CookieDecision")
+    def _record_decision(body: dict[str, Any]) -> Response:
         version = service.registry().version
         errors: dict[str, str] = {}
         if body.get("policy_version") != version:
@@ -455,7 +457,7 @@ def register_api(bp: Blueprint) -> None:
             return problem(404, "not-found", "No cookie decision recorded for this browser")
         if not service.verify(records[0].consent_id).valid:
             return problem(409, "ledger-invalid", "This record failed its integrity check")
-        document = receipts.signed_cookie_receipt(
+        document = consent_receipts.signed_cookie_receipt(
             records[-1], jwks_url=url_for("selfservice_api.receipt_keys", _external=True))
         response = jsonify(document)
         response.headers["Content-Disposition"] = (

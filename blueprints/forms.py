@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, RadioField
-from wtforms.validators import DataRequired, InputRequired
+from wtforms import BooleanField, HiddenField, RadioField, SelectField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, ValidationError
 
 from selfservice.purposes import ORG_POLICIES
+from selfservice.services.privacy_requests import JURISDICTIONS, TYPES
 
-try:  # WTForms 3.3 deprecates (value, label) tuples in favour of SelectChoice
+try:  # optional: WTForms 3.3 deprecates (value, label) tuples in favour of SelectChoice
     from wtforms.fields.choices import SelectChoice
 except ImportError:  # pragma: no cover - WTForms < 3.3
     SelectChoice = None
 
 
-def _choices(items: dict[str, str]) -> list[object]:
+def choices(items: dict[str, str]) -> list[object]:
     return [SelectChoice(value, label) if SelectChoice else (value, label)
             for value, label in items.items()]
 
@@ -46,14 +47,21 @@ class ConfirmOnlyForm(FlaskForm):
 
 class OrgPolicyForm(FlaskForm):
     policy = RadioField("Training policy for the organisation",
-                        choices=_choices(ORG_POLICIES),
+                        choices=choices(ORG_POLICIES),
                         validators=[InputRequired(message="Choose a policy.")])
     policy_version = HiddenField(validators=[DataRequired()])
     confirm = BooleanField("I am authorised to agree, for the organisation, that every "
                            "member's content may be used to train models.")
 
     def validate_confirm(self, field: BooleanField) -> None:
-        from wtforms import ValidationError
-
         if self.policy.data == "opted_in" and not field.data:
             raise ValidationError("Opting the whole organisation in needs this confirmation.")
+
+
+class RequestForm(FlaskForm):
+    """Asking for one of the rights of the privacy policy."""
+
+    type = SelectField("What would you like us to do?", choices=choices(TYPES))
+    jurisdiction = SelectField("Which law applies to you", choices=choices(JURISDICTIONS))
+    csv = BooleanField("Also include CSV files (for spreadsheets), where the data is a table")
+    description = TextAreaField("Tell us what it is about (optional)")

@@ -6,19 +6,24 @@ from __future__ import annotations
 import hmac
 from collections.abc import Callable
 from functools import wraps
-from typing import Any, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar
 from urllib.parse import urlsplit
 
-from flask import current_app, g, redirect, request, url_for
+from flask import Response, current_app, redirect, request, url_for
 from flask_wtf.csrf import CSRFError, validate_csrf
 from wtforms import ValidationError
 
 from selfservice.auth import current_account_id, current_identity, is_fresh
+from selfservice.identity import Identity
 from selfservice.state import get_state
 
 from .problems import problem
 
 F = TypeVar("F", bound=Callable[..., Any])
+P = ParamSpec("P")
+R = TypeVar("R")
+#: a view that is handed the signed-in identity as its first argument
+IdentityView = Callable[Concatenate[Identity, P], R]
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
@@ -66,33 +71,61 @@ def _current_page() -> str:
 
 # -- pages ------------------------------------------------------------------------------------
 
-def login_required_page(view: F) -> F:
+def _page_identity(fresh: bool, within: float | None) -> Identity | Response:
+    """The signed-in identity, or the redirect through login (or re-authentication) and back."""
+    identity = current_identity()
+    if identity is None:
+        return redirect(login_url(_current_page()))
+    if fresh and not is_fresh(within):
+        # a POST cannot be replayed after the round trip; come back to the page
+        target = _current_page() if request.method == "GET" else request.referrer
+        return redirect(reauth_url(target))
+    return identity
+
+
+def page_identity(*, fresh: bool = False, within: float | None = None
+                  ) -> Callable[[IdentityView[P, Any]], Callable[P, Any]]:
+    """For the plugin's pages: sign-in (and with ``fresh``, a login younger than ``within``
+    seconds, default SELFSERVICE_REAUTH_MAX_AGE) or through the login and back. The view gets
+    the signed-in identity as its first argument."""
+
+    def decorator(view: IdentityView[P, Any]) -> Callable[P, Any]:
+        @wraps(view)
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> Any:
+            found = _page_identity(fresh, within)
+            if not isinstance(found, Identity):
+                return found
+            return view(found, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def login_required_page(view: Callable[P, R]) -> Callable[P, R | Response]:
+    """For a host's pages: send a visitor who is not signed in to the login, and back."""
+
     @wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        if current_identity() is None:
-            return redirect(login_url(_current_page()))
-        return view(*args, **kwargs)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R | Response:
+        found = _page_identity(False, None)
+        return view(*args, **kwargs) if isinstance(found, Identity) else found
 
-    return wrapper  # type: ignore[return-value]
+    return wrapper
 
 
-def fresh_login_required(within: float | None = None) -> Callable[[F], F]:
-    """For pages: demand a login younger than ``within`` seconds (default
+def fresh_login_required(within: float | None = None
+                         ) -> Callable[[Callable[P, R]], Callable[P, R | Response]]:
+    """For a host's pages: demand a login younger than ``within`` seconds (default
     SELFSERVICE_REAUTH_MAX_AGE); otherwise send the user through the re-authentication and back.
     """
 
-    def decorator(view: F) -> F:
+    def decorator(view: Callable[P, R]) -> Callable[P, R | Response]:
         @wraps(view)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            if current_identity() is None:
-                return redirect(login_url(_current_page()))
-            if not is_fresh(within):
-                # a POST cannot be replayed after the round trip; come back to the page
-                target = _current_page() if request.method == "GET" else request.referrer
-                return redirect(reauth_url(target))
-            return view(*args, **kwargs)
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> R | Response:
+            found = _page_identity(True, within)
+            return view(*args, **kwargs) if isinstance(found, Identity) else found
 
-        return wrapper  # type: ignore[return-value]
+        return wrapper
 
     return decorator
 
@@ -129,46 +162,68 @@ def check_csrf() -> Any:
     return None
 
 
-def api_auth(*, fresh: bool = False, within: float | None = None,
-             roles: tuple[str, ...] = ()) -> Callable[[F], F]:
-    """For JSON views: 401 problem when not logged in; 401 ``reauth-required`` with a
-    ``reauth_url`` when ``fresh`` and the login is stale; 403 without one of ``roles``."""
+def _api_identity(fresh: bool, within: float | None,
+                  roles: tuple[str, ...]) -> Identity | Response:
+    """The signed-in identity, or the problem that says why not."""
+    if has_bearer():
+        # a bearer call is never also a cookie call (it skipped the CSRF check)
+        return problem(401, "invalid-token", "This endpoint takes a session, not a bearer token")
+    identity = current_identity()
+    if identity is None:
+        return problem(401, "not-authenticated", "Login required",
+                       login_url=login_url(request.referrer))
+    if fresh and not is_fresh(within):
+        return problem(401, "reauth-required", "Fresh login required",
+                       "Sign in again to confirm it is you.",
+                       reauth_url=reauth_url(request.referrer))
+    if roles and not any(identity.has_role(r) for r in roles):
+        return problem(403, "forbidden", "Not allowed")
+    return identity
 
-    def decorator(view: F) -> F:
+
+def api_identity(*, fresh: bool = False, within: float | None = None,
+                 roles: tuple[str, ...] = ()
+                 ) -> Callable[[IdentityView[P, Any]], Callable[P, Any]]:
+    """For the plugin's JSON views: as :func:`api_auth`, and the view gets the signed-in
+    identity as its first argument."""
+
+    def decorator(view: IdentityView[P, Any]) -> Callable[P, Any]:
         @wraps(view)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            if has_bearer():
-                # a bearer call is never also a cookie call (it skipped the CSRF check)
-                return problem(401, "invalid-token", "This endpoint takes a session, not a "
-                               "bearer token")
-            identity = current_identity()
-            if identity is None:
-                return problem(401, "not-authenticated", "Login required",
-                               login_url=login_url(request.referrer))
-            if fresh and not is_fresh(within):
-                return problem(401, "reauth-required", "Fresh login required",
-                               "Sign in again to confirm it is you.",
-                               reauth_url=reauth_url(request.referrer))
-            if roles and not any(identity.has_role(r) for r in roles):
-                return problem(403, "forbidden", "Not allowed")
-            g.selfservice_identity = identity
-            return view(*args, **kwargs)
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> Any:
+            found = _api_identity(fresh, within, roles)
+            if not isinstance(found, Identity):
+                return found
+            return view(found, *args, **kwargs)
 
-        return wrapper  # type: ignore[return-value]
+        return wrapper
 
     return decorator
 
 
-def service_auth(view: F) -> F:
+def api_auth(*, fresh: bool = False, within: float | None = None, roles: tuple[str, ...] = ()
+             ) -> Callable[[Callable[P, R]], Callable[P, R | Response]]:
+    """For JSON views: 401 problem when not logged in; 401 ``reauth-required`` with a
+    ``reauth_url`` when ``fresh`` and the login is stale; 403 without one of ``roles``."""
+
+    def decorator(view: Callable[P, R]) -> Callable[P, R | Response]:
+        @wraps(view)
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> R | Response:
+            found = _api_identity(fresh, within, roles)
+            return view(*args, **kwargs) if isinstance(found, Identity) else found
+
+        return wrapper
+
+    return decorator
+
+
+def service_auth(view: Callable[P, R]) -> Callable[P, R | Response]:
     """For machine-to-machine JSON views: a valid bearer service token or 401."""
 
     @wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        name = service_token_name()
-        if name is None:
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R | Response:
+        if service_token_name() is None:
             return problem(401, "invalid-token", "Service token required",
                            headers={"WWW-Authenticate": 'Bearer realm="selfservice"'})
-        g.selfservice_service = name
         return view(*args, **kwargs)
 
-    return wrapper  # type: ignore[return-value]
+    return wrapper

@@ -1,4 +1,5 @@
-"""Customer pages of the Privacy section."""
+"""Customer pages of the Privacy section: the blueprint that carries every capability's
+pages, and its overview page."""
 
 from __future__ import annotations
 
@@ -7,35 +8,40 @@ from datetime import UTC, datetime
 
 from flask import Blueprint, render_template
 
-from selfservice.auth import auth_time, current_identity
-from selfservice.extension import SelfService
+from selfservice.auth import auth_time
+from selfservice.identity import Identity
+from selfservice.paths import TEMPLATE_FOLDER
 from selfservice.sources import LEGAL_BASES
 from selfservice.state import get_state
 
-from . import cookies, preferences, requests
-from .guards import login_required_page
+from . import cookies, preferences, privacy_requests
+from .gpc import apply_gpc_to_account
+from .guards import page_identity
+from .routing import Routes
+
+routes = Routes()
+
+
+@routes.get("/")
+@page_identity()
+def index(identity: Identity) -> str:
+    at = auth_time()
+    sources = [s for s in get_state().extension.sources if not s.builtin]
+    return render_template(
+        "selfservice/index.html",
+        identity=identity,
+        signed_in_at=datetime.fromtimestamp(at, UTC) if at else None,
+        sources=sources,
+        legal_bases=LEGAL_BASES,
+    )
 
 
 def create_blueprint() -> Blueprint:
-    templates = SelfService.template_folder()
-    bp = Blueprint("selfservice", __name__, template_folder=templates,
-                   static_folder=os.path.join(templates, "selfservice", "static"),
+    bp = Blueprint("selfservice", __name__, template_folder=TEMPLATE_FOLDER,
+                   static_folder=os.path.join(TEMPLATE_FOLDER, "selfservice", "static"),
                    static_url_path="/static")
-
-    @bp.get("/")
-    @login_required_page
-    def index() -> str:
-        at = auth_time()
-        sources = [s for s in get_state().extension.sources if not s.builtin]
-        return render_template(
-            "selfservice/index.html",
-            identity=current_identity(),
-            signed_in_at=datetime.fromtimestamp(at, UTC) if at else None,
-            sources=sources,
-            legal_bases=LEGAL_BASES,
-        )
-
-    preferences.register(bp)
+    bp.before_app_request(apply_gpc_to_account)
+    for module_routes in (routes, preferences.routes, privacy_requests.page_routes):
+        module_routes.register(bp)
     cookies.register_pages(bp)
-    requests.register_pages(bp)
     return bp

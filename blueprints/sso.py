@@ -12,6 +12,7 @@ import logging
 import secrets
 import time
 from typing import Any
+from urllib.parse import urlencode
 
 from authlib.integrations.base_client.errors import OAuthError
 from authlib.integrations.flask_client import FlaskIntegration, FlaskOAuth2App
@@ -30,8 +31,8 @@ from flask_wtf import FlaskForm
 from requests import RequestException
 
 from selfservice.auth import authentication, current_account_id, record_authentication
-from selfservice.extension import SelfService
 from selfservice.identity import PrivacyUser
+from selfservice.paths import TEMPLATE_FOLDER
 from selfservice.services import audit
 from selfservice.state import get_state
 
@@ -94,7 +95,7 @@ def _failure(message: str, status: int) -> Response:
 
 
 def create_blueprint() -> Blueprint:
-    bp = Blueprint("selfservice_auth", __name__, template_folder=SelfService.template_folder())
+    bp = Blueprint("selfservice_auth", __name__, template_folder=TEMPLATE_FOLDER)
 
     @bp.get("/login")
     def login() -> Response:
@@ -208,8 +209,6 @@ def _provider_logout() -> Response | None:
         return None
     if not endpoint:
         return None
-    from urllib.parse import urlencode
-
     query = urlencode({"client_id": get_state().setting("OIDC_CLIENT_ID"),
                        "post_logout_redirect_uri": target})
     return redirect(f"{endpoint}?{query}")

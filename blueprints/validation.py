@@ -1,21 +1,32 @@
-"""Small, strict parsing of JSON bodies: unknown keys, wrong types and bad values are all
-reported at once, one entry per field (a 422 problem), and nothing is changed."""
+"""Strict parsing of JSON bodies and parameters: unknown keys, wrong types and bad values are
+all reported at once, one entry per field (a 422 problem), and nothing is changed.
+
+Bodies are checked against the schema components the OpenAPI document publishes
+(:mod:`selfservice.schemas`), through :func:`accepts`.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import Any
+from functools import wraps
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from flask import Response, request
 
+from selfservice import schemas
+from selfservice.schemas import InvalidInput
+
 from .problems import problem
 
+P = ParamSpec("P")
+R = TypeVar("R")
 
-class Invalid(Exception):
-    def __init__(self, errors: Mapping[str, str]) -> None:
-        super().__init__("invalid input")
-        self.errors = dict(errors)
+#: the attribute ``accepts`` leaves on a view: the name of its request body's schema component
+REQUEST_SCHEMA = "request_schema"
+
+# views raise Invalid; it is the core's InvalidInput, so services can raise it too
+Invalid = InvalidInput
 
 
 def invalid_response(errors: Mapping[str, str]) -> Response:
@@ -25,16 +36,37 @@ def invalid_response(errors: Mapping[str, str]) -> Response:
                            for field, message in errors.items()])
 
 
-def json_object(allowed: Iterable[str]) -> dict[str, Any]:
-    """The request's JSON object; unknown keys are errors."""
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
+def json_body() -> Any:
+    """The request's JSON document, or Invalid when there is none."""
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:  # nested deeper than the parser goes
+        body = None
+    if body is None:
         raise Invalid({"body": "must be a JSON object (Content-Type: application/json)"})
-    allowed = set(allowed)
-    unknown = {key: "unknown field" for key in body if key not in allowed}
-    if unknown:
-        raise Invalid(unknown)
     return body
+
+
+def accepts(component: str) -> Callable[[Callable[Concatenate[Any, P], R]],
+                                        Callable[Concatenate[Any, P], R]]:
+    """The view's JSON body must have the shape of schema ``component``; the view gets it as
+    the keyword argument ``body``. The OpenAPI document names the same component as the
+    operation's request body."""
+
+    def decorator(view: Callable[..., R]) -> Callable[..., R]:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> R:
+            body = json_body()
+            if not isinstance(body, dict):
+                raise Invalid({"body": "must be a JSON object (Content-Type: "
+                                       "application/json)"})
+            kwargs["body"] = schemas.validate(component, body)
+            return view(*args, **kwargs)
+
+        setattr(wrapper, REQUEST_SCHEMA, component)
+        return wrapper
+
+    return decorator  # type: ignore[return-value]
 
 
 def parse_time(value: Any, field: str) -> datetime:

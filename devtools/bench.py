@@ -38,7 +38,7 @@ def bench_outbox(backend: str, url: str, redis_url: str) -> dict[str, Any]:
     to RQ inside the transaction (which loses or orphans work when either side fails)."""
     from demo.app import create_app
     from selfservice import migrate
-    from selfservice.services import jobs
+    from selfservice.services import outbox
 
     app = create_app({"DEMO_DATABASE_URL": url, "SELFSERVICE_REDIS_URL": redis_url,
                       "SELFSERVICE_QUEUE_NAME": f"bench-{uuid.uuid4().hex[:6]}"})
@@ -54,7 +54,7 @@ def bench_outbox(backend: str, url: str, redis_url: str) -> dict[str, Any]:
             started = time.perf_counter()
             for _ in range(JOBS):
                 with state.db.transaction() as session:
-                    jobs.schedule(session, "diagnostics.ping")
+                    outbox.schedule(session, "diagnostics.ping")
             return time.perf_counter() - started
 
         def naive() -> float:
@@ -65,7 +65,7 @@ def bench_outbox(backend: str, url: str, redis_url: str) -> dict[str, Any]:
                 with state.db.engine.begin() as connection:
                     connection.execute(plain.insert().values(id=job_id, kind="diagnostics.ping",
                                                              status="queued"))
-                    queue.enqueue("selfservice.jobs.runner.run", job_id, job_id=job_id)
+                    queue.enqueue("selfservice.outbox.runner.run", job_id, job_id=job_id)
             return time.perf_counter() - started
 
         naive()  # warm both paths once

@@ -1,0 +1,24 @@
+"""RQ job functions: each takes a job context (ids only), calls one service, returns what the
+job row records. :func:`register` tells an application which function runs which job kind.
+"""
+
+from __future__ import annotations
+
+from selfservice.job_registry import JobRegistry
+from selfservice.services import consent, cookie_consent, privacy_requests
+from selfservice.services import diagnostics as diagnostics_service
+from selfservice.services import exports as exports_service
+
+from . import diagnostics, exports, mail, retention
+
+
+def register(jobs: JobRegistry) -> None:
+    """Wire every job kind of the plugin (``init_app`` calls this once per application)."""
+    jobs.register(diagnostics_service.PING_JOB, diagnostics.ping)
+    jobs.register(privacy_requests.EXPORT_JOB, exports.build_export,
+                  on_failed=privacy_requests.job_failed)
+    jobs.register(privacy_requests.ACK_JOB, exports.request_received)
+    jobs.register(privacy_requests.READY_JOB, exports.export_ready)
+    jobs.register(exports_service.SWEEP_JOB, exports.sweep_exports, daily=True)
+    jobs.register(consent.CONFIRMATION_JOB, mail.training_confirmation)
+    jobs.register(cookie_consent.SWEEP_JOB, retention.sweep_cookie_consents, daily=True)

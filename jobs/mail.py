@@ -5,11 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from selfservice.services import consent, notifications
-from selfservice.services.jobs import JobContext, job_handler
+from selfservice.job_registry import JobContext
+from selfservice.services import notifications
 
 
-@job_handler(consent.CONFIRMATION_JOB)
 def training_confirmation(ctx: JobContext) -> Mapping[str, Any]:
     assert ctx.target_id is not None
     return notifications.send_training_confirmation(ctx.target_id)

@@ -5,8 +5,7 @@ from .config import ConfigError
 from .extension import SelfService
 from .identity import Identity, Organisation
 from .sources import DataSource, Subject
-
-__version__ = "0.1.0"
+from .version import __version__
 
 __all__ = [
     "ConfigError",
@@ -15,6 +14,7 @@ __all__ = [
     "Organisation",
     "SelfService",
     "Subject",
+    "__version__",
     "current_identity",
     "is_fresh",
     "record_authentication",

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import signal
+import sys
+import tempfile
 import threading
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 import click
@@ -15,6 +19,10 @@ from flask.cli import AppGroup
 
 from . import config as config_module
 from . import migrate
+from .models import BackgroundJob, Purpose
+from .queue import default_worker_name
+from .services import consent, cookie_consent, diagnostics, outbox
+from .services.consent import settled_moment
 from .state import get_state
 
 cli = AppGroup("selfservice", help="Privacy self-service plugin.")
@@ -61,9 +69,6 @@ def worker(burst: bool, name: str | None, no_dispatcher: bool) -> None:
 
     The application context is pushed once, by the Flask CLI, for the worker's whole life.
     """
-    from .queue import default_worker_name
-    from .services import jobs
-
     state = get_state()
     worker_name = name or default_worker_name()
     stop = threading.Event()
@@ -73,22 +78,20 @@ def worker(burst: bool, name: str | None, no_dispatcher: bool) -> None:
                                   name="selfservice-dispatcher", daemon=True)
         thread.start()
     try:
-        jobs.work(burst=burst, name=worker_name)
+        outbox.work(burst=burst, name=worker_name)
     finally:
         stop.set()
         state.queue.forget_worker(worker_name)
 
 
 def _dispatch_loop(app: Any, state: Any, worker_name: str, stop: threading.Event) -> None:
-    from .services import jobs
-
     interval = state.setting("DISPATCH_INTERVAL")
     with app.app_context():
         while not stop.is_set():
             try:
                 state.queue.beat(worker_name)
-                jobs.schedule_daily()
-                jobs.dispatch()
+                outbox.schedule_daily()
+                outbox.dispatch()
             except Exception:  # a sweep that fails (Redis down) is retried at the next one
                 logger.warning("outbox sweep failed; retrying in %ss", interval, exc_info=True)
             stop.wait(interval)
@@ -98,14 +101,12 @@ def _dispatch_loop(app: Any, state: Any, worker_name: str, stop: threading.Event
 @click.option("--loop", is_flag=True, help="Keep sweeping every DISPATCH_INTERVAL seconds.")
 def dispatch(loop: bool) -> None:
     """Send jobs the outbox holds to Redis, recover lost ones, reap abandoned ones."""
-    from .services import jobs
-
     interval = get_state().setting("DISPATCH_INTERVAL")
     running = [True]
     signal.signal(signal.SIGTERM, lambda *_: running.__setitem__(0, False))
     while True:
-        jobs.schedule_daily()
-        click.echo(json.dumps(jobs.dispatch().as_json()))
+        outbox.schedule_daily()
+        click.echo(json.dumps(outbox.dispatch().as_json()))
         if not loop or not running[0]:
             break
         time.sleep(interval)
@@ -114,8 +115,6 @@ def dispatch(loop: bool) -> None:
 @cli.command("health")
 def health() -> None:
     """Print database, Redis and worker health as JSON; exit 1 when degraded."""
-    from .services import diagnostics
-
     report = diagnostics.health()
     click.echo(json.dumps(report, indent=2))
     raise SystemExit(0 if report["status"] == "ok" else 1)
@@ -125,9 +124,6 @@ def health() -> None:
 @click.option("--wait", default=0.0, help="Seconds to wait for a worker to answer.")
 def ping(wait: float) -> None:
     """Send a ping job through the outbox, Redis and a worker."""
-    from .models import BackgroundJob
-    from .services import diagnostics
-
     state = get_state()
     with state.db.transaction() as session:
         job_id = diagnostics.request_ping(session).id
@@ -176,9 +172,7 @@ cli.add_command(consent_cli)
 
 def _parse_time(value: str | None) -> Any:
     """A settled moment to answer eligibility for (see SELFSERVICE_ELIGIBILITY_SETTLE)."""
-    from datetime import UTC, datetime
 
-    from .services.consent import settled_moment
 
     settled = settled_moment()
     if value is None:
@@ -204,8 +198,6 @@ def _parse_time(value: str | None) -> Any:
 @click.option("--org", "org_id", help="Only this organisation's chain.")
 def consent_verify(account_id: str | None, org_id: str | None) -> None:
     """Check the hash chains (every one by default). Exit status 1 if any is broken."""
-    from .services import consent
-
     if account_id or org_id:
         subjects = [("account", account_id)] if account_id else []
         subjects += [("organisation", org_id)] if org_id else []
@@ -233,9 +225,6 @@ def consent_verify(account_id: str | None, org_id: str | None) -> None:
 def consent_record_agreement(account_id: str, purpose: str, granted: bool, document: str,
                              officer_id: str) -> None:
     """Record a choice a customer made in writing (method written_agreement)."""
-    from .models import Purpose
-    from .services import consent
-
     try:
         event = consent.record_written_agreement(account_id, Purpose(purpose), granted,
                                                  document=document, officer_id=officer_id)
@@ -254,11 +243,7 @@ def consent_record_agreement(account_id: str, purpose: str, granted: bool, docum
               help="File to write, one account id per line ('-' for standard output).")
 def consent_eligible(as_of: str | None, output: str) -> None:
     """Write the ids of every account whose content may be used for training as of a time."""
-    import os
-    import sys
-    import tempfile
 
-    from .services import consent
 
     moment = _parse_time(as_of)
     count = 0
@@ -285,8 +270,6 @@ def consent_eligible(as_of: str | None, output: str) -> None:
 @click.argument("account_ids", nargs=-1, required=True)
 def consent_sync_membership(account_ids: tuple[str, ...]) -> None:
     """Apply organisation policies after membership changes made outside the console."""
-    from .services import consent
-
     for account_id in account_ids:
         event = consent.sync_membership(account_id)
         click.echo(f"{account_id}: {'updated' if event else 'unchanged'}")
@@ -299,8 +282,6 @@ cli.add_command(cookies_cli)
 @cookies_cli.command("sweep")
 def cookies_sweep() -> None:
     """Delete consent records past SELFSERVICE_COOKIE_CONSENT_RETENTION_DAYS (whole chains)."""
-    from .services import cookie_consent
-
     click.echo(f"{cookie_consent.sweep()} records deleted")
 
 
@@ -308,8 +289,6 @@ def cookies_sweep() -> None:
 @click.argument("consent_id")
 def cookies_verify(consent_id: str) -> None:
     """Check one consent id's hash chain. Exit status 1 if it is broken."""
-    from .services import cookie_consent
-
     report = cookie_consent.verify(consent_id)
     click.echo(f"{consent_id}: {'valid' if report.valid else 'BROKEN: ' + str(report.reason)}"
                f" ({report.records} records)")

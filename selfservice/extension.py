@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from flask import Blueprint, Flask
 from flask_login import LoginManager
+from flask_wtf.csrf import generate_csrf
+from sqlalchemy import event
 
+# the composition root: the only core module that imports the HTTP and job layers
 from . import config as config_module
+from . import jobs as job_functions
+from .auth import current_identity
+from .blueprints import api, cookies, pages, sso
+from .cli import cli
 from .db import Database
 from .identity import (
     AccountResolver,
@@ -18,7 +24,12 @@ from .identity import (
     OrgMembersLoader,
     PrivacyUser,
 )
+from .paths import TEMPLATE_FOLDER
 from .queue import JobQueue
+from .receipts import key_from_setting
+from .services import consent, outbox
+from .services.cookie_consent import registry as cookie_registry
+from .services.own_sources import own_sources
 from .sources import DataSource, Exporter, SourceRegistry
 from .state import SelfServiceState
 
@@ -72,8 +83,6 @@ class SelfService:
         """Tell the plugin an account joined or left an organisation (or changed role there),
         so the organisation's training policy starts or stops applying to it now. Call it in
         an application context, after the host's change is committed."""
-        from .services import consent
-
         consent.sync_membership(account_id)
 
     def load_identity(self, account_id: str) -> Identity | None:
@@ -125,43 +134,26 @@ class SelfService:
                          cfg("WORKER_HEARTBEAT_TTL"))
         state = SelfServiceState(extension=self, config=app.config, db=db, queue=queue,
                                  instance_path=app.instance_path)
+        job_functions.register(state.jobs)
         app.extensions[EXTENSION_KEY] = state
         if cfg("RECEIPT_KEY"):
             # a configured receipt key that cannot sign stops the app now, not at the first
             # receipt a customer downloads
-            from .receipts import key_from_setting
-
             state.receipt_key = key_from_setting(cfg("RECEIPT_KEY"), "")
         with app.app_context():  # a bad cookie registry stops the app now
-            from .services.cookie_consent import registry
-
-            registry()
-        from .services import exports  # noqa: F401  (registers its daily sweep and hooks)
-        from .services.own_sources import own_sources
-
+            cookie_registry()
         for source in own_sources():  # the plugin's records are exported like the host's
             if source.name not in self.sources:
                 self.sources.register(source)
 
-        from .services import jobs
-
-        db.on_after_commit(jobs.enqueue_after_commit)
-        from sqlalchemy import event
-
-        event.listen(db.sessionmaker, "after_soft_rollback", jobs.forget_uncommitted)
+        db.on_after_commit(outbox.enqueue_after_commit)
+        event.listen(db.sessionmaker, "after_soft_rollback", outbox.forget_uncommitted)
 
         self._init_login(app)
-        from flask_wtf.csrf import generate_csrf
-
-        from .auth import current_identity
-
         app.jinja_env.globals.setdefault("selfservice_base_template", cfg("BASE_TEMPLATE"))
         # the plugin's forms post a CSRF token whether or not the host uses CSRFProtect
         app.jinja_env.globals.setdefault("csrf_token", generate_csrf)
         app.jinja_env.globals.setdefault("selfservice_identity", current_identity)
-
-        from .cli import cli
-
         app.cli.add_command(cli)
 
         if cfg("REGISTER_BLUEPRINTS"):
@@ -187,7 +179,6 @@ class SelfService:
     def blueprints(self, app: Flask) -> list[tuple[Blueprint, str]]:
         """The plugin's blueprints with their configured URL prefixes, for hosts that mount
         them themselves (``SELFSERVICE_REGISTER_BLUEPRINTS = False``)."""
-        from .blueprints import api, cookies, pages, sso
 
         def cfg(key: str) -> Any:
             return config_module.setting(app.config, key)
@@ -204,6 +195,5 @@ class SelfService:
 
     @staticmethod
     def template_folder() -> str:
-        from . import templates
-
-        return os.path.dirname(templates.__file__)
+        """The folder of the plugin's templates (for a host's own Jinja loader)."""
+        return TEMPLATE_FOLDER

@@ -6,7 +6,6 @@ plugin's (its own or the host's), so ``flask selfservice db upgrade`` needs no a
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from alembic import command
@@ -14,14 +13,13 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
+from .paths import MIGRATIONS_FOLDER
 from .state import get_state
 
 
 def alembic_config() -> Config:
-    from . import migrations
-
     cfg = Config()
-    cfg.set_main_option("script_location", os.path.dirname(migrations.__file__))
+    cfg.set_main_option("script_location", MIGRATIONS_FOLDER)
     cfg.attributes["selfservice_state"] = get_state()
     return cfg
 

@@ -299,6 +299,15 @@ class RequestType(enum.StrEnum):
     APPEAL = "appeal"
 
 
+class Jurisdiction(enum.StrEnum):
+    """The law a request is handled under (it sets the deadline)."""
+
+    GDPR = "gdpr"
+    UK_GDPR = "uk_gdpr"
+    CCPA = "ccpa"
+    US_STATE = "us_state"
+
+
 class RequestStatus(enum.StrEnum):
     RECEIVED = "received"
     VERIFIED = "verified"

@@ -1,26 +1,42 @@
-"""What one application's plugin holds: settings, database, queue and the host's callbacks."""
+"""What one application's plugin holds: settings, database, queue, registries and the host's
+callbacks."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from flask import current_app
 
 from .config import setting
+from .db import Database
+from .identity import Identity
+from .job_registry import JobRegistry
+from .queue import JobQueue
+from .sources import SourceRegistry
 
-if TYPE_CHECKING:
-    from .db import Database
-    from .extension import SelfService
-    from .queue import JobQueue
+
+class HostCallbacks(Protocol):
+    """What the plugin asks of the host, through the extension object (``SelfService``)."""
+
+    sources: SourceRegistry
+
+    def load_identity(self, account_id: str) -> Identity | None: ...
+
+    def resolve_account(self, claims: Mapping[str, Any]) -> str | None: ...
+
+    def org_members(self, org_id: str) -> list[str]: ...
 
 
 @dataclass
 class SelfServiceState:
-    extension: SelfService
+    extension: HostCallbacks
     config: Any
     db: Database
     queue: JobQueue
+    #: job kind -> handler, failure hook, daily schedule: filled by ``init_app``
+    jobs: JobRegistry = field(default_factory=JobRegistry)
     #: the application's instance folder (keys and files the plugin keeps)
     instance_path: str = ""
     #: the consent receipt signing key, loaded on first use

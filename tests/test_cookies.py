@@ -424,14 +424,15 @@ def test_the_settings_page_and_footer_link_work_without_javascript(
 def test_the_retention_sweep_is_asked_for_once_a_day_and_runs(app: Flask,
                                                               live_server: LiveServer) -> None:
     from selfservice.models import BackgroundJob
-    from selfservice.services import cookie_consent, jobs
+    from selfservice.services import cookie_consent, outbox
 
     with app.app_context():
-        assert jobs.schedule_daily() == len(jobs._DAILY) >= 2  # the cookie and export sweeps
-        assert jobs.schedule_daily() == 0  # the same day: nothing new
+        daily = app.extensions["selfservice"].jobs.daily
+        assert outbox.schedule_daily() == len(daily) >= 2  # the cookie and export sweeps
+        assert outbox.schedule_daily() == 0  # the same day: nothing new
         app.extensions["selfservice"].daily_done.clear()  # another worker process
-        assert jobs.schedule_daily() == 0
-        jobs.work(burst=True)
+        assert outbox.schedule_daily() == 0
+        outbox.work(burst=True)
     with app.app_context(), app.extensions["selfservice"].db.read() as session:
         [job] = session.scalars(sa.select(BackgroundJob).where(
             BackgroundJob.kind == cookie_consent.SWEEP_JOB))

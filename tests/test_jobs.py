@@ -16,16 +16,15 @@ from flask import Flask
 
 from devtools.services import ROOT, RedisServer
 from selfservice.db import utcnow
+from selfservice.job_registry import JobContext, JobRefused
 from selfservice.models import AuditEvent, BackgroundJob
-from selfservice.services import diagnostics, jobs
-from selfservice.services.jobs import JobContext, JobRefused, job_handler
+from selfservice.services import diagnostics, outbox
 
 #: the outside world the flaky job depends on; work horses fork from this process, so they
 #: see the value it has when the worker starts
 OUTAGE = {"on": True}
 
 
-@job_handler("tests.flaky")
 def flaky(ctx: JobContext) -> dict[str, Any]:
     """Fails while attempt <= params['fail_until'] (during an OUTAGE); 'refuse' for good."""
     if ctx.params.get("refuse"):
@@ -38,6 +37,12 @@ def flaky(ctx: JobContext) -> dict[str, Any]:
 
 def state(app: Flask) -> Any:
     return app.extensions["selfservice"]
+
+
+@pytest.fixture(autouse=True)
+def _flaky_kind(app: Flask) -> None:
+    """This module's apps also run the flaky job kind (registered like the plugin's own)."""
+    state(app).jobs.register("tests.flaky", flaky)
 
 
 def job_row(app: Flask, job_id: str) -> BackgroundJob:
@@ -61,12 +66,12 @@ def queued_ids(app: Flask) -> list[str]:
 
 def schedule(app: Flask, kind: str = "diagnostics.ping", **kwargs: Any) -> str:
     with app.app_context(), state(app).db.transaction() as session:
-        return jobs.schedule(session, kind, **kwargs).id
+        return outbox.schedule(session, kind, **kwargs).id
 
 
 def run_burst(app: Flask) -> None:
     with app.app_context():
-        jobs.work(burst=True)
+        outbox.work(burst=True)
 
 
 def test_a_job_is_enqueued_after_its_transaction_commits_and_runs_once(app: Flask) -> None:
@@ -97,7 +102,7 @@ def test_job_enqueued_while_redis_is_down_runs_after_it_returns_exactly_once(
     job_id = schedule(app)  # the request that asked for it still succeeds
     assert job_row(app, job_id).status == "pending"
     with app.app_context():
-        report = jobs.dispatch()
+        report = outbox.dispatch()
         assert report.redis_available is False and report.sent == 0
         health = diagnostics.health()
     assert health["status"] == "degraded" and health["redis"]["ok"] is False
@@ -105,8 +110,8 @@ def test_job_enqueued_while_redis_is_down_runs_after_it_returns_exactly_once(
 
     redis_server.start()
     with app.app_context():
-        assert jobs.dispatch().sent == 1
-        assert jobs.dispatch().sent == 0  # a second sweep sends nothing more
+        assert outbox.dispatch().sent == 1
+        assert outbox.dispatch().sent == 0  # a second sweep sends nothing more
     run_burst(app)
     run_burst(app)
     job = job_row(app, job_id)
@@ -131,7 +136,7 @@ def test_jobs_lost_by_redis_go_back_to_the_outbox(app: Flask, redis_server: Redi
     with state(app).db.transaction() as session:  # the recovery waits for a grace period
         session.get(BackgroundJob, job_id).enqueued_at = utcnow() - timedelta(minutes=5)
     with app.app_context():
-        report = jobs.dispatch()
+        report = outbox.dispatch()
     assert report.recovered == 1 and report.sent == 1
     run_burst(app)
     assert job_row(app, job_id).status == "succeeded"
@@ -150,7 +155,7 @@ def test_jobs_with_dedupe_keys_reach_redis_only_when_their_transaction_commits(
         app: Flask) -> None:
     # a dedupe key takes a SAVEPOINT; releasing it is not a commit of the outer transaction
     with app.app_context(), state(app).db.transaction() as session:
-        ids = [jobs.schedule(session, "diagnostics.ping", dedupe_key=f"k{i}").id
+        ids = [outbox.schedule(session, "diagnostics.ping", dedupe_key=f"k{i}").id
                for i in range(3)]
         assert queued_ids(app) == []
     assert sorted(queued_ids(app)) == sorted(ids)
@@ -193,7 +198,7 @@ def test_a_job_fails_with_its_reason_after_the_last_attempt_and_can_be_retried(
     OUTAGE["on"] = False
     try:
         with app.app_context(), state(app).db.transaction() as session:
-            assert jobs.retry(session, job_id, actor_type="support", actor_id="acct-sam")
+            assert outbox.retry(session, job_id, actor_type="support", actor_id="acct-sam")
         run_burst(app)
     finally:
         OUTAGE["on"] = True
@@ -213,13 +218,13 @@ def test_a_refused_job_fails_at_once(app: Flask) -> None:
 def test_an_abandoned_job_is_reaped_and_finished_by_the_next_attempt(app: Flask) -> None:
     job_id = schedule(app)
     with app.app_context():
-        ctx = jobs.claim(state(app).db, job_id, "worker-that-dies")
+        ctx = outbox.claim(state(app).db, job_id, "worker-that-dies")
     assert ctx is not None
     # the worker died: no heartbeat for longer than JOB_STALE_AFTER
     with state(app).db.transaction() as session:
         session.get(BackgroundJob, job_id).heartbeat_at = utcnow() - timedelta(seconds=31)
     with app.app_context():
-        assert jobs.dispatch().reaped == 1
+        assert outbox.dispatch().reaped == 1
     job = job_row(app, job_id)
     assert job.status == "pending" and "stopped unexpectedly" in (job.error or "")
     with state(app).db.transaction() as session:
@@ -235,35 +240,35 @@ def test_an_attempt_given_up_on_cannot_overwrite_its_successor(app: Flask) -> No
     job_id = schedule(app)
     db = state(app).db
     with app.app_context():
-        first = jobs.claim(db, job_id, "slow-worker")
+        first = outbox.claim(db, job_id, "slow-worker")
         assert first is not None
         with db.transaction() as session:
             session.get(BackgroundJob, job_id).heartbeat_at = utcnow() - timedelta(seconds=31)
-        jobs.dispatch()  # reaped: back to pending
+        outbox.dispatch()  # reaped: back to pending
         with db.transaction() as session:
             session.get(BackgroundJob, job_id).available_at = utcnow()
-        second = jobs.claim(db, job_id, "next-worker")
+        second = outbox.claim(db, job_id, "next-worker")
         assert second is not None and second.attempt == 2
         # the slow first attempt wakes up: its beats, progress and outcome are fenced off
-        jobs.beat(db, job_id, first.attempt)
+        outbox.beat(db, job_id, first.attempt)
         first.progress(90, "late")
-        jobs.succeed(db, job_id, first.attempt, {"from": "first"})
-        assert jobs.finish_attempt(db, job_id, error="late", retry=False,
+        outbox.succeed(db, job_id, first.attempt, {"from": "first"})
+        assert outbox.finish_attempt(db, job_id, error="late", retry=False,
                                    attempt=first.attempt) is None
         job = job_row(app, job_id)
         assert (job.status, job.attempts, job.progress, job.result) == ("running", 2, 0, None)
         with db.transaction() as session:  # running: nothing to retry
-            assert jobs.retry(session, job_id, actor_type="account",
+            assert outbox.retry(session, job_id, actor_type="account",
                               actor_id="acct-alice") is False
-        jobs.succeed(db, job_id, second.attempt, {"from": "second"})
+        outbox.succeed(db, job_id, second.attempt, {"from": "second"})
     assert job_row(app, job_id).result == {"from": "second"}
 
 
 def test_a_live_job_is_not_reaped(app: Flask) -> None:
     job_id = schedule(app)
     with app.app_context():
-        assert jobs.claim(state(app).db, job_id, "busy-worker") is not None
-        assert jobs.dispatch().reaped == 0
+        assert outbox.claim(state(app).db, job_id, "busy-worker") is not None
+        assert outbox.dispatch().reaped == 0
     assert job_row(app, job_id).status == "running"
 
 

@@ -11,7 +11,7 @@ from flask import Flask
 
 from devtools.mailcapture import MailCapture
 from selfservice.models import ConsentEvent, PrivacyPreferences
-from selfservice.services import consent, jobs
+from selfservice.services import consent, outbox
 
 from .helpers import Person, forms_of
 
@@ -55,7 +55,7 @@ def opt_in(person: Person) -> Any:
 
 def run_jobs(app: Flask) -> None:
     with app.app_context():
-        jobs.work(burst=True)
+        outbox.work(burst=True)
 
 
 def test_every_preference_is_off_by_default_for_existing_and_new_accounts(

@@ -122,7 +122,7 @@ def test_someone_elses_receipt_is_404(app: Flask, make_person: Any) -> None:
 def test_retired_keys_stay_published_and_a_key_file_is_made_once(
         app_config: dict[str, Any], tmp_path: Path) -> None:
     from demo.app import create_app
-    from selfservice.services import receipts as receipt_service
+    from selfservice.services import consent_receipts as receipt_service
 
     old = receipts.load_private_key(receipts.generate_pem())
     old_public = old.private_key.public_key().public_bytes(

@@ -18,8 +18,8 @@ from flask import Flask
 
 from devtools.mailcapture import MailCapture
 from selfservice.models import PrivacyRequest
-from selfservice.services import jobs
-from selfservice.services import requests as service
+from selfservice.services import outbox
+from selfservice.services import privacy_requests as service
 from selfservice.sources import DataSource
 
 from .helpers import Person, forms_of
@@ -29,7 +29,7 @@ API = "/privacy/api/v1/requests"
 
 def run_jobs(app: Flask) -> None:
     with app.app_context():
-        jobs.work(burst=True)
+        outbox.work(burst=True)
 
 
 def ask_export(person: Person, **body: Any) -> Any:

@@ -45,7 +45,7 @@ from ..models import (
     SubjectType,
 )
 from ..state import get_state
-from . import jobs
+from . import outbox
 from .audit import account_stream
 
 #: the preferences a customer can change, and the purpose each one's events carry
@@ -238,7 +238,7 @@ def _append_account(session: Session, prefs: PrivacyPreferences, purpose: Purpos
                  details={"purpose": purpose.value, "granted": granted,
                           "method": method.value, "seq": event.seq, "hash": event.hash})
     if purpose is Purpose.TRAINING and changed and get_state().setting("SMTP_HOST"):
-        jobs.schedule(session, CONFIRMATION_JOB, target_type="consent_event",
+        outbox.schedule(session, CONFIRMATION_JOB, target_type="consent_event",
                       target_id=event.id, dedupe_key=f"mail:consent:{event.id}",
                       actor_type=actor.type, actor_id=actor.id)
     return event

@@ -38,12 +38,10 @@ from ..models import (
     new_id,
 )
 from ..state import get_state
-from . import jobs
 
 _SALT = "selfservice-cookie-consent"
 #: the daily job that deletes records past their retention (jobs/retention.py runs it)
 SWEEP_JOB = "retention.cookie_consents"
-jobs.daily(SWEEP_JOB)
 
 
 class GpcConfirmationRequired(Exception):

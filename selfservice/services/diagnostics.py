@@ -13,16 +13,19 @@ from ..ledger import record_audit
 from ..models import BackgroundJob, JobStatus
 from ..queue import QueueUnavailable
 from ..state import get_state
-from . import jobs
+from . import outbox
+
+#: the job that proves a worker runs jobs (the health check's round trip)
+PING_JOB = "diagnostics.ping"
 
 
 def request_ping(session: Session, *, actor_type: str = "system",
                  actor_id: str | None = None) -> BackgroundJob:
     """Schedule a ping job (committed by the caller)."""
-    return jobs.schedule(session, "diagnostics.ping", actor_type=actor_type, actor_id=actor_id)
+    return outbox.schedule(session, PING_JOB, actor_type=actor_type, actor_id=actor_id)
 
 
-def answer_ping(ctx: jobs.JobContext) -> dict[str, Any]:
+def answer_ping(ctx: outbox.JobContext) -> dict[str, Any]:
     ctx.progress(50, "Answering")
     with ctx._db.transaction() as session:
         record_audit(session, stream=f"job:{ctx.job_id}", action="diagnostics.pong",

@@ -16,12 +16,10 @@ from ..ledger import record_audit
 from ..models import PrivacyRequest, RequestStatus
 from ..sources import Subject
 from ..state import get_state
-from . import jobs, requests
+from . import outbox, privacy_requests
 from .audit import account_stream
 
 SWEEP_JOB = "retention.export_archives"
-jobs.daily(SWEEP_JOB)
-jobs.on_failed(requests.EXPORT_JOB, requests.job_failed)
 
 
 def export_dir() -> str:
@@ -37,7 +35,7 @@ def archive_path(request: PrivacyRequest) -> str | None:
     return os.path.join(export_dir(), request.archive_name)
 
 
-def build(ctx: jobs.JobContext) -> dict[str, Any]:
+def build(ctx: outbox.JobContext) -> dict[str, Any]:
     """Build the archive of the request ``ctx.target_id``. Safe to run again after a crash:
     a finished request is left alone, a half-written archive never has its final name."""
     state = get_state()
@@ -49,7 +47,7 @@ def build(ctx: jobs.JobContext) -> dict[str, Any]:
                                                      RequestStatus.IN_PROGRESS):
             return {"skipped": request.status if request else "gone"}
         # every attempt shows in the timeline: a retry after a crash is visible, not silent
-        requests._event(session, request, RequestStatus.IN_PROGRESS,
+        privacy_requests._event(session, request, RequestStatus.IN_PROGRESS,
                         f"Building your archive (attempt {ctx.attempt})")
         request.step = "Starting"
         account_id, reference = request.account_id, request.reference
@@ -87,13 +85,13 @@ def build(ctx: jobs.JobContext) -> dict[str, Any]:
         request.archive_sha256, request.records = result.sha256, result.records
         request.expires_at = now + timedelta(days=state.setting("EXPORT_TTL_DAYS"))
         request.completed_at, request.progress, request.step = now, 100, "Ready to download"
-        requests._event(session, request, RequestStatus.COMPLETED,
+        privacy_requests._event(session, request, RequestStatus.COMPLETED,
                         f"{result.records:,} records, {result.bytes:,} bytes")
         record_audit(session, stream=account_stream(account_id), action="export.completed",
                      actor_type="system", target_type="request", target_id=request.id,
                      details={"sha256": result.sha256, "bytes": result.bytes})
         if state.setting("SMTP_HOST"):
-            jobs.schedule(session, requests.READY_JOB, target_type="request",
+            outbox.schedule(session, privacy_requests.READY_JOB, target_type="request",
                           target_id=request.id, dedupe_key=f"mail:ready:{request.id}")
     return {"records": result.records, "bytes": result.bytes}
 

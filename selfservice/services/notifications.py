@@ -9,7 +9,7 @@ from .. import mail
 from ..models import ConsentEvent
 from ..purposes import METHODS, PURPOSES
 from ..state import get_state
-from .jobs import JobRefused
+from .outbox import JobRefused
 
 
 def public_url(path: str) -> str | None:
@@ -52,7 +52,7 @@ def send_training_confirmation(event_id: str) -> dict[str, str]:
 
 def _request_mail(request_id: str, template: str, subject: str) -> dict[str, str]:
     from ..models import PrivacyRequest
-    from .requests import JURISDICTIONS, TYPES
+    from .privacy_requests import JURISDICTIONS, TYPES
 
     state = get_state()
     with state.db.read() as session:

@@ -19,13 +19,14 @@ from ..ledger import lock_stream, record_audit
 from ..models import (
     OPEN_STATUSES,
     BackgroundJob,
+    Jurisdiction,
     PrivacyRequest,
     PrivacyRequestEvent,
     RequestStatus,
     RequestType,
 )
 from ..state import get_state
-from . import jobs
+from . import outbox
 from .audit import account_stream
 
 EXPORT_JOB = "export.build"
@@ -33,10 +34,10 @@ ACK_JOB = "mail.request_received"
 READY_JOB = "mail.export_ready"
 
 JURISDICTIONS: dict[str, str] = {
-    "gdpr": "GDPR (EU and EEA)",
-    "uk_gdpr": "UK GDPR",
-    "ccpa": "CCPA/CPRA (California)",
-    "us_state": "Other US state privacy laws",
+    Jurisdiction.GDPR: "GDPR (EU and EEA)",
+    Jurisdiction.UK_GDPR: "UK GDPR",
+    Jurisdiction.CCPA: "CCPA/CPRA (California)",
+    Jurisdiction.US_STATE: "Other US state privacy laws",
 }
 #: the rights a customer asks for here, and what the console calls them
 TYPES: dict[str, str] = {
@@ -225,13 +226,13 @@ def create(identity: Identity, type_: str, *, jurisdiction: str | None = None,
                      target_id=request.id, details={"type": type_,
                                                     "reference": request.reference})
         if type_ == RequestType.EXPORT:
-            job = jobs.schedule(session, EXPORT_JOB, target_type="request",
+            job = outbox.schedule(session, EXPORT_JOB, target_type="request",
                                 target_id=request.id, dedupe_key=f"export:{request.id}:1",
                                 actor_type="account", actor_id=account_id)
             request.job_id = job.id
             request.step = "Waiting for a worker"
         if get_state().setting("SMTP_HOST"):
-            jobs.schedule(session, ACK_JOB, target_type="request", target_id=request.id,
+            outbox.schedule(session, ACK_JOB, target_type="request", target_id=request.id,
                           dedupe_key=f"mail:received:{request.id}")
         return request, True
 
@@ -281,7 +282,7 @@ def retry(account_id: str, request_id: str) -> PrivacyRequest | None:
             return None
         if request.status != RequestStatus.FAILED or request.type != RequestType.EXPORT:
             return request
-        if request.job_id and jobs.retry(session, request.job_id, actor_type="account",
+        if request.job_id and outbox.retry(session, request.job_id, actor_type="account",
                                          actor_id=account_id):
             request.reason = None
             request.progress = 0

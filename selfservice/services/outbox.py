@@ -11,8 +11,9 @@ attempt.
 from __future__ import annotations
 
 import logging
+import os
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -22,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..db import Database, utcnow
+from ..job_registry import Handler, JobContext, JobRefused
 from ..ledger import record_audit
 from ..models import BackgroundJob, JobStatus, new_id
 from ..queue import JobQueue, QueueUnavailable
@@ -33,77 +35,11 @@ _NEW_JOBS = "selfservice_new_jobs"
 _SCALARS = (str, int, float, bool, type(None))
 
 
-class JobRefused(Exception):
-    """Raised by a handler when the work cannot succeed however often it is retried."""
-
-
-@dataclass
-class JobContext:
-    """What a job handler gets: ids, params, and a way to report progress."""
-
-    job_id: str
-    kind: str
-    target_type: str | None
-    target_id: str | None
-    params: Mapping[str, Any]
-    attempt: int
-    _db: Database
-
-    def progress(self, percent: int, step: str | None = None) -> None:
-        """Record progress (0-100) and the current step; visible at once to pages and support."""
-        values: dict[str, Any] = {"progress": max(0, min(100, int(percent))),
-                                  "heartbeat_at": utcnow()}
-        if step is not None:
-            values["step"] = step[:200]
-        with self._db.transaction() as session:
-            session.execute(sa.update(BackgroundJob)
-                            .where(BackgroundJob.id == self.job_id,
-                                   BackgroundJob.status == JobStatus.RUNNING,
-                                   BackgroundJob.attempts == self.attempt)
-                            .values(**values))
-
-
-Handler = Callable[[JobContext], Mapping[str, Any] | None]
-_HANDLERS: dict[str, Handler] = {}
-
-
-def job_handler(kind: str) -> Callable[[Handler], Handler]:
-    """Register the function that does the work of ``kind`` jobs (used by the jobs package)."""
-
-    def decorator(func: Handler) -> Handler:
-        if kind in _HANDLERS and _HANDLERS[kind] is not func:
-            raise ValueError(f"a handler for job kind {kind!r} is already registered")
-        _HANDLERS[kind] = func
-        return func
-
-    return decorator
-
-
-#: kind -> called in the transaction that marks a job of that kind failed for good
-_ON_FAILED: dict[str, Callable[[Session, BackgroundJob], None]] = {}
-
-
-def on_failed(kind: str, hook: Callable[[Session, BackgroundJob], None]) -> None:
-    """Let the service that owns a job's target record a final failure (the customer sees
-    it, with the reason, and can retry)."""
-    _ON_FAILED[kind] = hook
-
-
-#: job kinds the dispatcher asks for once a day (retention sweeps)
-_DAILY: set[str] = set()
-
-
-def daily(kind: str) -> None:
-    """Have the dispatcher schedule a ``kind`` job once per UTC day (a dedupe key per day, so
-    several workers ask for it once)."""
-    _DAILY.add(kind)
-
-
 def schedule_daily(now: datetime | None = None) -> int:
     """Ask for today's run of every daily job that has none yet. Returns how many are new."""
     day = (now or utcnow()).date().isoformat()
     state = get_state()
-    due = [kind for kind in sorted(_DAILY) if state.daily_done.get(kind) != day]
+    due = [kind for kind in sorted(state.jobs.daily) if state.daily_done.get(kind) != day]
     if not due:
         return 0
     new = 0
@@ -115,10 +51,6 @@ def schedule_daily(now: datetime | None = None) -> int:
     for kind in due:
         state.daily_done[kind] = day
     return new
-
-
-def handler_for(kind: str) -> Handler | None:
-    return _HANDLERS.get(kind)
 
 
 # -- creating work (the outbox) ---------------------------------------------------------------
@@ -315,8 +247,6 @@ def work(*, burst: bool = False, name: str | None = None) -> bool:
     connections, so the engine forgets them after every fork. A burst worker first sends what
     the outbox holds, so it never waits for a dispatcher sweep.
     """
-    import os
-
     state = get_state()
     if id(state.db) not in _FORK_HOOKS:
         os.register_at_fork(after_in_child=state.db.dispose_after_fork)
@@ -404,8 +334,9 @@ def finish_attempt(db: Database, job_id: str, *, error: str, retry: bool,
             job.finished_at = now
         job.error = error[:2000]
         job.worker = None
-        if job.status == JobStatus.FAILED and job.kind in _ON_FAILED:
-            _ON_FAILED[job.kind](session, job)
+        hook = get_state().jobs.failure_hooks.get(job.kind)
+        if job.status == JobStatus.FAILED and hook is not None:
+            hook(session, job)
         record_audit(session, stream=f"job:{job_id}", action="job.attempt_failed",
                      actor_type="system", details={"attempt": job.attempts,
                                                    "next": job.status, "error": error[:500]})

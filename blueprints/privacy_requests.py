@@ -1,0 +1,235 @@
+"""Privacy requests over HTTP: the JSON API, the customer pages (ask, follow with a live
+progress bar, download), and the download itself (same account, fresh login, Range)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import (
+    Response,
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_wtf import FlaskForm
+
+from selfservice.auth import is_fresh
+from selfservice.db import utcnow
+from selfservice.identity import Identity
+from selfservice.models import OPEN_STATUSES, PrivacyRequest, RequestType
+from selfservice.services import exports
+from selfservice.services import privacy_requests as service
+
+from .forms import RequestForm
+from .guards import api_identity, page_identity, reauth_url
+from .problems import problem
+from .routing import Routes
+from .validation import Invalid, accepts
+
+api_routes = Routes()
+page_routes = Routes()
+
+
+def request_json(item: PrivacyRequest, with_events: bool = True) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "id": item.id, "reference": item.reference, "type": item.type,
+        "status": item.status, "progress": item.progress, "step": item.step,
+        "jurisdiction": item.jurisdiction, "details": item.details,
+        "created_at": item.created_at.isoformat(), "due_at": item.due_at.isoformat(),
+        "updated_at": item.updated_at.isoformat(), "reason": item.reason,
+        "url": url_for("selfservice.request_page", request_id=item.id),
+        "download": None,
+    }
+    if item.archive_name and item.expires_at:
+        body["download"] = {
+            "url": url_for("selfservice.download_export", request_id=item.id),
+            "expires_at": item.expires_at.isoformat(), "expired": item.expires_at <= utcnow(),
+            "bytes": item.archive_bytes, "sha256": item.archive_sha256,
+            "records": item.records, "downloads": item.downloads}
+    if with_events:
+        body["events"] = [{"at": e.at.isoformat(), "status": e.status, "note": e.note}
+                          for e in service.timeline(item.id)]
+    return body
+
+
+def _not_found() -> Response:
+    return problem(404, "not-found", "No such request")
+
+
+def _refusal(exc: service.RequestError) -> Response:
+    """The API's answer to a request the service would not create."""
+    if isinstance(exc, service.InvalidRequest):
+        raise Invalid(exc.errors) from None
+    if isinstance(exc, service.OpenRequestExists):
+        return problem(409, "conflict", "A request of this type is already open",
+                       f"Request {exc.existing.reference} is still open.",
+                       request=request_json(exc.existing, with_events=False))
+    assert isinstance(exc, service.RateLimited)
+    return problem(429, "rate-limited", "One export per day",
+                   f"Your next export is possible from {exc.next_at.isoformat()}.",
+                   headers={"Retry-After": str(exc.retry_after)},
+                   next_at=exc.next_at.isoformat())
+
+
+# -- JSON API -----------------------------------------------------------------------------------
+
+@api_routes.post("/requests")
+@api_identity()
+@accepts("PrivacyRequestCreate")
+def create_request(identity: Identity, body: dict[str, Any]) -> Response:
+    if body["type"] in service.FRESH_LOGIN and not is_fresh():
+        return problem(401, "reauth-required", "Fresh login required",
+                       "Sign in again to confirm it is you.",
+                       reauth_url=reauth_url(request.referrer))
+    key = request.headers.get("Idempotency-Key")
+    if key is not None and not 0 < len(key) <= 80:
+        raise Invalid({"Idempotency-Key": "must be 1-80 characters"})
+    try:
+        item, _ = service.create(
+            identity, body["type"], jurisdiction=body.get("jurisdiction"),
+            details=body.get("details"), idempotency_key=key,
+            verified=body["type"] in service.FRESH_LOGIN)
+    except service.RequestError as exc:
+        return _refusal(exc)
+    response = jsonify(request_json(item, with_events=False))
+    response.status_code = 202
+    response.headers["Location"] = url_for(".get_request", request_id=item.id)
+    return response
+
+
+@api_routes.get("/requests")
+@api_identity()
+def list_requests(identity: Identity) -> Response:
+    next_at = service.next_export_at(identity.account_id)
+    return jsonify({"requests": [request_json(r, with_events=False)
+                                 for r in service.list_for(identity.account_id)],
+                    "next_export_at": next_at.isoformat() if next_at else None})
+
+
+@api_routes.get("/requests/<request_id>")
+@api_identity()
+def get_request(identity: Identity, request_id: str) -> Response:
+    item = service.get(identity.account_id, request_id)
+    if item is None:
+        return _not_found()
+    response = jsonify(request_json(item))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@api_routes.post("/requests/<request_id>/cancel")
+@api_identity()
+def cancel_request(identity: Identity, request_id: str) -> Response:
+    item = service.cancel(identity.account_id, request_id)
+    if item is None:
+        return _not_found()
+    return jsonify(request_json(item))
+
+
+@api_routes.post("/requests/<request_id>/retry")
+@api_identity()
+def retry_request(identity: Identity, request_id: str) -> Response:
+    item = service.retry(identity.account_id, request_id)
+    if item is None:
+        return _not_found()
+    response = jsonify(request_json(item))
+    response.status_code = 202
+    return response
+
+
+# -- pages --------------------------------------------------------------------------------------
+
+def _form_details(form: RequestForm) -> dict[str, Any]:
+    if form.type.data == RequestType.EXPORT:
+        return {"formats": ["jsonl", "csv"] if form.csv.data else ["jsonl"]}
+    return {"description": form.description.data} if form.description.data else {}
+
+
+def _submit(identity: Identity, form: RequestForm) -> Any:
+    """Create the request the form asks for: a redirect, or the page's status on refusal."""
+    kind = form.type.data
+    if kind in service.FRESH_LOGIN and not is_fresh():
+        flash("Please sign in again to confirm it is you, then send the request.", "error")
+        return redirect(reauth_url(url_for(".requests_page", type=kind)), 303)
+    try:
+        item, _ = service.create(identity, kind, jurisdiction=form.jurisdiction.data,
+                                 details=_form_details(form),
+                                 verified=kind in service.FRESH_LOGIN)
+    except service.InvalidRequest as exc:
+        form.form_errors.extend(exc.errors.values())
+        return 400
+    except service.OpenRequestExists as exc:
+        flash(f"Request {exc.existing.reference} of this kind is still open.", "error")
+        return redirect(url_for(".request_page", request_id=exc.existing.id), 303)
+    except service.RateLimited as exc:
+        form.form_errors.append(f"You can ask for your next export from "
+                                f"{exc.next_at.strftime('%Y-%m-%d %H:%M UTC')}.")
+        return 429
+    flash(f"Request {item.reference} received.", "success")
+    return redirect(url_for(".request_page", request_id=item.id), 303)
+
+
+@page_routes.route("/requests", ("GET", "POST"))
+@page_identity()
+def requests_page(identity: Identity) -> Any:
+    form = RequestForm(data={"jurisdiction": service.default_jurisdiction(identity.country),
+                             "type": request.args.get("type", "export")})
+    status = 200
+    if form.validate_on_submit():
+        outcome = _submit(identity, form)
+        if not isinstance(outcome, int):
+            return outcome
+        status = outcome
+    elif request.method == "POST":
+        status = 400
+    return render_template(
+        "selfservice/requests.html", form=form, identity=identity,
+        requests=service.list_for(identity.account_id),
+        next_export_at=service.next_export_at(identity.account_id),
+        types=service.TYPES, jurisdictions=service.JURISDICTIONS,
+        fresh_types=service.FRESH_LOGIN), status
+
+
+@page_routes.get("/requests/<request_id>")
+@page_identity()
+def request_page(identity: Identity, request_id: str) -> Any:
+    item = service.get(identity.account_id, request_id)
+    if item is None:
+        abort(404)
+    return render_template("selfservice/request.html", item=item,
+                           body=request_json(item), types=service.TYPES,
+                           jurisdictions=service.JURISDICTIONS,
+                           open_statuses=OPEN_STATUSES, action_form=FlaskForm())
+
+
+@page_routes.post("/requests/<request_id>/<action>")
+@page_identity()
+def request_action(identity: Identity, request_id: str, action: str) -> Any:
+    if action not in ("cancel", "retry") or not FlaskForm().validate_on_submit():
+        abort(400)
+    act = service.cancel if action == "cancel" else service.retry
+    if act(identity.account_id, request_id) is None:
+        abort(404)
+    return redirect(url_for(".request_page", request_id=request_id), 303)
+
+
+@page_routes.get("/requests/<request_id>/download")
+@page_identity(fresh=True)
+def download_export(identity: Identity, request_id: str) -> Any:
+    try:
+        found = exports.open_download(identity.account_id, request_id)
+    except exports.Gone:
+        return render_template("selfservice/export_gone.html"), 410
+    if found is None:
+        abort(404)
+    item, path = found
+    response = send_file(path, mimetype="application/zip", as_attachment=True,
+                         download_name=f"{item.reference}.zip", conditional=True,
+                         etag=item.archive_sha256, max_age=0)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

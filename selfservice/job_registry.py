@@ -1,0 +1,75 @@
+"""What a background job is to the code that runs it: its context, and the registry of job
+kinds (handler, failure hook, daily schedule) that each application fills in ``init_app``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from .db import Database, utcnow
+from .models import BackgroundJob, JobStatus
+
+
+class JobRefused(Exception):
+    """Raised by a handler when the work cannot succeed however often it is retried."""
+
+
+@dataclass
+class JobContext:
+    """What a job handler gets: ids, params, and a way to report progress."""
+
+    job_id: str
+    kind: str
+    target_type: str | None
+    target_id: str | None
+    params: Mapping[str, Any]
+    attempt: int
+    _db: Database
+
+    def progress(self, percent: int, step: str | None = None) -> None:
+        """Record progress (0-100) and the current step; visible at once to pages and support."""
+        values: dict[str, Any] = {"progress": max(0, min(100, int(percent))),
+                                  "heartbeat_at": utcnow()}
+        if step is not None:
+            values["step"] = step[:200]
+        with self._db.transaction() as session:
+            session.execute(sa.update(BackgroundJob)
+                            .where(BackgroundJob.id == self.job_id,
+                                   BackgroundJob.status == JobStatus.RUNNING,
+                                   BackgroundJob.attempts == self.attempt)
+                            .values(**values))
+
+
+Handler = Callable[[JobContext], Mapping[str, Any] | None]
+#: called in the transaction that marks a job failed for good
+FailureHook = Callable[[Session, BackgroundJob], None]
+
+
+@dataclass
+class JobRegistry:
+    """The job kinds one application runs."""
+
+    handlers: dict[str, Handler] = field(default_factory=dict)
+    failure_hooks: dict[str, FailureHook] = field(default_factory=dict)
+    #: kinds the dispatcher schedules once per UTC day (retention sweeps)
+    daily: set[str] = field(default_factory=set)
+
+    def register(self, kind: str, handler: Handler, *, on_failed: FailureHook | None = None,
+                 daily: bool = False) -> None:
+        """Have ``handler`` do the work of ``kind`` jobs. ``on_failed`` lets the service that
+        owns the job's target record a final failure (the customer sees it, with the reason,
+        and can retry); ``daily`` has the dispatcher ask for one run a day."""
+        if self.handlers.get(kind, handler) is not handler:
+            raise ValueError(f"a handler for job kind {kind!r} is already registered")
+        self.handlers[kind] = handler
+        if on_failed is not None:
+            self.failure_hooks[kind] = on_failed
+        if daily:
+            self.daily.add(kind)
+
+    def handler_for(self, kind: str) -> Handler | None:
+        return self.handlers.get(kind)

@@ -1,0 +1,133 @@
+"""Building blocks of the JSON shapes, and the validation of request bodies against them.
+
+A shape is a JSON Schema (2020-12, as OpenAPI 3.1 uses) written once, in the capability's
+module of this package. The OpenAPI document publishes it under ``components.schemas`` and the
+views validate request bodies against the very same component, so the two cannot drift.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError, best_match
+
+Schema = dict[str, Any]
+
+TIME: Schema = {"type": "string", "format": "date-time"}
+OPTIONAL_TIME: Schema = {"type": ["string", "null"], "format": "date-time"}
+#: unknown fields are listed in an error up to this many (a huge body is not echoed back)
+MAX_LISTED_FIELDS = 5
+
+
+def ref(name: str) -> Schema:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def enum_of(values: type[enum.StrEnum] | Iterable[str]) -> Schema:
+    """``{"enum": [...]}`` from a model's enum (or another single source of the values)."""
+    return {"enum": [str(value) for value in values]}
+
+
+def json_response(schema: Schema, description: str) -> Schema:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def problem_response(description: str) -> Schema:
+    return {"description": description,
+            "content": {"application/problem+json": {"schema": ref("Problem")}}}
+
+
+class InvalidInput(Exception):
+    """A request body or parameter does not have the published shape: one message per field.
+    The API answers it as a 422 problem, and nothing is changed."""
+
+    def __init__(self, errors: Mapping[str, str]) -> None:
+        super().__init__("invalid input")
+        self.errors = dict(errors)
+
+
+_TYPE_WORDS = {"boolean": "true or false", "string": "a string", "object": "a JSON object",
+               "array": "a list", "integer": "a whole number", "number": "a number",
+               "null": "null"}
+
+
+def _where(path: Iterable[Any], message: str) -> tuple[str, str]:
+    """(the top-level field, the message) of an error at ``path``: a nested place is named in
+    the message, so every error belongs to a field the caller sent."""
+    parts = list(path)
+    if not parts:
+        return "body", message
+    inner = " ".join(f"item {p}" if isinstance(p, int) else repr(p) for p in parts[1:])
+    return str(parts[0]), f"{inner}: {message}" if inner else message
+
+
+def _message(error: ValidationError) -> str:
+    keyword, value = error.validator, error.validator_value
+    if keyword == "type":
+        kinds = value if isinstance(value, list) else [value]
+        return "must be " + " or ".join(_TYPE_WORDS.get(k, k) for k in kinds)
+    if keyword == "enum":
+        return "must be one of " + ", ".join(str(v) for v in value)
+    if keyword == "const":
+        return "must be " + ("true" if value is True else "false" if value is False
+                             else repr(value))
+    if keyword in ("minLength", "maxLength"):
+        low, high = error.schema.get("minLength", 0), error.schema.get("maxLength")
+        return (f"must be {low} to {high} characters" if high is not None
+                else f"must be at least {low} characters")
+    if keyword == "maxItems":
+        return f"must have at most {value} items"
+    if keyword == "minItems":
+        return f"must have at least {value} items"
+    if keyword in ("minimum", "maximum"):
+        return f"must be {'at least' if keyword == 'minimum' else 'at most'} {value}"
+    return "has the wrong form"
+
+
+def _errors(error: ValidationError) -> Iterable[tuple[str, str]]:
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        known = set(error.schema.get("properties", {}))
+        unknown = [key for key in error.instance if key not in known]
+        for key in unknown[:MAX_LISTED_FIELDS]:
+            yield _where([*error.absolute_path, key], "unknown field")
+        if len(unknown) > MAX_LISTED_FIELDS:
+            yield _where(error.absolute_path, f"has {len(unknown)} unknown fields")
+    elif error.validator == "required" and isinstance(error.instance, dict):
+        for key in error.validator_value:
+            if key not in error.instance:
+                yield _where([*error.absolute_path, key], "is required")
+    elif error.validator in ("oneOf", "anyOf") and error.context:
+        # the closest alternative says best what is wrong
+        yield from _errors(best_match(error.context))
+    else:
+        yield _where(error.absolute_path, _message(error))
+
+
+class BodyValidator:
+    """Validates documents against the named components of one set of schemas."""
+
+    def __init__(self, components: Mapping[str, Schema]) -> None:
+        self._root = {"components": {"schemas": dict(components)}}
+        self._validators: dict[str, Draft202012Validator] = {}
+        Draft202012Validator.check_schema({**self._root, "$defs": dict(components)})
+
+    def validate(self, name: str, document: Any) -> Any:
+        """``document`` when it has the shape of component ``name``; else InvalidInput."""
+        validator = self._validators.get(name)
+        if validator is None:
+            if name not in self._root["components"]["schemas"]:
+                raise KeyError(f"no schema component {name!r}")
+            validator = Draft202012Validator({**self._root, **ref(name)})
+            self._validators[name] = validator
+        found: dict[str, str] = {}
+        for error in validator.iter_errors(document):
+            for field, message in _errors(error):
+                found.setdefault(field, message)
+                if len(found) > MAX_LISTED_FIELDS:
+                    break
+        if found:
+            raise InvalidInput(found)
+        return document

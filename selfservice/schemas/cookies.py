@@ -1,0 +1,71 @@
+"""Shapes of the cookie-consent API: the public policy, a browser's decision and its state."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..cookies import CATEGORIES
+from ..models import CookieConsentMethod
+from .base import Schema, enum_of, json_response, problem_response, ref
+
+#: the methods a caller may name; ``gpc`` is recorded by the plugin itself
+CHOOSABLE_METHODS = (CookieConsentMethod.BANNER, CookieConsentMethod.SETTINGS,
+                     CookieConsentMethod.API)
+
+_CATEGORIES: Schema = {"type": "object", "additionalProperties": False,
+                       "properties": {c: {"type": "boolean"} for c in CATEGORIES}}
+
+COMPONENTS: dict[str, Schema] = {
+    "CookieCategories": _CATEGORIES,
+    "CookieState": {
+        "type": "object", "required": ["policy_version", "decided", "gpc", "categories"],
+        "properties": {"policy_version": {"type": "string"},
+                       "decided": {"type": "boolean"}, "gpc": {"type": "boolean"},
+                       "categories": ref("CookieCategories"),
+                       "consent_id": {"type": ["string", "null"]},
+                       "reask": {"type": "array", "items": {"type": "string"}},
+                       "changes": {"type": "object"}}},
+    "CookieDecision": {
+        "type": "object", "required": ["policy_version", "categories"],
+        "additionalProperties": False,
+        "properties": {"policy_version": {"type": "string"},
+                       "categories": ref("CookieCategories"),
+                       "confirm_gpc_override": {"type": "boolean"},
+                       "method": enum_of(CHOOSABLE_METHODS),
+                       "language": {"type": "string"},
+                       "gpc": {"type": "boolean",
+                               "description": "navigator.globalPrivacyControl"}}},
+    "CookiePolicy": {
+        "type": "object",
+        "properties": {"version": {"type": "string"}, "categories": {"type": "object"}}},
+}
+
+
+def paths() -> dict[str, Any]:
+    public = [{}]
+    return {
+        "/cookie-policy": {"get": {
+            "summary": "The cookie policy, generated from the cookie registry",
+            "security": public,
+            "responses": {"200": json_response(ref("CookiePolicy"), "policy")}}},
+        "/cookie-consent": {
+            "get": {"summary": "This browser's cookie decision and what it allows now",
+                    "security": public,
+                    "responses": {"200": json_response(ref("CookieState"), "decision")}},
+            "put": {"summary": "Record a cookie decision (anonymous visitors too; the CSRF "
+                               "header is always required); sets the consent cookie",
+                    "security": [{"csrf": []}, {"session": [], "csrf": []}],
+                    "responses": {"200": json_response(ref("CookieState"),
+                                                       "decision recorded"),
+                                  "403": problem_response("CSRF token missing or invalid"),
+                                  "409": problem_response("marketing chosen under Global "
+                                                          "Privacy Control: confirm with "
+                                                          "confirm_gpc_override"),
+                                  "422": problem_response("invalid input, or a stale "
+                                                          "policy_version")}}},
+        "/cookie-consent/receipt": {"get": {
+            "summary": "Signed receipt of this browser's latest cookie decision",
+            "security": public,
+            "responses": {"200": json_response(ref("ConsentReceipt"), "the receipt"),
+                          "404": problem_response("no decision recorded")}}},
+    }

@@ -1,0 +1,81 @@
+"""Shapes of privacy requests: asking for a right, and a request with its timeline."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..models import Jurisdiction, RequestStatus, RequestType
+from .base import TIME, Schema, enum_of, json_response, problem_response, ref
+
+COMPONENTS: dict[str, Schema] = {
+    "PrivacyRequest": {
+        "type": "object",
+        "required": ["id", "reference", "type", "status", "progress", "created_at", "due_at",
+                     "download"],
+        "properties": {
+            "id": {"type": "string"},
+            "reference": {"type": "string", "examples": ["DR-7K3M-Q9XA"]},
+            "type": enum_of(RequestType),
+            "status": enum_of(RequestStatus),
+            "progress": {"type": "integer", "minimum": 0, "maximum": 100},
+            "step": {"type": "string"}, "jurisdiction": enum_of(Jurisdiction),
+            "details": {"type": "object"}, "created_at": TIME, "due_at": TIME,
+            "updated_at": TIME, "reason": {"type": ["string", "null"]},
+            "url": {"type": "string"},
+            "events": {"type": "array", "items": {"type": "object", "properties": {
+                "at": TIME, "status": {"type": "string"}, "note": {"type": "string"}}}},
+            "download": {"oneOf": [{"type": "null"}, {"type": "object", "properties": {
+                "url": {"type": "string"}, "expires_at": TIME, "expired": {"type": "boolean"},
+                "bytes": {"type": "integer"}, "sha256": {"type": "string"},
+                "records": {"type": ["integer", "null"]},
+                "downloads": {"type": "integer"}}}]}}},
+    "PrivacyRequestCreate": {
+        "type": "object", "required": ["type"], "additionalProperties": False,
+        "properties": {"type": enum_of(RequestType),
+                       "jurisdiction": enum_of(Jurisdiction),
+                       "details": {"type": "object"}}},
+    "PrivacyRequestList": {
+        "type": "object",
+        "properties": {"requests": {"type": "array", "items": ref("PrivacyRequest")},
+                       "next_export_at": {"type": ["string", "null"]}}},
+}
+
+
+def paths() -> dict[str, Any]:
+    session_csrf = [{"session": [], "csrf": []}]
+    not_logged_in = problem_response("not logged in")
+    params = [{"name": "request_id", "in": "path", "required": True,
+               "schema": {"type": "string"}}]
+    one = {"200": json_response(ref("PrivacyRequest"), "the request"), "401": not_logged_in,
+           "404": problem_response("no such request, or not yours")}
+    return {
+        "/requests": {
+            "post": {"summary": "Ask for an export, deletion or another right; exports and "
+                                "deletion need a fresh login. An Idempotency-Key header makes "
+                                "a retried call return the first request",
+                     "security": session_csrf,
+                     "parameters": [{"name": "Idempotency-Key", "in": "header",
+                                     "required": False,
+                                     "schema": {"type": "string", "minLength": 1,
+                                                "maxLength": 80}}],
+                     "responses": {"202": json_response(ref("PrivacyRequest"), "received"),
+                                   "401": problem_response("not logged in, or "
+                                                           "reauth-required"),
+                                   "409": problem_response("an open request of that type "
+                                                           "exists (member request)"),
+                                   "422": problem_response("invalid input"),
+                                   "429": problem_response("one export per interval; "
+                                                           "Retry-After")}},
+            "get": {"summary": "Your requests",
+                    "responses": {"200": json_response(ref("PrivacyRequestList"), "requests"),
+                                  "401": not_logged_in}}},
+        "/requests/{request_id}": {"get": {"summary": "One request, with its timeline",
+                                           "parameters": params, "responses": one}},
+        "/requests/{request_id}/cancel": {"post": {
+            "summary": "Cancel an open request", "security": session_csrf,
+            "parameters": params, "responses": one}},
+        "/requests/{request_id}/retry": {"post": {
+            "summary": "Try a failed export again at once", "security": session_csrf,
+            "parameters": params,
+            "responses": {**one, "202": json_response(ref("PrivacyRequest"), "retrying")}}},
+    }
