@@ -11,7 +11,7 @@ from typing import Any
 
 from flask import current_app, url_for
 
-from selfservice import schemas
+from selfservice.schemas import components, paths, ref
 from selfservice.state import get_state
 from selfservice.version import __version__
 
@@ -43,11 +43,10 @@ def request_bodies() -> dict[tuple[str, str], str]:
 
 def document() -> dict[str, Any]:
     csrf_header = get_state().setting("CSRF_HEADER")
-    paths = schemas.paths()
+    operations = paths()
     for (path, method), component in request_bodies().items():
-        paths[path][method]["requestBody"] = {
-            "required": True,
-            "content": {"application/json": {"schema": schemas.base.ref(component)}}}
+        operations[path][method]["requestBody"] = {
+            "required": True, "content": {"application/json": {"schema": ref(component)}}}
     return {
         "openapi": "3.1.0",
         "info": {
@@ -66,8 +65,8 @@ def document() -> dict[str, Any]:
                 "csrf": {"type": "apiKey", "in": "header", "name": csrf_header},
                 "serviceToken": {"type": "http", "scheme": "bearer"},
             },
-            "schemas": schemas.components(),
+            "schemas": components(),
         },
         "security": [{"session": []}],
-        "paths": paths,
+        "paths": operations,
     }

@@ -14,8 +14,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from flask import Response, request
 
-from selfservice import schemas
-from selfservice.schemas import InvalidInput
+from selfservice.schemas import InvalidInput, validate
 
 from .problems import problem
 
@@ -60,7 +59,7 @@ def accepts(component: str) -> Callable[[Callable[Concatenate[Any, P], R]],
             if not isinstance(body, dict):
                 raise Invalid({"body": "must be a JSON object (Content-Type: "
                                        "application/json)"})
-            kwargs["body"] = schemas.validate(component, body)
+            kwargs["body"] = validate(component, body)
             return view(*args, **kwargs)
 
         setattr(wrapper, REQUEST_SCHEMA, component)

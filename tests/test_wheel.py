@@ -56,7 +56,7 @@ def test_wheel_ships_everything_under_the_selfservice_namespace(wheel: Path) -> 
     assert top_levels == {"selfservice"}
     for required in ("selfservice/py.typed", "selfservice/blueprints/sso.py",
                      "selfservice/jobs/runner.py", "selfservice/migrations/env.py",
-                     "selfservice/services/outbox.py",
+                     "selfservice/services/outbox.py", "selfservice/schemas/base.py",
                      "selfservice/migrations/script.py.mako",
                      "selfservice/migrations/versions/0001_foundation.py",
                      "selfservice/templates/selfservice/index.html",

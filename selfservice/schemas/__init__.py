@@ -12,9 +12,9 @@ from collections.abc import Callable
 from typing import Any
 
 from . import common, consent, cookies, privacy_requests
-from .base import BodyValidator, InvalidInput, Schema
+from .base import BodyValidator, InvalidInput, Schema, ref
 
-__all__ = ["InvalidInput", "Schema", "components", "paths", "validate"]
+__all__ = ["InvalidInput", "Schema", "components", "paths", "ref", "validate"]
 
 _MODULES: tuple[Any, ...] = (common, consent, cookies, privacy_requests)
 
