@@ -37,6 +37,7 @@ from selfservice.services import audit
 from selfservice.state import get_state
 
 from .guards import home_url, safe_next
+from .routing import Routes
 
 logger = logging.getLogger(__name__)
 
@@ -94,62 +95,81 @@ def _failure(message: str, status: int) -> Response:
     return response
 
 
+routes = Routes()
+
+
+@routes.get("/login")
+def login() -> Response:
+    next_url = safe_next(request.args.get("next"))
+    return _start("login", next_url)
+
+
+@routes.get("/reauth")
+def reauth() -> Response:
+    next_url = safe_next(request.args.get("next"))
+    if current_account_id() is None or authentication() is None:
+        return _start("login", next_url)
+    # max_age=0 and prompt=login: the provider must show its login form again
+    return _start("reauth", next_url, prompt="login", max_age=0)
+
+
+def _take_flow(flow_state: str) -> dict[str, Any] | None:
+    """The pending sign-in this callback answers; each one is used once."""
+    flows = dict(session.get(_FLOWS, {}))
+    flow = flows.pop(flow_state, None)
+    session[_FLOWS] = flows
+    return flow
+
+
+def _exchange_code() -> dict[str, Any] | Response:
+    """The provider's token response for this callback, or the page that says what failed."""
+    try:
+        return dict(oidc_client().authorize_access_token())
+    except OAuthError as exc:
+        logger.info("sign-in refused by the provider: %s", exc.error)
+        return _failure("The sign-in did not complete. Please try again.", 400)
+    except RequestException as exc:
+        logger.error("identity provider unavailable: %s", exc)
+        return _failure("The sign-in service is unavailable. Please try again.", 503)
+
+
+@routes.get("/callback")
+def callback() -> Response:
+    flow = _take_flow(request.args.get("state", ""))
+    if flow is None:
+        return _failure("This sign-in link has expired or was already used. "
+                        "Please sign in again.", 400)
+    token = _exchange_code()
+    if isinstance(token, Response):
+        return token
+    claims = token.get("userinfo") or {}
+    issuer, subject, auth_time = claims.get("iss"), claims.get("sub"), claims.get("auth_time")
+    if not issuer or not subject:
+        return _failure("The identity provider returned no identity.", 400)
+    if flow["kind"] == "reauth":
+        return _finish_reauth(flow, issuer, subject, auth_time)
+    return _finish_login(flow, claims, issuer, subject, auth_time)
+
+
+@routes.route("/logout", ("GET", "POST"))
+def logout() -> Any:
+    form = LogoutForm()
+    if request.method == "GET":
+        return render_template("selfservice/logout.html", form=form)
+    if not form.validate_on_submit():
+        abort(400, "The logout form expired; please try again.")
+    account_id = current_account_id()
+    logout_user()
+    session.clear()
+    if account_id:
+        audit.record_account_event(account_id, "auth.logout", actor_type="account",
+                                   actor_id=account_id)
+    return _provider_logout() or redirect(home_url())
+
+
 def create_blueprint() -> Blueprint:
     bp = Blueprint("selfservice_auth", __name__, template_folder=TEMPLATE_FOLDER)
-
-    @bp.get("/login")
-    def login() -> Response:
-        next_url = safe_next(request.args.get("next"))
-        return _start("login", next_url)
-
-    @bp.get("/reauth")
-    def reauth() -> Response:
-        next_url = safe_next(request.args.get("next"))
-        if current_account_id() is None or authentication() is None:
-            return _start("login", next_url)
-        # max_age=0 and prompt=login: the provider must show its login form again
-        return _start("reauth", next_url, prompt="login", max_age=0)
-
-    @bp.get("/callback")
-    def callback() -> Response:
-        flow_state = request.args.get("state", "")
-        flows = dict(session.get(_FLOWS, {}))
-        flow = flows.pop(flow_state, None)
-        session[_FLOWS] = flows
-        if flow is None:
-            return _failure("This sign-in link has expired or was already used. "
-                            "Please sign in again.", 400)
-        try:
-            token = oidc_client().authorize_access_token()
-        except OAuthError as exc:
-            logger.info("sign-in refused by the provider: %s", exc.error)
-            return _failure("The sign-in did not complete. Please try again.", 400)
-        except RequestException as exc:
-            logger.error("identity provider unavailable: %s", exc)
-            return _failure("The sign-in service is unavailable. Please try again.", 503)
-        claims = token.get("userinfo") or {}
-        issuer, subject, auth_time = claims.get("iss"), claims.get("sub"), claims.get("auth_time")
-        if not issuer or not subject:
-            return _failure("The identity provider returned no identity.", 400)
-        if flow["kind"] == "reauth":
-            return _finish_reauth(flow, issuer, subject, auth_time)
-        return _finish_login(flow, claims, issuer, subject, auth_time)
-
-    @bp.route("/logout", methods=["GET", "POST"])
-    def logout() -> Any:
-        form = LogoutForm()
-        if request.method == "GET":
-            return render_template("selfservice/logout.html", form=form)
-        if not form.validate_on_submit():
-            abort(400, "The logout form expired; please try again.")
-        account_id = current_account_id()
-        logout_user()
-        session.clear()
-        if account_id:
-            audit.record_account_event(account_id, "auth.logout", actor_type="account",
-                                       actor_id=account_id)
-        return _provider_logout() or redirect(home_url())
-
+    routes.register(bp)
     return bp
 
 

@@ -7,6 +7,7 @@ One place for each fact: the README's configuration table is generated from ``DE
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable
 from typing import Any
 
 PREFIX = "SELFSERVICE_"
@@ -161,40 +162,55 @@ def _copy(value: Any) -> Any:
     return list(value) if isinstance(value, list) else value
 
 
+_POSITIVE = ("REAUTH_MAX_AGE", "JOB_TIMEOUT", "JOB_MAX_ATTEMPTS", "JOB_HEARTBEAT",
+             "JOB_STALE_AFTER", "DISPATCH_INTERVAL", "WORKER_HEARTBEAT_TTL", "OIDC_TIMEOUT",
+             "SMTP_TIMEOUT", "ELIGIBILITY_MAX_IDS", "SMTP_PORT", "ELIGIBILITY_SETTLE",
+             "COOKIE_CONSENT_ACCEPT_DAYS", "COOKIE_CONSENT_REJECT_DAYS",
+             "COOKIE_CONSENT_RETENTION_DAYS", "EXPORT_TTL_DAYS", "EXPORT_INTERVAL_HOURS")
+
+
+def _is_short_text(value: Any) -> bool:
+    return isinstance(value, str) and bool(value.strip()) and len(value) <= 40
+
+
+def _are_tokens(value: Any) -> bool:
+    return isinstance(value, dict) and all(isinstance(t, str) and len(t) >= 16
+                                           for t in value.values())
+
+
+def _is_prefix(value: Any) -> bool:
+    return isinstance(value, str) and value.startswith("/") and not value.endswith("/")
+
+
+#: (setting, test, what it must be) for the settings with a shape of their own
+_SHAPES: tuple[tuple[str, Callable[[Any], bool], str], ...] = (
+    ("SERVICE_TOKENS", _are_tokens, "map names to tokens of 16+ characters"),
+    ("COOKIE_UNKNOWN", lambda v: v in ("block", "allow"), "be block or allow"),
+    ("COOKIES", lambda v: isinstance(v, list | tuple), "be a list of cookie entries"),
+    ("SMTP_SECURITY", lambda v: v in ("none", "starttls", "ssl"),
+     "be none, starttls or ssl"),
+    ("POLICY_VERSION", _is_short_text, "be a short non-empty string"),
+    ("CONTROLLER", lambda v: isinstance(v, dict), "be a dict (name, email, address...)"),
+    ("RECEIPT_RETIRED_KEYS", lambda v: isinstance(v, list | tuple),
+     "be a list of PEM public keys"),
+    ("URL_PREFIX", _is_prefix, "start with '/' and not end with it"),
+    ("API_URL_PREFIX", _is_prefix, "start with '/' and not end with it"),
+    ("AUTH_URL_PREFIX", _is_prefix, "start with '/' and not end with it"),
+)
+
+
 def _validate(config: dict[str, Any]) -> None:
-    for key in ("REAUTH_MAX_AGE", "JOB_TIMEOUT", "JOB_MAX_ATTEMPTS", "JOB_HEARTBEAT",
-                "JOB_STALE_AFTER", "DISPATCH_INTERVAL", "WORKER_HEARTBEAT_TTL", "OIDC_TIMEOUT",
-                "SMTP_TIMEOUT", "ELIGIBILITY_MAX_IDS", "SMTP_PORT", "ELIGIBILITY_SETTLE",
-                "COOKIE_CONSENT_ACCEPT_DAYS", "COOKIE_CONSENT_REJECT_DAYS",
-                "COOKIE_CONSENT_RETENTION_DAYS", "EXPORT_TTL_DAYS", "EXPORT_INTERVAL_HOURS"):
+    for key in _POSITIVE:
         value = config[PREFIX + key]
         if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
             raise ConfigError(f"{PREFIX}{key} must be a positive number, not {value!r}.")
     if config[PREFIX + "JOB_STALE_AFTER"] < 3 * config[PREFIX + "JOB_HEARTBEAT"]:
         raise ConfigError(f"{PREFIX}JOB_STALE_AFTER must be at least three heartbeats "
                           f"({PREFIX}JOB_HEARTBEAT), or live jobs would look abandoned.")
-    tokens = config[PREFIX + "SERVICE_TOKENS"]
-    if not isinstance(tokens, dict) or not all(
-        isinstance(t, str) and len(t) >= 16 for t in tokens.values()
-    ):
-        raise ConfigError(f"{PREFIX}SERVICE_TOKENS must map names to tokens of 16+ characters.")
-    if config[PREFIX + "COOKIE_UNKNOWN"] not in ("block", "allow"):
-        raise ConfigError(f"{PREFIX}COOKIE_UNKNOWN must be block or allow.")
-    if not isinstance(config[PREFIX + "COOKIES"], list | tuple):
-        raise ConfigError(f"{PREFIX}COOKIES must be a list of cookie entries.")
-    if config[PREFIX + "SMTP_SECURITY"] not in ("none", "starttls", "ssl"):
-        raise ConfigError(f"{PREFIX}SMTP_SECURITY must be none, starttls or ssl.")
-    version = config[PREFIX + "POLICY_VERSION"]
-    if not isinstance(version, str) or not version.strip() or len(version) > 40:
-        raise ConfigError(f"{PREFIX}POLICY_VERSION must be a short non-empty string.")
-    if not isinstance(config[PREFIX + "CONTROLLER"], dict):
-        raise ConfigError(f"{PREFIX}CONTROLLER must be a dict (name, email, address...).")
-    if not isinstance(config[PREFIX + "RECEIPT_RETIRED_KEYS"], list | tuple):
-        raise ConfigError(f"{PREFIX}RECEIPT_RETIRED_KEYS must be a list of PEM public keys.")
-    for key in ("URL_PREFIX", "API_URL_PREFIX", "AUTH_URL_PREFIX"):
-        value = config[PREFIX + key]
-        if not isinstance(value, str) or not value.startswith("/") or value.endswith("/"):
-            raise ConfigError(f"{PREFIX}{key} must start with '/' and not end with it: {value!r}")
+    for key, test, must in _SHAPES:
+        if not test(config[PREFIX + key]):
+            shown = "" if key == "SERVICE_TOKENS" else f", not {config[PREFIX + key]!r}"
+            raise ConfigError(f"{PREFIX}{key} must {must}{shown}.")
 
 
 def setting(config: Any, key: str) -> Any:

@@ -151,9 +151,8 @@ def signed_receipt(receipt: Mapping[str, Any], key: SigningKey) -> dict[str, Any
             "verify_with": "the JWK Set at receipt['publicKey']"}
 
 
-def verify(document: Mapping[str, Any], key_set: Mapping[str, Any]) -> dict[str, Any]:
-    """Check a downloaded receipt offline against a JWK Set. Returns the receipt, or raises
-    :class:`InvalidReceipt`."""
+def _split_jws(document: Mapping[str, Any]) -> tuple[dict[str, Any], str, str, bytes, bytes]:
+    """(header, header part, payload part, payload, signature) of the document's JWS."""
     token = document.get("jws")
     if not isinstance(token, str) or token.count(".") != 2:
         raise InvalidReceipt("no JWS in the document")
@@ -168,7 +167,12 @@ def verify(document: Mapping[str, Any], key_set: Mapping[str, Any]) -> dict[str,
         raise InvalidReceipt("the JWS header is not an object")
     if header.get("alg") != "EdDSA":
         raise InvalidReceipt(f"unexpected algorithm {header.get('alg')!r}")
-    matching = [k for k in key_set.get("keys", []) if k.get("kid") == header.get("kid")]
+    return header, header_b64, body_b64, payload, signature
+
+
+def _public_key(key_set: Mapping[str, Any], kid: Any) -> Ed25519PublicKey:
+    """The key set's Ed25519 key with this ``kid`` (which must be its thumbprint)."""
+    matching = [k for k in key_set.get("keys", []) if k.get("kid") == kid]
     if not matching:
         raise InvalidReceipt("the receipt was signed with a key not in this key set")
     jwk = matching[0]
@@ -180,6 +184,14 @@ def verify(document: Mapping[str, Any], key_set: Mapping[str, Any]) -> dict[str,
         raise InvalidReceipt("the key set's key is malformed") from exc
     if public_jwk(public_key)["kid"] != jwk["kid"]:
         raise InvalidReceipt("the key's kid is not its thumbprint")
+    return public_key
+
+
+def verify(document: Mapping[str, Any], key_set: Mapping[str, Any]) -> dict[str, Any]:
+    """Check a downloaded receipt offline against a JWK Set. Returns the receipt, or raises
+    :class:`InvalidReceipt`."""
+    header, header_b64, body_b64, payload, signature = _split_jws(document)
+    public_key = _public_key(key_set, header.get("kid"))
     try:
         public_key.verify(signature, f"{header_b64}.{body_b64}".encode())
     except InvalidSignature as exc:

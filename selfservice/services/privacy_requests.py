@@ -116,7 +116,30 @@ def _event(session: Session, request: PrivacyRequest, status: str, note: str = "
                                     status=status, note=note[:300]))
 
 
+def _export_details(details: Mapping[str, Any]) -> dict[str, Any]:
+    unknown = set(details) - {"formats"}
+    formats = details.get("formats", ["jsonl"])
+    if unknown:
+        raise InvalidRequest({"details": f"unknown keys: {sorted(unknown)}"})
+    if (not isinstance(formats, list) or "jsonl" not in formats
+            or not set(formats) <= set(EXPORT_FORMATS)):
+        raise InvalidRequest({"details": 'formats must be ["jsonl"] or ["jsonl", "csv"]'})
+    return {"formats": sorted(set(formats), key=EXPORT_FORMATS.index)}
+
+
+def _described_details(details: Mapping[str, Any]) -> dict[str, Any]:
+    unknown = set(details) - {"description"}
+    text = details.get("description", "")
+    if unknown:
+        raise InvalidRequest({"details": f"unknown keys: {sorted(unknown)}"})
+    if not isinstance(text, str) or len(text) > 2000:
+        raise InvalidRequest({"details": "description must be text of at most 2,000 "
+                                         "characters"})
+    return {"description": text.strip()} if text.strip() else {}
+
+
 def validate(type_: Any, jurisdiction: Any, details: Any) -> dict[str, Any]:
+    """The request's details, cleaned; InvalidRequest names every bad field."""
     errors: dict[str, str] = {}
     if not isinstance(type_, str) or type_ not in TYPES:
         errors["type"] = f"must be one of {', '.join(TYPES)}"
@@ -127,25 +150,11 @@ def validate(type_: Any, jurisdiction: Any, details: Any) -> dict[str, Any]:
     if details is not None and not isinstance(details, Mapping):
         errors["details"] = "must be an object"
     elif details:
-        if type_ == RequestType.EXPORT:
-            unknown = set(details) - {"formats"}
-            formats = details.get("formats", ["jsonl"])
-            if unknown:
-                errors["details"] = f"unknown keys: {sorted(unknown)}"
-            elif (not isinstance(formats, list) or "jsonl" not in formats
-                  or not set(formats) <= set(EXPORT_FORMATS)):
-                errors["details"] = 'formats must be ["jsonl"] or ["jsonl", "csv"]'
-            else:
-                clean["formats"] = sorted(set(formats), key=EXPORT_FORMATS.index)
-        else:
-            unknown = set(details) - {"description"}
-            text = details.get("description", "")
-            if unknown:
-                errors["details"] = f"unknown keys: {sorted(unknown)}"
-            elif not isinstance(text, str) or len(text) > 2000:
-                errors["details"] = "description must be text of at most 2,000 characters"
-            elif text.strip():
-                clean["description"] = text.strip()
+        try:
+            clean = (_export_details(details) if type_ == RequestType.EXPORT
+                     else _described_details(details))
+        except InvalidRequest as exc:
+            errors.update(exc.errors)
     if errors:
         raise InvalidRequest(errors)
     if type_ == RequestType.EXPORT:
@@ -172,6 +181,55 @@ def next_export_at(account_id: str, session: Session | None = None) -> datetime 
     return last + timedelta(hours=hours) if last is not None else None
 
 
+def _already_asked(session: Session, account_id: str, type_: str,
+                   idempotency_key: str | None) -> PrivacyRequest | None:
+    """The request a retried call made already; refuses a second open request of a type and
+    an export within the interval."""
+    if idempotency_key:
+        same = session.scalar(sa.select(PrivacyRequest).where(
+            PrivacyRequest.account_id == account_id,
+            PrivacyRequest.idempotency_key == idempotency_key))
+        if same is not None:
+            return same
+    existing = session.scalar(sa.select(PrivacyRequest).where(
+        PrivacyRequest.account_id == account_id, PrivacyRequest.type == type_,
+        PrivacyRequest.status.in_(OPEN_STATUSES)).order_by(PrivacyRequest.created_at))
+    if existing is not None:
+        session.expunge(existing)  # keeps its loaded state through the rollback
+        raise OpenRequestExists(existing)
+    if type_ == RequestType.EXPORT:
+        next_at = next_export_at(account_id, session)
+        if next_at is not None:
+            raise RateLimited(next_at)
+    return None
+
+
+def _insert(session: Session, request: PrivacyRequest) -> None:
+    """Add the request under a new reference (another one if the first is taken)."""
+    for _ in range(5):
+        request.reference = new_reference()
+        try:
+            with session.begin_nested():
+                session.add(request)
+                session.flush()
+            return
+        except IntegrityError:
+            session.expunge(request)
+    raise RuntimeError("no free request reference after five tries")
+
+
+def _schedule_work(session: Session, request: PrivacyRequest) -> None:
+    if request.type == RequestType.EXPORT:
+        job = outbox.schedule(session, EXPORT_JOB, target_type="request",
+                              target_id=request.id, dedupe_key=f"export:{request.id}:1",
+                              actor_type="account", actor_id=request.account_id)
+        request.job_id = job.id
+        request.step = "Waiting for a worker"
+    if get_state().setting("SMTP_HOST"):
+        outbox.schedule(session, ACK_JOB, target_type="request", target_id=request.id,
+                        dedupe_key=f"mail:received:{request.id}")
+
+
 def create(identity: Identity, type_: str, *, jurisdiction: str | None = None,
            details: Mapping[str, Any] | None = None, idempotency_key: str | None = None,
            verified: bool = False) -> tuple[PrivacyRequest, bool]:
@@ -181,42 +239,19 @@ def create(identity: Identity, type_: str, *, jurisdiction: str | None = None,
     clean = validate(type_, jurisdiction, details)
     jurisdiction = jurisdiction or default_jurisdiction(identity.country)
     account_id = identity.account_id
-    db = get_state().db
-    with db.transaction() as session:
+    with get_state().db.transaction() as session:
         # one writer per account at a time: a double click cannot open two requests
         lock_stream(session, f"requests:{account_id}")
-        if idempotency_key:
-            same = session.scalar(sa.select(PrivacyRequest).where(
-                PrivacyRequest.account_id == account_id,
-                PrivacyRequest.idempotency_key == idempotency_key))
-            if same is not None:
-                return same, False
-        existing = session.scalar(sa.select(PrivacyRequest).where(
-            PrivacyRequest.account_id == account_id, PrivacyRequest.type == type_,
-            PrivacyRequest.status.in_(OPEN_STATUSES)).order_by(PrivacyRequest.created_at))
-        if existing is not None:
-            session.expunge(existing)  # keeps its loaded state through the rollback
-            raise OpenRequestExists(existing)
-        if type_ == RequestType.EXPORT:
-            next_at = next_export_at(account_id, session)
-            if next_at is not None:
-                raise RateLimited(next_at)
+        same = _already_asked(session, account_id, type_, idempotency_key)
+        if same is not None:
+            return same, False
         now = utcnow()
         request = PrivacyRequest(
             account_id=account_id, type=type_, status=RequestStatus.RECEIVED,
             jurisdiction=jurisdiction, details=clean, idempotency_key=idempotency_key,
             created_at=now, due_at=due_date(jurisdiction, now), updated_at=now, progress=0,
             step="", downloads=0)
-        for _ in range(5):
-            request.reference = new_reference()
-            try:
-                with session.begin_nested():
-                    session.add(request)
-                    session.flush()
-                break
-            except IntegrityError:
-                session.expunge(request)
-                continue
+        _insert(session, request)
         _event(session, request, RequestStatus.RECEIVED)
         if verified:
             _event(session, request, RequestStatus.VERIFIED,
@@ -225,15 +260,7 @@ def create(identity: Identity, type_: str, *, jurisdiction: str | None = None,
                      actor_type="account", actor_id=account_id, target_type="request",
                      target_id=request.id, details={"type": type_,
                                                     "reference": request.reference})
-        if type_ == RequestType.EXPORT:
-            job = outbox.schedule(session, EXPORT_JOB, target_type="request",
-                                target_id=request.id, dedupe_key=f"export:{request.id}:1",
-                                actor_type="account", actor_id=account_id)
-            request.job_id = job.id
-            request.step = "Waiting for a worker"
-        if get_state().setting("SMTP_HOST"):
-            outbox.schedule(session, ACK_JOB, target_type="request", target_id=request.id,
-                          dedupe_key=f"mail:received:{request.id}")
+        _schedule_work(session, request)
         return request, True
 
 
