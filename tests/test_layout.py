@@ -1,0 +1,158 @@
+"""The module structure stays easy to extend: no import cycles, imports at the top, modules
+of one concern and a readable size. These read the source; they start no service."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from devtools.services import ROOT
+
+#: repository folder -> the package it is installed as (setup.cfg's package_dir)
+PACKAGES = {"selfservice": "selfservice", "blueprints": "selfservice.blueprints",
+            "jobs": "selfservice.jobs", "migrations": "selfservice.migrations",
+            "templates": "selfservice.templates"}
+MAX_LINES = 400
+
+
+def _modules() -> dict[str, Path]:
+    found: dict[str, Path] = {}
+    for folder, package in PACKAGES.items():
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            if "versions" in path.parts:
+                continue  # Alembic revisions: generated, one per schema change
+            parts = list(path.relative_to(ROOT / folder).with_suffix("").parts)
+            if parts[-1] == "__init__":
+                parts.pop()
+            found[".".join([package, *parts])] = path
+    return found
+
+
+MODULES = _modules()
+
+
+def _imported(module: str, path: Path, node: ast.Import | ast.ImportFrom) -> Iterator[str]:
+    """The project modules an import statement names (a name imported from a package counts
+    as its submodule when there is one)."""
+    if isinstance(node, ast.Import):
+        targets = [alias.name for alias in node.names]
+    else:
+        base = node.module or ""
+        if node.level:
+            anchor = module.split(".")
+            if path.name != "__init__.py":
+                anchor = anchor[:-1]
+            anchor = anchor[:len(anchor) - node.level + 1]
+            base = ".".join(anchor + ([base] if base else []))
+        targets = [f"{base}.{alias.name}" if f"{base}.{alias.name}" in MODULES else base
+                   for alias in node.names]
+    for target in targets:
+        while target and target not in MODULES:
+            target = target.rpartition(".")[0]
+        if target:
+            yield target
+
+
+def _statements(path: Path) -> Iterator[tuple[ast.Import | ast.ImportFrom, bool]]:
+    """(import statement, inside a function) for every import, including those under
+    ``if TYPE_CHECKING``."""
+
+    def walk(node: ast.AST, in_function: bool) -> Iterator[tuple[ast.Import | ast.ImportFrom,
+                                                                 bool]]:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.Import | ast.ImportFrom):
+                yield child, in_function
+            inner = in_function or isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef)
+            yield from walk(child, inner)
+
+    yield from walk(ast.parse(path.read_text(), str(path)), False)
+
+
+def _graph() -> dict[str, set[str]]:
+    return {module: {target for node, _ in _statements(path)
+                     for target in _imported(module, path, node) if target != module}
+            for module, path in MODULES.items()}
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components of more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for target in graph.get(node, ()):
+            if target not in index:
+                visit(target)
+                low[node] = min(low[node], low[target])
+            elif target in on_stack:
+                low[node] = min(low[node], index[target])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                component.append(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return found
+
+
+def test_the_cycle_finder_finds_a_cycle() -> None:
+    assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    assert _cycles({"a": {"b"}, "b": set()}) == []
+
+
+def test_no_import_cycle_among_the_plugin_modules() -> None:
+    assert len(MODULES) > 40, "the module map lost the plugin's modules"
+    graph = _graph()
+    assert {"selfservice.blueprints.consent_api", "selfservice.state"} <= graph[
+        "selfservice.blueprints.api"] | {t for m in graph["selfservice.blueprints.api"]
+                                         for t in graph[m]}
+    assert _cycles(graph) == []
+
+
+def test_imports_sit_at_the_top_unless_optional_or_lazy() -> None:
+    """An import inside a function is allowed only with a comment that says it is for an
+    optional dependency or a deliberately lazy one."""
+    inside = []
+    for path in MODULES.values():
+        lines = path.read_text().splitlines()
+        for node, in_function in _statements(path):
+            said = " ".join(lines[max(0, node.lineno - 2):node.lineno]).lower()
+            if in_function and "optional" not in said and "lazy" not in said:
+                inside.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert inside == []
+
+
+@pytest.mark.parametrize("module", sorted(MODULES))
+def test_every_module_is_of_readable_size(module: str) -> None:
+    lines = len(MODULES[module].read_text().splitlines())
+    assert lines <= MAX_LINES, f"{module} has {lines} lines: split it along its concerns"
+
+
+def test_the_core_imports_no_view_or_job_except_its_composition_root() -> None:
+    """ARCHITECTURE: blueprints and jobs sit on the core, never under it; the extension
+    object is where the layers are put together."""
+    graph = _graph()
+    upward = sorted(
+        f"{module} -> {target}" for module, targets in graph.items() for target in targets
+        if not module.startswith(("selfservice.blueprints", "selfservice.jobs",
+                                  "selfservice.migrations"))
+        and module not in ("selfservice.extension", "selfservice")
+        and target.startswith(("selfservice.blueprints", "selfservice.jobs")))
+    assert upward == []
