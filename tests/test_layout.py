@@ -82,29 +82,25 @@ def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
     index: dict[str, int] = {}
     low: dict[str, int] = {}
     stack: list[str] = []
-    on_stack: set[str] = set()
     found: list[list[str]] = []
+
+    def close(node: str) -> None:
+        component = stack[stack.index(node):]
+        del stack[stack.index(node):]
+        if len(component) > 1:
+            found.append(sorted(component))
 
     def visit(node: str) -> None:
         index[node] = low[node] = len(index)
         stack.append(node)
-        on_stack.add(node)
         for target in graph.get(node, ()):
             if target not in index:
                 visit(target)
                 low[node] = min(low[node], low[target])
-            elif target in on_stack:
+            elif target in stack:
                 low[node] = min(low[node], index[target])
         if low[node] == index[node]:
-            component = []
-            while True:
-                member = stack.pop()
-                on_stack.discard(member)
-                component.append(member)
-                if member == node:
-                    break
-            if len(component) > 1:
-                found.append(sorted(component))
+            close(node)
 
     for node in sorted(graph):
         if node not in index:

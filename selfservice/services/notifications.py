@@ -6,10 +6,11 @@ from __future__ import annotations
 from flask import render_template
 
 from .. import mail
-from ..models import ConsentEvent
+from ..job_registry import JobRefused
+from ..models import ConsentEvent, PrivacyRequest
 from ..purposes import METHODS, PURPOSES
 from ..state import get_state
-from .outbox import JobRefused
+from .privacy_requests import JURISDICTIONS, TYPES
 
 
 def public_url(path: str) -> str | None:
@@ -51,9 +52,6 @@ def send_training_confirmation(event_id: str) -> dict[str, str]:
 
 
 def _request_mail(request_id: str, template: str, subject: str) -> dict[str, str]:
-    from ..models import PrivacyRequest
-    from .privacy_requests import JURISDICTIONS, TYPES
-
     state = get_state()
     with state.db.read() as session:
         request = session.get(PrivacyRequest, request_id)

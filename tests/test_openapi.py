@@ -1,0 +1,123 @@
+"""The served OpenAPI document and the server agree: every request body is checked against the
+very schema the document publishes, and the enums come from the models."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import requests
+from flask import Flask
+
+from selfservice.models import (
+    ConsentMethod,
+    Jurisdiction,
+    OrgPolicy,
+    Purpose,
+    RequestStatus,
+    RequestType,
+)
+
+from .helpers import LiveServer, Person
+
+API = "/privacy/api/v1"
+TOKEN = "openapi-test-pipeline-token"
+pytestmark = [pytest.mark.backends("sqlite"),
+              pytest.mark.settings(SELFSERVICE_SERVICE_TOKENS={"pipeline": TOKEN})]
+
+#: every operation that takes a JSON body, and the component it must be checked against
+BODIES = {
+    ("/preferences", "patch"): "PreferencesChange",
+    ("/org/training-policy", "put"): "OrgTrainingPolicyChange",
+    ("/training-eligibility", "post"): "EligibilityQuestion",
+    ("/cookie-consent", "put"): "CookieDecision",
+    ("/requests", "post"): "PrivacyRequestCreate",
+}
+
+
+def _document(live_server: LiveServer) -> dict[str, Any]:
+    response = requests.get(live_server.url + API + "/openapi.json", timeout=10)
+    assert response.status_code == 200
+    return response.json()  # type: ignore[no-any-return]
+
+
+def _wrong_value(schema: dict[str, Any]) -> Any:
+    """A value the published schema refuses."""
+    if "enum" in schema:
+        return "not-one-of-them"
+    kind = schema.get("type", "object")
+    kinds = kind if isinstance(kind, list) else [kind]
+    if "string" in kinds:
+        return ["a list"]
+    if "boolean" in kinds:
+        return "yes"
+    return "a string"
+
+
+def _send(person: Person, path: str, method: str, body: Any) -> requests.Response:
+    if path == "/training-eligibility":
+        return requests.request(method, person.app_url + API + path, json=body, timeout=10,
+                                headers={"Authorization": f"Bearer {TOKEN}"})
+    return person.api(method.upper(), API + path, json=body)
+
+
+def _fields(response: requests.Response) -> set[str]:
+    assert response.status_code == 422, (response.status_code, response.text[:300])
+    assert response.headers["Content-Type"] == "application/problem+json"
+    return {error["field"] for error in response.json()["errors"]}
+
+
+def test_every_request_body_is_checked_against_the_schema_the_document_publishes(
+        app: Flask, live_server: LiveServer, person: Person) -> None:
+    person.login("alice@example.com")
+    document = _document(live_server)
+    published = {
+        (path, method): operation["requestBody"]["content"]["application/json"]["schema"]
+        for path, operations in document["paths"].items()
+        for method, operation in operations.items() if "requestBody" in operation}
+    assert published == {key: {"$ref": f"#/components/schemas/{name}"}
+                         for key, name in BODIES.items()}
+    components = document["components"]["schemas"]
+    for (path, method), name in BODIES.items():
+        schema = components[name]
+        assert schema["additionalProperties"] is False, name
+        assert "not_a_field" in _fields(_send(person, path, method, {"not_a_field": 1}))
+        for field, field_schema in schema["properties"].items():
+            body = {field: _wrong_value(field_schema)}
+            assert field in _fields(_send(person, path, method, body)), (name, field)
+        for field in schema.get("required", []):
+            assert field in _fields(_send(person, path, method, {})), (name, field)
+
+
+def test_the_published_enums_are_the_models(app: Flask, live_server: LiveServer) -> None:
+    schemas = _document(live_server)["components"]["schemas"]
+    assert schemas["ConsentEvent"]["properties"]["purpose"]["enum"] == list(Purpose)
+    assert schemas["ConsentEvent"]["properties"]["method"]["enum"] == list(ConsentMethod)
+    assert schemas["OrgTrainingPolicyChange"]["properties"]["policy"]["enum"] == list(OrgPolicy)
+    request = schemas["PrivacyRequest"]["properties"]
+    assert request["type"]["enum"] == list(RequestType)
+    assert request["status"]["enum"] == list(RequestStatus)
+    assert request["jurisdiction"]["enum"] == list(Jurisdiction)
+
+
+def test_every_reference_in_the_document_resolves(app: Flask, live_server: LiveServer) -> None:
+    document = _document(live_server)
+    found: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if isinstance(node.get("$ref"), str):
+                found.append(node["$ref"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(document)
+    assert len(found) > 20
+    for ref in found:
+        target: Any = document
+        for part in ref.removeprefix("#/").split("/"):
+            target = target[part]
+        assert isinstance(target, dict), ref
