@@ -10,7 +10,7 @@ from flask import Response, jsonify, request, url_for
 
 from selfservice.identity import Identity
 from selfservice.models import ConsentEvent, ConsentMethod, OrgPolicy, Purpose
-from selfservice.services import consent, consent_receipts
+from selfservice.services import consent, consent_receipts, consent_types
 from selfservice.services.notifications import public_url
 from selfservice.state import get_state
 
@@ -24,11 +24,11 @@ routes = Routes()
 
 
 def event_json(event: ConsentEvent) -> dict[str, Any]:
-    return consent.event_json(event) | {
+    return consent_types.event_json(event) | {
         "receipt_url": url_for("selfservice_api.consent_receipt", event_id=event.id)}
 
 
-def locked_problem(exc: consent.TrainingLocked) -> Response:
+def locked_problem(exc: consent_types.TrainingLocked) -> Response:
     return problem(403, "org-policy-locked", "Training is set by your organisation",
                    "Your organisation's training policy decides this; its owner or admins "
                    "can change it.", org_policy=exc.policy.as_json())
@@ -36,7 +36,7 @@ def locked_problem(exc: consent.TrainingLocked) -> Response:
 
 def _version_in_force(body: dict[str, Any]) -> str:
     """The consent policy version in force; a body naming another one is refused."""
-    current = consent.policy_version()
+    current = consent_types.policy_version()
     if "policy_version" in body and body["policy_version"] != current:
         raise Invalid({"policy_version": f"must be the policy version in force, {current!r}"})
     return current
@@ -57,11 +57,11 @@ def preferences(identity: Identity) -> Response:
 @accepts("PreferencesChange")
 def change_preferences(identity: Identity, body: dict[str, Any]) -> Response:
     current = _version_in_force(body)
-    changes = {k: v for k, v in body.items() if k in consent.PREFERENCE_PURPOSES}
+    changes = {k: v for k, v in body.items() if k in consent_types.PREFERENCE_PURPOSES}
     try:
         view, _ = consent.change_preferences(identity, changes, method=ConsentMethod.API,
                                              version=current)
-    except consent.TrainingLocked as exc:
+    except consent_types.TrainingLocked as exc:
         return locked_problem(exc)
     return jsonify(view.as_json())
 
@@ -88,7 +88,7 @@ def consent_receipt(identity: Identity, event_id: str) -> Response:
         document = consent_receipts.signed_receipt(
             event, identity, jwks_url=public_url(keys_path) or url_for(
                 "selfservice_api.receipt_keys", _external=True))
-    except consent.LedgerInvalid:
+    except consent_types.LedgerInvalid:
         logger.error("consent chain failed verification; receipt refused for event %s",
                      event.id)
         return problem(409, "ledger-invalid", "This record failed its integrity check",

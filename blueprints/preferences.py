@@ -9,7 +9,7 @@ from flask import flash, redirect, render_template, request, url_for
 from selfservice.identity import Identity
 from selfservice.models import ConsentMethod, OrgPolicy
 from selfservice.purposes import METHODS, ORG_POLICIES, PURPOSES
-from selfservice.services import consent
+from selfservice.services import consent, consent_types
 from selfservice.state import get_state
 
 from .forms import ConfirmOnlyForm, OrgPolicyForm, PreferencesForm, TrainingOptInForm
@@ -64,7 +64,7 @@ def training_opt_in(identity: Identity) -> Any:
     view = consent.get_preferences(identity)
     if view.training_opt_in or view.training_locked_by_org:
         return redirect(url_for(".preferences"), 303)
-    version = consent.policy_version()
+    version = consent_types.policy_version()
     form = TrainingOptInForm(data={"policy_version": version})
     status = 200
     if form.validate_on_submit():
@@ -78,7 +78,7 @@ def training_opt_in(identity: Identity) -> Any:
             try:
                 consent.change_preferences(identity, {"training_opt_in": True},
                                            method=ConsentMethod.CONSOLE, version=version)
-            except consent.TrainingLocked:
+            except consent_types.TrainingLocked:
                 flash("Your organisation's policy now decides this.", "error")
                 return redirect(url_for(".preferences"), 303)
             flash("You opted in to model training. You can withdraw at any time here.",
@@ -101,7 +101,7 @@ def training_withdraw(identity: Identity) -> Any:
     try:
         _, events = consent.change_preferences(identity, {"training_opt_in": False},
                                                method=ConsentMethod.CONSOLE)
-    except consent.TrainingLocked:
+    except consent_types.TrainingLocked:
         flash("Your organisation's policy decides this; ask its owner or an admin.",
               "error")
         return redirect(url_for(".preferences"), 303)
@@ -110,7 +110,7 @@ def training_withdraw(identity: Identity) -> Any:
     return redirect(url_for(".preferences"), 303)
 
 
-def _render_organisation(identity: Identity, view: consent.OrgPolicyView | None,
+def _render_organisation(identity: Identity, view: consent_types.OrgPolicyView | None,
                          form: OrgPolicyForm | None, status: int) -> Any:
     return render_template("selfservice/organisation.html", identity=identity,
                            org=identity.org, view=view, form=form,
@@ -139,7 +139,7 @@ def organisation(identity: Identity) -> Any:
     if org is None:
         return _render_organisation(identity, None, None, 404)
     view = consent.get_org_policy(org.id)
-    version = consent.policy_version()
+    version = consent_types.policy_version()
     form = OrgPolicyForm(data={"policy": view.policy, "policy_version": version})
     if not org.is_admin:
         return _render_organisation(identity, view, None,
@@ -155,7 +155,7 @@ def organisation(identity: Identity) -> Any:
     return _render_organisation(identity, view, form, status)
 
 
-def _preferences_form(view: consent.PreferencesView) -> PreferencesForm:
+def _preferences_form(view: consent_types.PreferencesView) -> PreferencesForm:
     return PreferencesForm(formdata=None, data={
         "marketing_emails": view.marketing_emails,
         "limit_sensitive_data": view.limit_sensitive_data,
@@ -164,7 +164,7 @@ def _preferences_form(view: consent.PreferencesView) -> PreferencesForm:
     })
 
 
-def _render_preferences(identity: Identity, view: consent.PreferencesView,
+def _render_preferences(identity: Identity, view: consent_types.PreferencesView,
                         form: PreferencesForm) -> str:
     events, report = consent.list_events(identity.account_id)
     org_policy = view.org_policy
@@ -174,7 +174,7 @@ def _render_preferences(identity: Identity, view: consent.PreferencesView,
         events=list(reversed(events)), chain=report,
         org_policy=org_policy, org_policies=ORG_POLICIES,
         set_by_name=_name_of(org_policy.set_by) if org_policy else None,
-        gpc=gpc_signal(), version=consent.policy_version(),
+        gpc=gpc_signal(), version=consent_types.policy_version(),
         policy_url=get_state().setting("POLICY_URL"),
     )
 

@@ -21,7 +21,7 @@ from . import config as config_module
 from . import migrate
 from .models import BackgroundJob, Purpose
 from .queue import default_worker_name
-from .services import consent, cookie_consent, diagnostics, outbox
+from .services import consent, consent_types, cookie_consent, diagnostics, outbox
 from .services.consent import settled_moment
 from .state import get_state
 
@@ -228,11 +228,11 @@ def consent_record_agreement(account_id: str, purpose: str, granted: bool, docum
     try:
         event = consent.record_written_agreement(account_id, Purpose(purpose), granted,
                                                  document=document, officer_id=officer_id)
-    except consent.TrainingLocked as exc:
+    except consent_types.TrainingLocked as exc:
         raise click.ClickException(
             f"training is decided by organisation {exc.policy.org_id}'s policy "
             f"({exc.policy.policy}); it must let members choose first") from None
-    except consent.ConsentError as exc:
+    except consent_types.ConsentError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"recorded {event.id} ({purpose}={'yes' if granted else 'no'}, seq {event.seq})")
 

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from flask import Flask
 
 from selfservice.models import ConsentEvent, ConsentMethod
-from selfservice.services import consent
+from selfservice.services import consent, consent_types
 
 from .helpers import Person
 
@@ -274,7 +274,7 @@ def test_an_organisation_policy_and_a_members_own_change_at_once_stay_consistent
                 carol = identity(app, "acct-carol")
                 barrier.wait()
                 for n in range(12):
-                    with contextlib.suppress(consent.TrainingLocked):
+                    with contextlib.suppress(consent_types.TrainingLocked):
                         consent.change_preferences(carol, {"training_opt_in": n % 2 == 0},
                                                    method=ConsentMethod.API)
         except BaseException as exc:  # noqa: BLE001 - reported below

@@ -10,7 +10,8 @@ from ..identity import Identity
 from ..models import ConsentEvent, ConsentMethod, CookieConsentRecord
 from ..purposes import METHODS, PURPOSES
 from ..state import get_state
-from .consent import event_json
+from .consent import verify_subject
+from .consent_types import LedgerInvalid, event_json
 
 
 def signing_key() -> receipts.SigningKey:
@@ -80,8 +81,6 @@ def signed_receipt(event: ConsentEvent, identity: Identity | None, *,
                    jwks_url: str) -> dict[str, Any]:
     """Sign the event's receipt, after checking its whole chain: a record that fails
     verification (edited in the database, say) is never certified."""
-    from .consent import LedgerInvalid, verify_subject
-
     report = verify_subject(event.subject_type, event.subject_id)
     if not report.valid:
         raise LedgerInvalid(f"the consent chain of event {event.id} does not verify: "

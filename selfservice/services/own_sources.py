@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from ..models import ConsentEvent, CookieConsentRecord, SubjectType
 from ..sources import DataSource, Subject
 from ..state import get_state
-from .consent import event_json
+from .consent_types import event_json
 
 _STRING = {"type": "string"}
 _TIME = {"type": "string", "format": "date-time"}
