@@ -10,7 +10,7 @@ from flask import Response, jsonify, request, url_for
 
 from selfservice.identity import Identity
 from selfservice.models import ConsentEvent, ConsentMethod, OrgPolicy, Purpose
-from selfservice.services import consent, consent_receipts, consent_types
+from selfservice.services import consent, consent_receipts, consent_types, eligibility
 from selfservice.services.notifications import public_url
 from selfservice.state import get_state
 
@@ -145,7 +145,7 @@ def _eligibility_ids(ids: list[str]) -> dict[str, str]:
 
 
 def _eligibility_moment(value: Any) -> Any:
-    settled = consent.settled_moment()
+    settled = eligibility.settled_moment()
     if value is None:
         return settled
     as_of = parse_time(value, "as_of")
@@ -168,7 +168,7 @@ def training_eligibility(body: dict[str, Any]) -> Response:
         errors.update(exc.errors)
     if errors:
         raise Invalid(errors)
-    eligible = consent.training_eligibility(ids, as_of)
+    eligible = eligibility.training_eligibility(ids, as_of)
     response = jsonify({"as_of": as_of.isoformat(), "eligible": eligible})
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -1,7 +1,7 @@
 """The training pipeline's as-of question at scale, for `make bench`.
 
 100,000 accounts with 1,000,000 consent events on PostgreSQL (ten per account, over two years,
-valid hash chains): how long ``consent.training_eligibility`` takes for a batch of 10,000 ids
+valid hash chains): how long ``eligibility.training_eligibility`` takes for a batch of 10,000 ids
 as of a past time, against reading the same 10,000 booleans by primary key from a plain
 one-row-per-account table, in the same run and through the same engine.
 
@@ -31,6 +31,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 
 from devtools.services import PostgresServer
 from selfservice.ledger import _CONSENT_FIELDS, GENESIS, chain_hash
+from selfservice.services import eligibility
 
 ACCOUNTS = 100_000
 EVENTS_PER_ACCOUNT = 10
@@ -314,9 +315,7 @@ def _app(url: str) -> Flask:
 def _check(engine: sa.Engine, ids: list[str], expected: dict[str, bool],
            chains: list[str]) -> None:
     """Fail loudly: a fast wrong answer is no result. Needs the app context."""
-    from selfservice.services import consent
-
-    answer = consent.training_eligibility(ids, AS_OF)
+    answer = eligibility.training_eligibility(ids, AS_OF)
     wrong = [i for i in ids if answer.get(i) != expected[i]]
     if wrong or len(answer) != len(ids):
         raise AssertionError(f"training_eligibility disagrees with the brute force for "
@@ -345,7 +344,6 @@ def bench_training_eligibility(url: str, accounts: int = ACCOUNTS, batch: int = 
                                plans: bool = False) -> dict[str, Any]:
     """The bench entry (API.md shape); ``url`` is an empty PostgreSQL database."""
     from selfservice import migrate
-    from selfservice.services import consent
 
     bench_started = time.perf_counter()
     app = _app(url)
@@ -375,17 +373,17 @@ def bench_training_eligibility(url: str, accounts: int = ACCOUNTS, batch: int = 
 
         log(f"measuring {RUNS} interleaved runs of each on {len(ids):,} ids")
 
-        def eligibility() -> dict[str, bool]:
-            return consent.training_eligibility(ids, AS_OF)
+        def eligible() -> dict[str, bool]:
+            return eligibility.training_eligibility(ids, AS_OF)
 
         def baseline() -> dict[str, bool]:
             return read_flags(engine, ids)
 
-        value_runs, baseline_runs = interleaved(eligibility, baseline)
+        value_runs, baseline_runs = interleaved(eligible, baseline)
         assert read_flags_json(engine, ids) == expected
-        value_runs_2, json_runs = interleaved(eligibility,
+        value_runs_2, json_runs = interleaved(eligible,
                                               lambda: read_flags_json(engine, ids))
-        plan_text = {"value": explain(engine, *capture_sql(engine, eligibility)),
+        plan_text = {"value": explain(engine, *capture_sql(engine, eligible)),
                      "baseline": explain(engine, *capture_sql(engine, baseline))}
     engine.dispose()
 

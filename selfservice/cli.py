@@ -21,8 +21,7 @@ from . import config as config_module
 from . import migrate
 from .models import BackgroundJob, Purpose
 from .queue import default_worker_name
-from .services import consent, consent_types, cookie_consent, diagnostics, outbox
-from .services.consent import settled_moment
+from .services import consent, consent_types, cookie_consent, diagnostics, eligibility, outbox
 from .state import get_state
 
 cli = AppGroup("selfservice", help="Privacy self-service plugin.")
@@ -172,9 +171,7 @@ cli.add_command(consent_cli)
 
 def _parse_time(value: str | None) -> Any:
     """A settled moment to answer eligibility for (see SELFSERVICE_ELIGIBILITY_SETTLE)."""
-
-
-    settled = settled_moment()
+    settled = eligibility.settled_moment()
     if value is None:
         return settled
     try:
@@ -243,12 +240,10 @@ def consent_record_agreement(account_id: str, purpose: str, granted: bool, docum
               help="File to write, one account id per line ('-' for standard output).")
 def consent_eligible(as_of: str | None, output: str) -> None:
     """Write the ids of every account whose content may be used for training as of a time."""
-
-
     moment = _parse_time(as_of)
     count = 0
     if output == "-":
-        for account_id in consent.eligible_accounts(moment):
+        for account_id in eligibility.eligible_accounts(moment):
             sys.stdout.write(account_id + "\n")
             count += 1
     else:
@@ -256,7 +251,7 @@ def consent_eligible(as_of: str | None, output: str) -> None:
         fd, temp = tempfile.mkstemp(dir=folder, prefix=".eligible-", suffix=".tmp")
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                for account_id in consent.eligible_accounts(moment):
+                for account_id in eligibility.eligible_accounts(moment):
                     handle.write(account_id + "\n")
                     count += 1
             os.replace(temp, output)  # whole or not at all

@@ -11,7 +11,7 @@ from flask import Flask
 
 from devtools.mailcapture import MailCapture
 from selfservice.models import ConsentEvent, PrivacyPreferences
-from selfservice.services import consent, outbox
+from selfservice.services import consent, eligibility, outbox
 
 from .helpers import Person, forms_of
 
@@ -76,7 +76,7 @@ def test_every_preference_is_off_by_default_for_existing_and_new_accounts(
         view = consent.get_preferences(identity)
         assert not any([view.training_opt_in, view.marketing_emails, view.limit_sensitive_data,
                         view.do_not_sell_or_share])
-        assert consent.training_eligibility(["acct-newcomer", "acct-alice"],
+        assert eligibility.training_eligibility(["acct-newcomer", "acct-alice"],
                                             datetime.now(UTC)) == {
             "acct-newcomer": False, "acct-alice": False}
     page = person.get("/privacy/preferences")
@@ -259,7 +259,7 @@ def test_opting_a_whole_organisation_in_needs_the_admins_confirmation(
     body = prefs(carol)
     assert body["training_opt_in"] is True and body["training_locked_by_org"] is True
     with app.app_context():
-        assert consent.training_eligibility(["acct-carol", "acct-bob"], datetime.now(UTC)) == {
+        assert eligibility.training_eligibility(["acct-carol", "acct-bob"], datetime.now(UTC)) == {
             "acct-carol": True, "acct-bob": True}
 
 
@@ -285,7 +285,7 @@ def test_leaving_the_organisation_restores_the_members_own_choice(
     last = events_of(app, "acct-carol")[-1]
     assert (last.method, last.granted, last.details["member"]) == ("org_policy", True, False)
     with app.app_context():
-        answers = [consent.training_eligibility(["acct-carol"], t)["acct-carol"]
+        answers = [eligibility.training_eligibility(["acct-carol"], t)["acct-carol"]
                    for t in (before_lock, during_lock, after_leaving)]
     assert answers == [True, False, True]
 

@@ -14,12 +14,11 @@ used for training at time T". The host tells the plugin who the members are
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
 from ..db import utcnow
@@ -457,77 +456,3 @@ def sync_membership(account_id: str) -> ConsentEvent | None:
     with state.db.transaction() as session:
         prefs = _prefs_locked(session, account_id)
         return _reconcile(session, prefs, org, SYSTEM)
-
-
-# -- the training pipeline's question ---------------------------------------------------------
-
-def _training_granted_at(as_of: datetime, subject: Any) -> Any:
-    """Scalar subquery: the ``granted`` of ``subject``'s last training event at or before
-    ``as_of`` (NULL when there is none)."""
-    return (sa.select(ConsentEvent.granted)
-            .where(ConsentEvent.subject_type == SubjectType.ACCOUNT.value,
-                   ConsentEvent.subject_id == subject,
-                   ConsentEvent.purpose == Purpose.TRAINING.value,
-                   ConsentEvent.at <= as_of)
-            .order_by(ConsentEvent.at.desc(), ConsentEvent.seq.desc())
-            .limit(1)
-            .scalar_subquery())
-
-
-def _id_table(dialect: str, ids: Sequence[str]) -> Any:
-    """The ids as a one-column table ``ids(account_id)`` from a single bound parameter (a JSON
-    array: one C-encoded string, instead of 10,000 parameters or a driver-built array)."""
-    import json
-
-    param = sa.bindparam("ids", json.dumps(list(ids)))
-    if dialect == "postgresql":
-        elements = sa.func.jsonb_array_elements_text(sa.cast(param, JSONB))
-    else:
-        elements = sa.func.json_each(param)
-    table = elements.table_valued("value")
-    # PostgreSQL names the column in the FROM clause: ... AS ids(value)
-    return table.render_derived(name="ids") if dialect == "postgresql" else table.alias("ids")
-
-
-def settled_moment() -> datetime:
-    """The latest moment eligibility can be answered for exactly: every change with an
-    earlier time has committed (``SELFSERVICE_ELIGIBILITY_SETTLE``)."""
-    from datetime import timedelta
-
-    return utcnow() - timedelta(seconds=float(get_state().setting("ELIGIBILITY_SETTLE")))
-
-
-def training_eligibility(account_ids: Sequence[str], as_of: datetime) -> dict[str, bool]:
-    """May each account's content be used for training as of ``as_of``? From the ledger, so
-    a past time gets the answer that was true then; the organisations' policies are on the
-    members' chains. Accounts the ledger does not know are not eligible."""
-    eligible = dict.fromkeys(account_ids, False)
-    if not eligible:
-        return eligible
-    engine = get_state().db.engine
-    # in key order, the index probes walk the index forwards
-    ids = _id_table(engine.dialect.name, sorted(eligible))
-    column = ids.c.value
-    query = sa.select(column).where(_training_granted_at(as_of, column).is_(sa.true()))
-    with engine.connect() as connection:
-        for (account_id,) in connection.execute(query):
-            eligible[account_id] = True
-    return eligible
-
-
-def eligible_accounts(as_of: datetime, batch: int = 5000) -> Iterator[str]:
-    """Every account eligible for training as of ``as_of``, in id order, streamed."""
-    candidates = (sa.select(ConsentEvent.subject_id)
-                  .where(ConsentEvent.subject_type == SubjectType.ACCOUNT.value,
-                         ConsentEvent.purpose == Purpose.TRAINING.value,
-                         ConsentEvent.granted.is_(True), ConsentEvent.at <= as_of)
-                  .distinct().subquery("candidates"))
-    query = (sa.select(candidates.c.subject_id)
-             .where(_training_granted_at(as_of, candidates.c.subject_id).is_(sa.true()))
-             .order_by(candidates.c.subject_id))
-    engine = get_state().db.engine
-    with engine.connect() as connection:
-        result = connection.execution_options(stream_results=True, yield_per=batch
-                                              ).execute(query)
-        for (account_id,) in result:
-            yield account_id
