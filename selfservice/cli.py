@@ -21,7 +21,15 @@ from . import config as config_module
 from . import migrate
 from .models import BackgroundJob, Purpose
 from .queue import default_worker_name
-from .services import consent, consent_types, cookie_consent, diagnostics, eligibility, outbox
+from .services import (
+    consent,
+    consent_types,
+    consent_verification,
+    cookie_consent,
+    diagnostics,
+    eligibility,
+    outbox,
+)
 from .state import get_state
 
 cli = AppGroup("selfservice", help="Privacy self-service plugin.")
@@ -198,9 +206,9 @@ def consent_verify(account_id: str | None, org_id: str | None) -> None:
     if account_id or org_id:
         subjects = [("account", account_id)] if account_id else []
         subjects += [("organisation", org_id)] if org_id else []
-        reports = [(t, s, consent.verify_subject(t, s)) for t, s in subjects if s]
+        reports = [(t, s, consent_verification.verify_subject(t, s)) for t, s in subjects if s]
     else:
-        reports = list(consent.verify_all())
+        reports = list(consent_verification.verify_all())
     broken = [(t, s, r) for t, s, r in reports if not r.valid]
     for subject_type, subject_id, report in broken:
         click.echo(f"BROKEN {subject_type}:{subject_id} at seq {report.first_bad_seq}: "

@@ -4,7 +4,7 @@ Each record's hash covers its content and the previous record's hash, so editing
 reordering any record breaks verification from that point on. A consent chain's head (last seq
 and hash) is also kept in its preference or organisation-policy row, and the audit trail notes
 every consent event's seq and hash, so cutting records off the end, or removing a whole chain,
-shows too (services.consent.verify_subject checks all three against each other).
+shows too (services.consent_verification.verify_subject checks all three against each other).
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from flask import Flask
 
 from selfservice.models import ConsentEvent, ConsentMethod
-from selfservice.services import consent, consent_types
+from selfservice.services import consent, consent_types, consent_verification
 
 from .helpers import Person
 
@@ -40,7 +40,7 @@ def execute(app: Flask, statement: Any) -> None:
 
 def report(app: Flask, account_id: str = "acct-alice") -> Any:
     with app.app_context():
-        return consent.verify_subject("account", account_id)
+        return consent_verification.verify_subject("account", account_id)
 
 
 def test_a_clean_history_verifies(app: Flask) -> None:
@@ -120,11 +120,11 @@ def test_an_organisation_chain_is_verified_too(app: Flask) -> None:
         bob = identity(app, "acct-bob")
         consent.set_org_policy(bob, OrgPolicy.OPTED_OUT, method=ConsentMethod.CONSOLE)
         consent.set_org_policy(bob, OrgPolicy.MEMBERS_CHOOSE, method=ConsentMethod.CONSOLE)
-        assert consent.verify_subject("organisation", "org-acme").valid
+        assert consent_verification.verify_subject("organisation", "org-acme").valid
     execute(app, sa.update(ConsentEvent).where(ConsentEvent.subject_id == "org-acme",
                                                ConsentEvent.seq == 1).values(granted=True))
     with app.app_context():
-        assert not consent.verify_subject("organisation", "org-acme").valid
+        assert not consent_verification.verify_subject("organisation", "org-acme").valid
 
 
 def test_concurrent_changes_never_fork_a_chain(app: Flask) -> None:
@@ -289,7 +289,7 @@ def test_an_organisation_policy_and_a_members_own_change_at_once_stay_consistent
     with app.app_context():
         for subject in (("account", "acct-carol"), ("account", "acct-bob"),
                         ("organisation", "org-acme")):
-            assert consent.verify_subject(*subject).valid, subject
+            assert consent_verification.verify_subject(*subject).valid, subject
         view = consent.get_preferences(identity(app, "acct-carol"))
         events, _ = consent.list_events("acct-carol", "training")
     # the policy ended on "members choose": carol's own last choice is in force

@@ -10,8 +10,8 @@ from ..identity import Identity
 from ..models import ConsentEvent, ConsentMethod, CookieConsentRecord
 from ..purposes import METHODS, PURPOSES
 from ..state import get_state
-from .consent import verify_subject
 from .consent_types import LedgerInvalid, event_json
+from .consent_verification import verify_subject
 
 
 def signing_key() -> receipts.SigningKey:
