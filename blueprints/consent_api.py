@@ -10,7 +10,13 @@ from flask import Response, jsonify, request, url_for
 
 from selfservice.identity import Identity
 from selfservice.models import ConsentEvent, ConsentMethod, OrgPolicy, Purpose
-from selfservice.services import consent, consent_receipts, consent_types, eligibility
+from selfservice.services import (
+    consent,
+    consent_receipts,
+    consent_types,
+    eligibility,
+    org_training_policy,
+)
 from selfservice.services.notifications import public_url
 from selfservice.state import get_state
 
@@ -113,7 +119,7 @@ def receipt_keys() -> Response:
 def org_policy(identity: Identity) -> Response:
     if identity.org is None:
         return _not_in_org()
-    view = consent.get_org_policy(identity.org.id)
+    view = org_training_policy.get_org_policy(identity.org.id)
     return jsonify(view.as_json() | {"org_id": identity.org.id})
 
 
@@ -128,8 +134,8 @@ def set_org_policy(identity: Identity, body: dict[str, Any]) -> Response:
         return problem(403, "forbidden", "Only the organisation's owner or admins set its "
                        "training policy")
     current = _version_in_force(body)
-    view = consent.set_org_policy(identity, OrgPolicy(body["policy"]),
-                                  method=ConsentMethod.API, version=current)
+    view = org_training_policy.set_org_policy(identity, OrgPolicy(body["policy"]),
+                                              method=ConsentMethod.API, version=current)
     return jsonify(view.as_json() | {"org_id": org.id})
 
 

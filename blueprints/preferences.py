@@ -9,7 +9,7 @@ from flask import flash, redirect, render_template, request, url_for
 from selfservice.identity import Identity
 from selfservice.models import ConsentMethod, OrgPolicy
 from selfservice.purposes import METHODS, ORG_POLICIES, PURPOSES
-from selfservice.services import consent, consent_types
+from selfservice.services import consent, consent_types, org_training_policy
 from selfservice.state import get_state
 
 from .forms import ConfirmOnlyForm, OrgPolicyForm, PreferencesForm, TrainingOptInForm
@@ -127,8 +127,8 @@ def _set_org_policy(identity: Identity, form: OrgPolicyForm, version: str) -> in
                                 "review and submit again.")
         form.policy_version.data = version
         return 409
-    consent.set_org_policy(identity, OrgPolicy(form.policy.data),
-                           method=ConsentMethod.CONSOLE, version=version)
+    org_training_policy.set_org_policy(identity, OrgPolicy(form.policy.data),
+                                       method=ConsentMethod.CONSOLE, version=version)
     return None
 
 
@@ -138,7 +138,7 @@ def organisation(identity: Identity) -> Any:
     org = identity.org
     if org is None:
         return _render_organisation(identity, None, None, 404)
-    view = consent.get_org_policy(org.id)
+    view = org_training_policy.get_org_policy(org.id)
     version = consent_types.policy_version()
     form = OrgPolicyForm(data={"policy": view.policy, "policy_version": version})
     if not org.is_admin:

@@ -5,7 +5,7 @@ job row records. :func:`register` tells an application which function runs which
 from __future__ import annotations
 
 from selfservice.job_registry import JobRegistry
-from selfservice.services import consent, cookie_consent, privacy_requests
+from selfservice.services import account_chain, cookie_consent, privacy_requests
 from selfservice.services import diagnostics as diagnostics_service
 from selfservice.services import exports as exports_service
 
@@ -20,5 +20,5 @@ def register(jobs: JobRegistry) -> None:
     jobs.register(privacy_requests.ACK_JOB, exports.request_received)
     jobs.register(privacy_requests.READY_JOB, exports.export_ready)
     jobs.register(exports_service.SWEEP_JOB, exports.sweep_exports, daily=True)
-    jobs.register(consent.CONFIRMATION_JOB, mail.training_confirmation)
+    jobs.register(account_chain.CONFIRMATION_JOB, mail.training_confirmation)
     jobs.register(cookie_consent.SWEEP_JOB, retention.sweep_cookie_consents, daily=True)

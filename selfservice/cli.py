@@ -28,6 +28,7 @@ from .services import (
     cookie_consent,
     diagnostics,
     eligibility,
+    org_training_policy,
     outbox,
 )
 from .state import get_state
@@ -274,7 +275,7 @@ def consent_eligible(as_of: str | None, output: str) -> None:
 def consent_sync_membership(account_ids: tuple[str, ...]) -> None:
     """Apply organisation policies after membership changes made outside the console."""
     for account_id in account_ids:
-        event = consent.sync_membership(account_id)
+        event = org_training_policy.sync_membership(account_id)
         click.echo(f"{account_id}: {'updated' if event else 'unchanged'}")
 
 

@@ -27,7 +27,7 @@ from .identity import (
 from .paths import TEMPLATE_FOLDER
 from .queue import JobQueue
 from .receipts import key_from_setting
-from .services import consent, outbox
+from .services import org_training_policy, outbox
 from .services.cookie_consent import registry as cookie_registry
 from .services.own_sources import own_sources
 from .sources import DataSource, Exporter, SourceRegistry
@@ -83,7 +83,7 @@ class SelfService:
         """Tell the plugin an account joined or left an organisation (or changed role there),
         so the organisation's training policy starts or stops applying to it now. Call it in
         an application context, after the host's change is committed."""
-        consent.sync_membership(account_id)
+        org_training_policy.sync_membership(account_id)
 
     def load_identity(self, account_id: str) -> Identity | None:
         if self._identity_loader is None:

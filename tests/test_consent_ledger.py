@@ -13,6 +13,7 @@ from flask import Flask
 
 from selfservice.models import ConsentEvent, ConsentMethod
 from selfservice.services import consent, consent_types, consent_verification
+from selfservice.services.org_training_policy import set_org_policy
 
 from .helpers import Person
 
@@ -118,8 +119,8 @@ def test_an_organisation_chain_is_verified_too(app: Flask) -> None:
 
     with app.app_context():
         bob = identity(app, "acct-bob")
-        consent.set_org_policy(bob, OrgPolicy.OPTED_OUT, method=ConsentMethod.CONSOLE)
-        consent.set_org_policy(bob, OrgPolicy.MEMBERS_CHOOSE, method=ConsentMethod.CONSOLE)
+        set_org_policy(bob, OrgPolicy.OPTED_OUT, method=ConsentMethod.CONSOLE)
+        set_org_policy(bob, OrgPolicy.MEMBERS_CHOOSE, method=ConsentMethod.CONSOLE)
         assert consent_verification.verify_subject("organisation", "org-acme").valid
     execute(app, sa.update(ConsentEvent).where(ConsentEvent.subject_id == "org-acme",
                                                ConsentEvent.seq == 1).values(granted=True))
@@ -203,8 +204,8 @@ def test_removing_an_organisations_whole_chain_is_detected(app: Flask) -> None:
     from selfservice.models import OrgPolicy
 
     with app.app_context():
-        consent.set_org_policy(identity(app, "acct-bob"), OrgPolicy.OPTED_OUT,
-                               method=ConsentMethod.CONSOLE)
+        set_org_policy(identity(app, "acct-bob"), OrgPolicy.OPTED_OUT,
+                       method=ConsentMethod.CONSOLE)
     assert cli_verify(app).exit_code == 0
     execute(app, sa.delete(ConsentEvent).where(ConsentEvent.subject_type == "organisation"))
     result = cli_verify(app)
@@ -264,7 +265,7 @@ def test_an_organisation_policy_and_a_members_own_change_at_once_stay_consistent
                 bob = identity(app, "acct-bob")
                 barrier.wait()
                 for policy in [OrgPolicy.OPTED_OUT, OrgPolicy.MEMBERS_CHOOSE] * 3:
-                    consent.set_org_policy(bob, policy, method=ConsentMethod.API)
+                    set_org_policy(bob, policy, method=ConsentMethod.API)
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
 
@@ -305,9 +306,9 @@ def test_restoring_a_members_choice_keeps_the_version_they_agreed_to(app: Flask)
         carol, bob = identity(app, "acct-carol"), identity(app, "acct-bob")
         _, [own] = consent.change_preferences(carol, {"training_opt_in": True},
                                               method=ConsentMethod.CONSOLE)
-        consent.set_org_policy(bob, OrgPolicy.OPTED_OUT, method=ConsentMethod.CONSOLE)
+        set_org_policy(bob, OrgPolicy.OPTED_OUT, method=ConsentMethod.CONSOLE)
         app.config["SELFSERVICE_POLICY_VERSION"] = "2027-01-01"
-        consent.set_org_policy(bob, OrgPolicy.MEMBERS_CHOOSE, method=ConsentMethod.CONSOLE)
+        set_org_policy(bob, OrgPolicy.MEMBERS_CHOOSE, method=ConsentMethod.CONSOLE)
         events, _ = consent.list_events("acct-carol", "training")
     restored = events[-1]
     assert (restored.granted, restored.method, restored.policy_version) == (

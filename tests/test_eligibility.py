@@ -14,6 +14,7 @@ from flask import Flask
 
 from selfservice.models import ConsentMethod, OrgPolicy
 from selfservice.services import consent
+from selfservice.services.org_training_policy import set_org_policy
 
 from .helpers import LiveServer, Person
 
@@ -88,14 +89,14 @@ def test_the_organisations_policy_counts(app: Flask, live_server: LiveServer) ->
     change(app, "acct-carol", training_opt_in=True)
     with app.app_context():
         bob = app.extensions["selfservice"].extension.load_identity("acct-bob")
-        consent.set_org_policy(bob, OrgPolicy.OPTED_OUT, method=ConsentMethod.API)
+        set_org_policy(bob, OrgPolicy.OPTED_OUT, method=ConsentMethod.API)
     locked = datetime.now(UTC)
     settle()
     body = ask(live_server, {"account_ids": ["acct-carol", "acct-bob"],
                              "as_of": iso(locked)}).json()
     assert body["eligible"] == {"acct-carol": False, "acct-bob": False}
     with app.app_context():
-        consent.set_org_policy(bob, OrgPolicy.OPTED_IN, method=ConsentMethod.API)
+        set_org_policy(bob, OrgPolicy.OPTED_IN, method=ConsentMethod.API)
     settle()
     body = ask(live_server, {"account_ids": ["acct-carol", "acct-bob"]}).json()
     assert body["eligible"] == {"acct-carol": True, "acct-bob": True}
