@@ -29,7 +29,7 @@ def apply_gpc_to_account() -> None:
     if account_id is None or session.get(_GPC_SEEN) == account_id:
         return
     try:
-        consent.honour_gpc(account_id)
+        consent.record_gpc_opt_out(account_id)
     except sa.exc.SQLAlchemyError:
         # the host's page must not fail because of it; the next request tries again
         logger.warning("could not record a Global Privacy Control signal", exc_info=True)

@@ -170,7 +170,7 @@ def record_written_agreement(account_id: str, purpose: Purpose, granted: bool, *
                                     version or policy_version(), {"document": document})
 
 
-def honour_gpc(account_id: str) -> bool:
+def record_gpc_opt_out(account_id: str) -> bool:
     """A Global Privacy Control signal from the logged-in customer: turn on "do not sell or
     share" (method ``gpc``) unless it is on already or the customer, told about the signal,
     later turned it off themselves. Returns whether an event was recorded."""
