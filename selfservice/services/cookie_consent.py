@@ -307,7 +307,7 @@ def link(consent_id: str, account_id: str) -> bool:
         return True
 
 
-def _account_records(account_id: str) -> Any:
+def account_records(account_id: str) -> Any:
     """The account's own records, and the anonymous ones of consent ids linked to it."""
     linked = sa.select(CookieConsentLink.consent_id).where(
         CookieConsentLink.account_id == account_id)
@@ -321,7 +321,7 @@ def latest_for_account(account_id: str) -> Decision | None:
     follows the account)."""
     with get_state().db.read() as session:
         latest = session.scalar(sa.select(CookieConsentRecord)
-                                .where(_account_records(account_id))
+                                .where(account_records(account_id))
                                 .order_by(CookieConsentRecord.at.desc()).limit(1))
         if latest is None:
             return None
@@ -349,7 +349,7 @@ def forget_account(account_id: str) -> int:
     """Delete the account's cookie-consent records and links (account deletion)."""
     with get_state().db.transaction() as session:
         deleted = session.execute(sa.delete(CookieConsentRecord).where(
-            _account_records(account_id))).rowcount
+            account_records(account_id))).rowcount
         session.execute(sa.delete(CookieConsentLink).where(
             CookieConsentLink.account_id == account_id))
     return int(deleted or 0)

@@ -8,10 +8,17 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from ..models import ConsentEvent, CookieConsentRecord, SubjectType
+from ..models import (
+    ConsentEvent,
+    CookieConsentRecord,
+    PrivacyRequest,
+    PrivacyRequestEvent,
+    SubjectType,
+)
 from ..sources import DataSource, Subject
 from ..state import get_state
 from .consent_types import event_json
+from .cookie_consent import account_records
 
 _STRING = {"type": "string"}
 _TIME = {"type": "string", "format": "date-time"}
@@ -29,9 +36,7 @@ def _consent_events(subject: Subject) -> Iterator[dict[str, Any]]:
 
 
 def _cookie_consents(subject: Subject) -> Iterator[dict[str, Any]]:
-    from .cookie_consent import _account_records
-
-    query = (sa.select(CookieConsentRecord).where(_account_records(subject.account_id))
+    query = (sa.select(CookieConsentRecord).where(account_records(subject.account_id))
              .order_by(CookieConsentRecord.at, CookieConsentRecord.seq))
     with get_state().db.read() as session:
         for r in session.scalars(query.execution_options(yield_per=500)):
@@ -44,8 +49,6 @@ def _cookie_consents(subject: Subject) -> Iterator[dict[str, Any]]:
 
 
 def _privacy_requests(subject: Subject) -> Iterator[dict[str, Any]]:
-    from ..models import PrivacyRequest, PrivacyRequestEvent
-
     with get_state().db.read() as session:
         items = list(session.scalars(sa.select(PrivacyRequest)
                                      .where(PrivacyRequest.account_id == subject.account_id)
