@@ -16,7 +16,7 @@ from selfservice.identity import Identity
 from selfservice.services import audit, diagnostics
 from selfservice.state import get_state
 
-from . import consent_api, cookies, openapi, privacy_requests
+from . import consent_api, cookie_api, openapi, privacy_requests
 from .guards import api_identity, check_csrf, service_token_name
 from .problems import PROBLEM_TYPES, problem
 from .routing import Routes
@@ -89,7 +89,7 @@ def create_blueprint() -> Blueprint:
     bp.before_request(check_csrf)
     bp.register_error_handler(HTTPException, http_error)
     bp.register_error_handler(Invalid, invalid_input)
-    for module_routes in (routes, consent_api.routes, privacy_requests.api_routes):
+    for module_routes in (routes, consent_api.routes, privacy_requests.api_routes,
+                          cookie_api.routes):
         module_routes.register(bp)
-    cookies.register_api(bp)
     return bp

@@ -501,7 +501,7 @@ def test_enforcement_holds_whatever_order_the_hosts_hooks_run_in(app: Flask) -> 
 
 
 def test_only_a_real_deletion_passes_as_one() -> None:
-    from selfservice.blueprints.cookies import _is_deletion
+    from selfservice.blueprints.cookie_enforcement import _is_deletion
 
     assert _is_deletion("_pk_id.demo=; Max-Age=0; Path=/")
     assert _is_deletion("_pk_id.demo=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Path=/")
@@ -544,9 +544,9 @@ def test_a_shared_browser_never_mixes_two_peoples_records(
 def test_a_withdrawal_reaches_the_accounts_other_devices(
         app: Flask, live_server: LiveServer, make_person: Any,
         monkeypatch: pytest.MonkeyPatch) -> None:
-    from selfservice.blueprints import cookies as cookie_views
+    from selfservice.blueprints import cookie_state
 
-    monkeypatch.setattr(cookie_views, "ACCOUNT_CHECK_EVERY", 0.0)
+    monkeypatch.setattr(cookie_state, "ACCOUNT_CHECK_EVERY", 0.0)
     laptop: Person = make_person()
     phone: Person = make_person()
     for device, categories in ((laptop, ALL), (phone, NONE)):
