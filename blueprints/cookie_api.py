@@ -3,7 +3,9 @@ visitors too) and a signed receipt of it."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, ParamSpec, TypeVar
 
 from flask import Response, jsonify, request, url_for
 
@@ -21,6 +23,8 @@ from .routing import Routes
 from .validation import Invalid, accepts
 
 routes = Routes()
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 @routes.get("/cookie-policy")
@@ -41,48 +45,51 @@ def cookie_consent_get() -> Response:
     return jsonify(cookie_state().as_json(service.registry().version))
 
 
+def csrf_header_required(view: Callable[P, R]) -> Callable[P, R | Response]:
+    """The CSRF header on every call, anonymous visitors' too (a forged request must not
+    decide for them either), checked before the body is read: 403 comes before any 422."""
+
+    @wraps(view)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R | Response:
+        if not csrf_ok(request.headers.get(get_state().setting("CSRF_HEADER"))):
+            return problem(403, "csrf-failed", "CSRF token missing or invalid")
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
 @routes.put("/cookie-consent")
-def cookie_consent_put() -> Response:
-    # anonymous visitors too: a forged request must not consent for them
-    header = get_state().setting("CSRF_HEADER")
-    if not csrf_ok(request.headers.get(header)):
-        return problem(403, "csrf-failed", "CSRF token missing or invalid")
-    return _record_decision()
-
-
+@csrf_header_required
 @accepts("CookieDecision")
-def _record_decision(body: dict[str, Any]) -> Response:
+def cookie_consent_put(body: dict[str, Any]) -> Response:
     version = service.registry().version
-    errors: dict[str, str] = {}
-    if body.get("policy_version") != version:
-        errors["policy_version"] = (f"the cookie policy is now version {version}: show "
-                                    "it to the visitor and send that version")
-    categories = body.get("categories")
-    if not isinstance(categories, dict) or set(categories) - set(CATEGORIES) or not all(
-            isinstance(v, bool) for v in categories.values()):
-        errors["categories"] = f"must map {', '.join(CATEGORIES)} to true or false"
-    elif categories.get("necessary") is False:
-        errors["categories"] = "necessary cookies cannot be refused"
-    method = body.get("method", "api")
-    if method not in ("banner", "settings", "api"):
-        errors["method"] = "must be banner, settings or api"
-    for flag in ("confirm_gpc_override", "gpc"):
-        if flag in body and not isinstance(body[flag], bool):
-            errors[flag] = "must be true or false"
     lang = body.get("language", language())
-    if not isinstance(lang, str) or lang not in known_languages():
-        errors["language"] = "unknown language"
-    if errors:
-        raise Invalid(errors)
+    _check_decision(body, version, lang)
+    categories = body["categories"]
     try:
         state = decide({c: bool(categories.get(c, False)) for c in OPTIONAL},
-                       CookieConsentMethod(method), lang=lang,
+                       CookieConsentMethod(body.get("method", "api")), lang=lang,
                        confirm_gpc=bool(body.get("confirm_gpc_override")),
                        gpc=gpc_signal() or bool(body.get("gpc")))
     except service.GpcConfirmationRequired:
         return problem(409, "gpc-confirmation-required", "Confirm overriding Global "
                        "Privacy Control", texts(lang)["gpc_confirm"])
     return jsonify(state.as_json(version))
+
+
+def _check_decision(body: dict[str, Any], version: str, lang: str) -> None:
+    """What the CookieDecision schema cannot say: the policy version in force, necessary
+    cookies kept, a language the banner speaks."""
+    errors: dict[str, str] = {}
+    if body["policy_version"] != version:
+        errors["policy_version"] = (f"the cookie policy is now version {version}: show "
+                                    "it to the visitor and send that version")
+    if body["categories"].get("necessary") is False:
+        errors["categories"] = "necessary cookies cannot be refused"
+    if lang not in known_languages():
+        errors["language"] = "unknown language"
+    if errors:
+        raise Invalid(errors)
 
 
 @routes.get("/cookie-consent/receipt")

@@ -238,6 +238,18 @@ def test_the_api_refuses_bad_input_and_forged_requests(app: Flask,
     assert visitor.state()["decided"] is False
 
 
+@pytest.mark.backends("sqlite")
+def test_the_csrf_check_comes_before_the_body_is_read(app: Flask,
+                                                      live_server: LiveServer) -> None:
+    visitor = Visitor(live_server)
+    for headers in ({}, {"X-CSRF-Token": "forged"}):
+        for kwargs in ({"json": {"categories": "all", "extra": 1}}, {"data": "not json"}):
+            forged = visitor.http.put(live_server.url + API, timeout=10, headers=headers,
+                                      **kwargs)
+            assert forged.status_code == 403, (headers, kwargs, forged.text)
+            assert forged.json()["type"].endswith("/csrf-failed")
+
+
 def test_every_decision_is_recorded_with_proof_and_a_truncated_address(
         app: Flask, live_server: LiveServer) -> None:
     visitor = Visitor(live_server)
