@@ -18,7 +18,7 @@ from selfservice.state import get_state
 
 from . import consent_api, cookie_api, openapi, privacy_requests
 from .guards import api_identity, check_csrf, service_token_name
-from .problems import PROBLEM_TYPES, problem
+from .problems import PROBLEM_TYPES, describe, problem
 from .routing import Routes
 from .validation import Invalid, invalid_response
 
@@ -81,7 +81,7 @@ def openapi_document() -> Response:
 def problem_type(slug: str) -> Response:
     if slug not in PROBLEM_TYPES:
         abort(404)
-    return jsonify({"type": slug, "description": PROBLEM_TYPES[slug]})
+    return jsonify({"type": slug, "description": describe(slug)})
 
 
 def create_blueprint() -> Blueprint:

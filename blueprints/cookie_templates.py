@@ -41,7 +41,8 @@ def gated_script(category: str, src: str) -> Markup:
 
 def banner_context() -> dict[str, Any] | None:
     """What the banner template needs, or None when no banner is due on this page."""
-    if not get_state().setting("COOKIE_BANNER") or loaded_state() is None:
+    settings = get_state()
+    if not settings.setting("COOKIE_BANNER") or loaded_state() is None:
         return None
     state = cookie_state()
     if not state.needs_banner or request.blueprint == "selfservice" and (
@@ -50,4 +51,5 @@ def banner_context() -> dict[str, Any] | None:
     lang = language()
     return {"state": state, "t": texts(lang), "lang": lang,
             "version": service.registry().version, "optional": OPTIONAL,
+            "csrf_header": settings.setting("CSRF_HEADER"),
             "next": request.full_path.rstrip("?") if request.query_string else request.path}

@@ -250,6 +250,26 @@ def test_the_csrf_check_comes_before_the_body_is_read(app: Flask,
             assert forged.json()["type"].endswith("/csrf-failed")
 
 
+@pytest.mark.backends("sqlite")
+@pytest.mark.settings(SELFSERVICE_CSRF_HEADER="X-Other-Token")
+def test_the_banner_and_the_problem_type_name_the_configured_csrf_header(
+        app: Flask, live_server: LiveServer) -> None:
+    visitor = Visitor(live_server)
+    banner = visitor.banner()
+    assert 'data-csrf-header="X-Other-Token"' in banner["html"]
+    body = {"policy_version": banner["version"], "categories": NONE, "method": "banner"}
+    default = visitor.http.put(live_server.url + API, json=body, timeout=10,
+                               headers={"X-CSRF-Token": banner["csrf_token"]})
+    assert default.status_code == 403
+    configured = visitor.http.put(live_server.url + API, json=body, timeout=10,
+                                  headers={"X-Other-Token": banner["csrf_token"]})
+    assert configured.status_code == 200, configured.text
+    assert [r.method for r in records(app)] == ["banner"]
+    described = requests.get(live_server.url + "/privacy/api/v1/problems/csrf-failed",
+                             timeout=10).json()["description"]
+    assert "X-Other-Token" in described and "X-CSRF-Token" not in described
+
+
 def test_every_decision_is_recorded_with_proof_and_a_truncated_address(
         app: Flask, live_server: LiveServer) -> None:
     visitor = Visitor(live_server)
