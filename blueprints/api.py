@@ -16,9 +16,9 @@ from selfservice.identity import Identity
 from selfservice.services import audit, diagnostics
 from selfservice.state import get_state
 
-from . import consent_api, cookies, openapi, privacy_requests
+from . import consent_api, cookie_api, openapi, privacy_requests
 from .guards import api_identity, check_csrf, service_token_name
-from .problems import PROBLEM_TYPES, problem
+from .problems import PROBLEM_TYPES, describe, problem
 from .routing import Routes
 from .validation import Invalid, invalid_response
 
@@ -81,7 +81,7 @@ def openapi_document() -> Response:
 def problem_type(slug: str) -> Response:
     if slug not in PROBLEM_TYPES:
         abort(404)
-    return jsonify({"type": slug, "description": PROBLEM_TYPES[slug]})
+    return jsonify({"type": slug, "description": describe(slug)})
 
 
 def create_blueprint() -> Blueprint:
@@ -89,7 +89,7 @@ def create_blueprint() -> Blueprint:
     bp.before_request(check_csrf)
     bp.register_error_handler(HTTPException, http_error)
     bp.register_error_handler(Invalid, invalid_input)
-    for module_routes in (routes, consent_api.routes, privacy_requests.api_routes):
+    for module_routes in (routes, consent_api.routes, privacy_requests.api_routes,
+                          cookie_api.routes):
         module_routes.register(bp)
-    cookies.register_api(bp)
     return bp

@@ -148,6 +148,15 @@ def has_bearer() -> bool:
     return request.headers.get("Authorization", "").lower().startswith("bearer ")
 
 
+def csrf_ok(token: str | None) -> bool:
+    """Is ``token`` this session's valid CSRF token?"""
+    try:
+        validate_csrf(token)
+    except (ValidationError, CSRFError):
+        return False
+    return True
+
+
 def check_csrf() -> Any:
     """before_request of the API: unsafe calls with the session cookie need the CSRF header."""
     if request.method not in UNSAFE_METHODS or service_token_name() is not None:

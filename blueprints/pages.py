@@ -14,7 +14,7 @@ from selfservice.paths import TEMPLATE_FOLDER
 from selfservice.sources import LEGAL_BASES
 from selfservice.state import get_state
 
-from . import cookies, preferences, privacy_requests
+from . import cookie_enforcement, cookie_pages, cookie_templates, preferences, privacy_requests
 from .gpc import apply_gpc_to_account
 from .guards import page_identity
 from .routing import Routes
@@ -41,7 +41,9 @@ def create_blueprint() -> Blueprint:
                    static_folder=os.path.join(TEMPLATE_FOLDER, "selfservice", "static"),
                    static_url_path="/static")
     bp.before_app_request(apply_gpc_to_account)
-    for module_routes in (routes, preferences.routes, privacy_requests.page_routes):
+    cookie_enforcement.register_hooks(bp)
+    bp.app_context_processor(cookie_templates.context)
+    for module_routes in (routes, preferences.routes, privacy_requests.page_routes,
+                          cookie_pages.routes):
         module_routes.register(bp)
-    cookies.register_pages(bp)
     return bp

@@ -6,11 +6,13 @@ from typing import Any
 
 from flask import Response, jsonify, request, url_for
 
+from selfservice.state import get_state
+
 PROBLEM_TYPES: dict[str, str] = {
     "not-authenticated": "You are not logged in.",
     "reauth-required": "This action needs a fresh login. Follow reauth_url, sign in again at "
                        "the identity provider, then repeat the call.",
-    "csrf-failed": "Unsafe calls made with the session cookie must send the X-CSRF-Token "
+    "csrf-failed": "Unsafe calls made with the session cookie must send the {csrf_header} "
                    "header with the token from GET /me.",
     "forbidden": "You do not have the role this needs.",
     "not-found": "No such object (or not yours).",
@@ -25,6 +27,11 @@ PROBLEM_TYPES: dict[str, str] = {
     "server-error": "Something went wrong on our side.",
     "unavailable": "A service this needs is unavailable; try again shortly.",
 }
+
+
+def describe(slug: str) -> str:
+    """The description of problem type ``slug``, naming the app's own CSRF header."""
+    return PROBLEM_TYPES[slug].replace("{csrf_header}", get_state().setting("CSRF_HEADER"))
 
 
 def problem_type_url(slug: str) -> str:

@@ -14,7 +14,7 @@ from sqlalchemy import event
 from . import config as config_module
 from . import jobs as job_functions
 from .auth import current_identity
-from .blueprints import api, cookies, pages, sso
+from .blueprints import api, pages, sso, well_known
 from .cli import cli
 from .db import Database
 from .identity import (
@@ -190,7 +190,7 @@ class SelfService:
         if cfg("SSO_ENABLED"):
             mounted.append((sso.create_blueprint(), cfg("AUTH_URL_PREFIX")))
         if cfg("GPC_WELL_KNOWN"):
-            mounted.append((cookies.create_well_known_blueprint(), ""))
+            mounted.append((well_known.create_blueprint(), ""))
         return mounted
 
     @staticmethod

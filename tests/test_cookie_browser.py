@@ -521,6 +521,25 @@ def test_the_server_records_match_what_the_browser_did(
         assert record.account_id is None
 
 
+@pytest.mark.backends("sqlite")
+@pytest.mark.settings(SELFSERVICE_CSRF_HEADER="X-Other-Token")
+def test_the_banner_sends_the_csrf_header_the_host_configured(
+        app: Flask, live_server: LiveServer, contexts: Any, oidc: object) -> None:
+    page = visit(contexts(), live_server.url + "/")
+    navigations: list[str] = []
+    page.on("framenavigated", lambda frame: navigations.append(frame.url))
+    with page.expect_response(lambda r: r.request.method == "PUT"
+                              and r.url.endswith("/cookie-consent")) as put:
+        button(page, "Reject all").click()
+    assert put.value.status == 200  # the API call, not the form post it falls back to
+    assert put.value.request.headers.get("x-other-token")
+    wait_saved(page)
+    assert navigations == []
+    consent_id = consent_api(page, live_server)["consent_id"]
+    [record] = records(app, consent_id)
+    assert record.method == "banner" and record.categories["functional"] is False
+
+
 # -- tampering --------------------------------------------------------------------------------
 
 @pytest.mark.backends("sqlite")

@@ -238,6 +238,38 @@ def test_the_api_refuses_bad_input_and_forged_requests(app: Flask,
     assert visitor.state()["decided"] is False
 
 
+@pytest.mark.backends("sqlite")
+def test_the_csrf_check_comes_before_the_body_is_read(app: Flask,
+                                                      live_server: LiveServer) -> None:
+    visitor = Visitor(live_server)
+    for headers in ({}, {"X-CSRF-Token": "forged"}):
+        for kwargs in ({"json": {"categories": "all", "extra": 1}}, {"data": "not json"}):
+            forged = visitor.http.put(live_server.url + API, timeout=10, headers=headers,
+                                      **kwargs)
+            assert forged.status_code == 403, (headers, kwargs, forged.text)
+            assert forged.json()["type"].endswith("/csrf-failed")
+
+
+@pytest.mark.backends("sqlite")
+@pytest.mark.settings(SELFSERVICE_CSRF_HEADER="X-Other-Token")
+def test_the_banner_and_the_problem_type_name_the_configured_csrf_header(
+        app: Flask, live_server: LiveServer) -> None:
+    visitor = Visitor(live_server)
+    banner = visitor.banner()
+    assert 'data-csrf-header="X-Other-Token"' in banner["html"]
+    body = {"policy_version": banner["version"], "categories": NONE, "method": "banner"}
+    default = visitor.http.put(live_server.url + API, json=body, timeout=10,
+                               headers={"X-CSRF-Token": banner["csrf_token"]})
+    assert default.status_code == 403
+    configured = visitor.http.put(live_server.url + API, json=body, timeout=10,
+                                  headers={"X-Other-Token": banner["csrf_token"]})
+    assert configured.status_code == 200, configured.text
+    assert [r.method for r in records(app)] == ["banner"]
+    described = requests.get(live_server.url + "/privacy/api/v1/problems/csrf-failed",
+                             timeout=10).json()["description"]
+    assert "X-Other-Token" in described and "X-CSRF-Token" not in described
+
+
 def test_every_decision_is_recorded_with_proof_and_a_truncated_address(
         app: Flask, live_server: LiveServer) -> None:
     visitor = Visitor(live_server)
@@ -501,7 +533,7 @@ def test_enforcement_holds_whatever_order_the_hosts_hooks_run_in(app: Flask) -> 
 
 
 def test_only_a_real_deletion_passes_as_one() -> None:
-    from selfservice.blueprints.cookies import _is_deletion
+    from selfservice.blueprints.cookie_enforcement import _is_deletion
 
     assert _is_deletion("_pk_id.demo=; Max-Age=0; Path=/")
     assert _is_deletion("_pk_id.demo=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Path=/")
@@ -544,9 +576,9 @@ def test_a_shared_browser_never_mixes_two_peoples_records(
 def test_a_withdrawal_reaches_the_accounts_other_devices(
         app: Flask, live_server: LiveServer, make_person: Any,
         monkeypatch: pytest.MonkeyPatch) -> None:
-    from selfservice.blueprints import cookies as cookie_views
+    from selfservice.blueprints import cookie_state
 
-    monkeypatch.setattr(cookie_views, "ACCOUNT_CHECK_EVERY", 0.0)
+    monkeypatch.setattr(cookie_state, "ACCOUNT_CHECK_EVERY", 0.0)
     laptop: Person = make_person()
     phone: Person = make_person()
     for device, categories in ((laptop, ALL), (phone, NONE)):

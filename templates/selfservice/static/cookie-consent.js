@@ -8,7 +8,9 @@
   var f = b.querySelector("form"), ch = d.getElementById("ss-cb-choices"),
     cf = d.getElementById("ss-cb-confirm"), st = d.getElementById("ss-cb-status"),
     cu = f.querySelector("[value=customise]"), opt = ["functional", "analytics", "marketing"],
-    pending = null, gpc = b.getAttribute("data-gpc") === "1" || navigator.globalPrivacyControl === true;
+    pending = null, gpc = b.getAttribute("data-gpc") === "1" || navigator.globalPrivacyControl === true,
+    /* the host's SELFSERVICE_CSRF_HEADER */
+    csrf = b.getAttribute("data-csrf-header") || "X-CSRF-Token";
 
   if (gpc) d.getElementById("ss-cb-gpc-notice").hidden = false;
 
@@ -31,9 +33,10 @@
   }
 
   function send(cats, confirm) {
+    var h = {"Content-Type": "application/json"};
+    h[csrf] = f.csrf_token.value;
     fetch(b.getAttribute("data-api"), {
-      method: "PUT", credentials: "same-origin",
-      headers: {"Content-Type": "application/json", "X-CSRF-Token": f.csrf_token.value},
+      method: "PUT", credentials: "same-origin", headers: h,
       body: JSON.stringify({policy_version: f.policy_version.value, categories: cats,
         confirm_gpc_override: !!confirm, method: "banner", language: f.lang.value, gpc: gpc})
     }).then(function (r) {
