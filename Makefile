@@ -32,17 +32,20 @@ system-deps:
 demo: install
 	$(PY) -m devtools.demo
 
-## The whole suite on SQLite and PostgreSQL, against real Redis, PostgreSQL, the OpenID
-## provider and Chromium, which the tests start on private ports and stop.
-test: install system-deps
+## The lint, then the whole suite on SQLite and PostgreSQL, against real Redis, PostgreSQL,
+## the OpenID provider and Chromium, which the tests start on private ports and stop.
+test: install lint system-deps
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 ## Benchmarks against baselines measured in the same run; writes bench-results.json.
 bench: install system-deps
 	$(PY) -m devtools.bench
 
+## ruff, then mypy --strict on the package as installed (devtools/typecheck.py)
 lint: install
 	$(VENV)/bin/ruff check selfservice blueprints jobs tests demo devtools wsgi.py
+	$(PY) -m devtools.typecheck
 
 clean:
-	rm -rf $(VENV) devtools/oidc/node_modules devtools/browser/node_modules build *.egg-info instance
+	rm -rf $(VENV) devtools/oidc/node_modules devtools/browser/node_modules build *.egg-info instance \
+	       .typecheck

@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, RadioField, SelectField, TextAreaField
+from wtforms.fields import choices as wtforms_choices
 from wtforms.validators import DataRequired, InputRequired, ValidationError
 
 from selfservice.purposes import ORG_POLICIES
 from selfservice.services.privacy_requests import JURISDICTIONS, TYPES
 
-try:  # optional: WTForms 3.3 deprecates (value, label) tuples in favour of SelectChoice
-    from wtforms.fields.choices import SelectChoice
-except ImportError:  # pragma: no cover - WTForms < 3.3
-    SelectChoice = None
+#: WTForms 3.3 deprecates (value, label) tuples in favour of SelectChoice (None before 3.3;
+#: unknown to the type stubs, which are of WTForms 3.2)
+SelectChoice: Any = getattr(wtforms_choices, "SelectChoice", None)
 
 
-def choices(items: dict[str, str]) -> list[object]:
+def choices(items: dict[str, str]) -> list[Any]:
     return [SelectChoice(value, label) if SelectChoice else (value, label)
             for value, label in items.items()]
 

@@ -9,8 +9,10 @@ from functools import wraps
 from typing import Any, Concatenate, ParamSpec, TypeVar
 from urllib.parse import urlsplit
 
-from flask import Response, current_app, redirect, request, url_for
+from flask import current_app, redirect, request, url_for
+from flask_login import LoginManager
 from flask_wtf.csrf import CSRFError, validate_csrf
+from werkzeug.wrappers import Response
 from wtforms import ValidationError
 
 from selfservice.auth import current_account_id, current_identity, is_fresh
@@ -61,7 +63,8 @@ def reauth_url(next_url: str | None = None) -> str:
 
 
 def login_url(next_url: str | None = None) -> str:
-    endpoint = getattr(current_app.login_manager, "login_view", None) or "selfservice_auth.login"
+    manager: LoginManager | None = getattr(current_app, "login_manager", None)
+    endpoint = (manager.login_view if manager else None) or "selfservice_auth.login"
     return url_for(endpoint, next=safe_next(next_url))
 
 

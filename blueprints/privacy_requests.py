@@ -230,6 +230,6 @@ def download_export(identity: Identity, request_id: str) -> Any:
     item, path = found
     response = send_file(path, mimetype="application/zip", as_attachment=True,
                          download_name=f"{item.reference}.zip", conditional=True,
-                         etag=item.archive_sha256, max_age=0)
+                         etag=item.archive_sha256 or False, max_age=0)
     response.headers["Cache-Control"] = "private, no-store"
     return response

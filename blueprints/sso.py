@@ -18,8 +18,8 @@ from authlib.integrations.base_client.errors import OAuthError
 from authlib.integrations.flask_client import FlaskIntegration, FlaskOAuth2App
 from flask import (
     Blueprint,
-    Response,
     abort,
+    make_response,
     redirect,
     render_template,
     request,
@@ -29,6 +29,7 @@ from flask import (
 from flask_login import login_user, logout_user
 from flask_wtf import FlaskForm
 from requests import RequestException
+from werkzeug.wrappers import Response
 
 from selfservice.auth import authentication, current_account_id, record_authentication
 from selfservice.identity import PrivacyUser
@@ -82,7 +83,7 @@ def _start(kind: str, next_url: str, **provider_args: Any) -> Response:
                          "account": current_account_id()}
     session[_FLOWS] = flows
     try:
-        return oidc_client().authorize_redirect(_redirect_uri(), state=flow_state,  # type: ignore[no-any-return]
+        return oidc_client().authorize_redirect(_redirect_uri(), state=flow_state,
                                                 **provider_args)
     except (RequestException, OAuthError) as exc:
         logger.error("identity provider unavailable: %s", exc)
@@ -90,8 +91,8 @@ def _start(kind: str, next_url: str, **provider_args: Any) -> Response:
 
 
 def _failure(message: str, status: int) -> Response:
-    response = Response(render_template("selfservice/auth_error.html", message=message),
-                        status=status)
+    response = make_response(render_template("selfservice/auth_error.html", message=message),
+                             status)
     return response
 
 
@@ -116,7 +117,7 @@ def reauth() -> Response:
 def _take_flow(flow_state: str) -> dict[str, Any] | None:
     """The pending sign-in this callback answers; each one is used once."""
     flows = dict(session.get(_FLOWS, {}))
-    flow = flows.pop(flow_state, None)
+    flow: dict[str, Any] | None = flows.pop(flow_state, None)
     session[_FLOWS] = flows
     return flow
 

@@ -65,7 +65,7 @@ def accepts(component: str) -> Callable[[Callable[Concatenate[Any, P], R]],
         setattr(wrapper, REQUEST_SCHEMA, component)
         return wrapper
 
-    return decorator  # type: ignore[return-value]
+    return decorator
 
 
 def parse_time(value: Any, field: str) -> datetime:

@@ -6,12 +6,12 @@ import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from flask import Flask
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import CursorResult, Engine, Result
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 NAMING_CONVENTION = {
@@ -53,6 +53,12 @@ def utcnow() -> datetime:
 
 
 AfterCommitHook = Callable[[Session], None]
+
+
+def matched(result: Result[Any]) -> int:
+    """How many rows an UPDATE or DELETE that ``Session.execute`` ran matched. Its result is a
+    CursorResult, though the session types it as a plain Result."""
+    return cast("CursorResult[Any]", result).rowcount
 
 
 class Database:

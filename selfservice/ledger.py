@@ -14,7 +14,7 @@ import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -28,7 +28,19 @@ _AUDIT_FIELDS = ("stream", "seq", "at", "actor_type", "actor_id", "action", "tar
 _CONSENT_FIELDS = ("id", "subject_type", "subject_id", "seq", "purpose", "granted", "method",
                    "policy_version", "actor_type", "actor_id", "at", "details")
 
-R = TypeVar("R")
+
+class ChainRecord(Protocol):
+    """A record of a hash chain (an audit, consent or cookie-consent event)."""
+
+    @property
+    def seq(self) -> int: ...
+    @property
+    def prev_hash(self) -> str: ...
+    @property
+    def hash(self) -> str: ...
+
+
+R = TypeVar("R", bound=ChainRecord)
 
 
 def canonical_json(value: Any) -> bytes:

@@ -10,7 +10,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from redis import Redis
 from redis.exceptions import RedisError
@@ -98,7 +98,8 @@ class JobQueue:
         """Workers whose heartbeat has not expired."""
         try:
             keys = list(self.redis.scan_iter(match=self._heartbeat_key("*"), count=100))
-            values = self.redis.mget(keys) if keys else []
+            # redis-py types its commands alike for the blocking and the asyncio client
+            values = cast("list[bytes | None]", self.redis.mget(keys)) if keys else []
         except (RedisError, OSError) as exc:
             raise QueueUnavailable(str(exc)) from exc
         return [json.loads(v) for v in values if v]

@@ -64,10 +64,21 @@ def _where(path: Iterable[Any], message: str) -> tuple[str, str]:
     return str(parts[0]), f"{inner}: {message}" if inner else message
 
 
+def _value(error: ValidationError) -> Any:
+    """The failed keyword's value in the schema (typed as possibly unset, which it is not on an
+    error that validation yields)."""
+    return error.validator_value
+
+
+def _schema(error: ValidationError) -> Mapping[str, Any]:
+    """The (sub)schema whose keyword failed (a boolean schema has no keywords)."""
+    return error.schema if isinstance(error.schema, Mapping) else {}
+
+
 def _message(error: ValidationError) -> str:
-    keyword, value = error.validator, error.validator_value
+    keyword, value = error.validator, _value(error)
     if keyword == "type":
-        kinds = value if isinstance(value, list) else [value]
+        kinds: list[str] = value if isinstance(value, list) else [value]
         return "must be " + " or ".join(_TYPE_WORDS.get(k, k) for k in kinds)
     if keyword == "enum":
         return "must be one of " + ", ".join(str(v) for v in value)
@@ -75,7 +86,7 @@ def _message(error: ValidationError) -> str:
         return "must be " + ("true" if value is True else "false" if value is False
                              else repr(value))
     if keyword in ("minLength", "maxLength"):
-        low, high = error.schema.get("minLength", 0), error.schema.get("maxLength")
+        low, high = _schema(error).get("minLength", 0), _schema(error).get("maxLength")
         return (f"must be {low} to {high} characters" if high is not None
                 else f"must be at least {low} characters")
     if keyword == "maxItems":
@@ -89,14 +100,14 @@ def _message(error: ValidationError) -> str:
 
 def _errors(error: ValidationError) -> Iterable[tuple[str, str]]:
     if error.validator == "additionalProperties" and isinstance(error.instance, dict):
-        known = set(error.schema.get("properties", {}))
+        known = set(_schema(error).get("properties", {}))
         unknown = [key for key in error.instance if key not in known]
         for key in unknown[:MAX_LISTED_FIELDS]:
             yield _where([*error.absolute_path, key], "unknown field")
         if len(unknown) > MAX_LISTED_FIELDS:
             yield _where(error.absolute_path, f"has {len(unknown)} unknown fields")
     elif error.validator == "required" and isinstance(error.instance, dict):
-        for key in error.validator_value:
+        for key in _value(error):
             if key not in error.instance:
                 yield _where([*error.absolute_path, key], "is required")
     elif error.validator in ("oneOf", "anyOf") and error.context:

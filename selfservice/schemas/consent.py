@@ -89,7 +89,7 @@ COMPONENTS: dict[str, Schema] = {
 
 
 def paths() -> dict[str, Any]:
-    session_csrf = [{"session": [], "csrf": []}]
+    session_csrf: list[Schema] = [{"session": [], "csrf": []}]
     not_logged_in = problem_response("not logged in")
     return {
         "/preferences": {

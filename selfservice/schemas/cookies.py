@@ -42,7 +42,7 @@ COMPONENTS: dict[str, Schema] = {
 
 
 def paths() -> dict[str, Any]:
-    public = [{}]
+    public: list[Schema] = [{}]
     return {
         "/cookie-policy": {"get": {
             "summary": "The cookie policy, generated from the cookie registry",

@@ -42,7 +42,7 @@ COMPONENTS: dict[str, Schema] = {
 
 
 def paths() -> dict[str, Any]:
-    session_csrf = [{"session": [], "csrf": []}]
+    session_csrf: list[Schema] = [{"session": [], "csrf": []}]
     not_logged_in = problem_response("not logged in")
     params = [{"name": "request_id", "in": "path", "required": True,
                "schema": {"type": "string"}}]

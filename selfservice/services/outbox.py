@@ -22,8 +22,10 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ..db import Database, utcnow
-from ..job_registry import Handler, JobContext, JobRefused
+from ..db import Database, matched, utcnow
+from ..job_registry import Handler
+from ..job_registry import JobContext as JobContext  # re-exported: what a job handler is given
+from ..job_registry import JobRefused as JobRefused  # re-exported: what a job handler raises
 from ..ledger import record_audit
 from ..models import BackgroundJob, JobStatus, new_id
 from ..queue import JobQueue, QueueUnavailable
@@ -213,7 +215,7 @@ def _recover_lost(db: Database, queue: JobQueue, grace: timedelta) -> int:
                 sa.update(BackgroundJob)
                 .where(BackgroundJob.id == job_id, BackgroundJob.status == JobStatus.ENQUEUED)
                 .values(status=JobStatus.PENDING, enqueued_at=None))
-            if result.rowcount:
+            if matched(result):
                 recovered += 1
                 logger.warning("job %s was lost by Redis; back in the outbox", job_id)
     return recovered
@@ -267,7 +269,7 @@ def claim(db: Database, job_id: str, worker: str) -> JobContext | None:
                    BackgroundJob.available_at <= now)
             .values(status=JobStatus.RUNNING, attempts=BackgroundJob.attempts + 1,
                     started_at=now, heartbeat_at=now, worker=worker[:160], error=None))
-        if result.rowcount != 1:
+        if matched(result) != 1:
             return None
         job = session.get(BackgroundJob, job_id)
         assert job is not None
@@ -293,12 +295,12 @@ def succeed(db: Database, job_id: str, attempt: int,
     """Record success, only for the attempt that is still the job's current one (an attempt
     the reaper gave up on must not overwrite its successor)."""
     with db.transaction() as session:
-        updated = session.execute(
+        updated = matched(session.execute(
             sa.update(BackgroundJob)
             .where(BackgroundJob.id == job_id, BackgroundJob.status == JobStatus.RUNNING,
                    BackgroundJob.attempts == attempt)
             .values(status=JobStatus.SUCCEEDED, progress=100, finished_at=utcnow(),
-                    result=dict(result or {}), error=None)).rowcount
+                    result=dict(result or {}), error=None)))
         if updated:
             record_audit(session, stream=f"job:{job_id}", action="job.succeeded",
                          actor_type="system")
@@ -347,11 +349,11 @@ def retry(session: Session, job_id: str, *, actor_type: str, actor_id: str | Non
     """A failed job gets a fresh set of attempts (the customer's or support's retry button)."""
     now = utcnow()
     # one compare-and-set: two clicks, or a click racing the reaper, retry once
-    updated = session.execute(
+    updated = matched(session.execute(
         sa.update(BackgroundJob)
         .where(BackgroundJob.id == job_id, BackgroundJob.status == JobStatus.FAILED)
         .values(status=JobStatus.PENDING, attempts=0, progress=0, step="", available_at=now,
-                finished_at=None, enqueued_at=None)).rowcount
+                finished_at=None, enqueued_at=None)))
     if not updated:
         return False
     job = session.get(BackgroundJob, job_id, populate_existing=True)
