@@ -47,7 +47,8 @@ def submit_cookie_consent() -> Any:
         return _settings_with_error("policy_changed_open", 409)
     if choice == "customise":
         return redirect(url_for(".cookie_settings", next=target), 303)
-    lang = form.get("lang") if form.get("lang") in known_languages() else language()
+    asked = form.get("lang")
+    lang = asked if asked is not None and asked in known_languages() else language()
     categories = _chosen_categories(choice, form)
     if categories is None:
         return _settings_with_error("choose_button", 400)

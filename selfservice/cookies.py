@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -110,8 +110,8 @@ class CookieRegistry:
                 for category in CATEGORIES}
 
 
-def describe_changes(old: Mapping[str, list[Mapping[str, str]]],
-                     new: Mapping[str, list[Mapping[str, str]]],
+def describe_changes(old: Mapping[str, Sequence[Mapping[str, str]]],
+                     new: Mapping[str, Sequence[Mapping[str, str]]],
                      categories: Iterable[str]) -> dict[str, dict[str, list[str]]]:
     """What changed in each of ``categories`` between two snapshots: cookies added, removed
     and changed (same name, other provider, purpose or duration), by name."""

@@ -22,7 +22,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy.exc import IntegrityError
 
 from ..cookies import OPTIONAL, CookieRegistry, CookieSpec, describe_changes
-from ..db import utcnow
+from ..db import matched, utcnow
 from ..ledger import (
     ChainReport,
     append_cookie_consent,
@@ -132,11 +132,11 @@ class Decision:
         return time.time() > self.decided_at + self.lifetime().total_seconds()
 
 
-def encode(decision: Decision, secret: str) -> str:
-    return URLSafeSerializer(secret, salt=_SALT).dumps(decision.as_cookie())  # type: ignore
+def encode(decision: Decision, secret: str | bytes) -> str:
+    return URLSafeSerializer(secret, salt=_SALT).dumps(decision.as_cookie())
 
 
-def decode(value: str | None, secret: str) -> Decision | None:
+def decode(value: str | None, secret: str | bytes) -> Decision | None:
     """The decision in a consent cookie; None when there is none, it was tampered with, or
     it is malformed (treated as no decision)."""
     if not value:
@@ -348,8 +348,8 @@ def verify(consent_id: str) -> ChainReport:
 def forget_account(account_id: str) -> int:
     """Delete the account's cookie-consent records and links (account deletion)."""
     with get_state().db.transaction() as session:
-        deleted = session.execute(sa.delete(CookieConsentRecord).where(
-            account_records(account_id))).rowcount
+        deleted = matched(session.execute(sa.delete(CookieConsentRecord).where(
+            account_records(account_id))))
         session.execute(sa.delete(CookieConsentLink).where(
             CookieConsentLink.account_id == account_id))
     return int(deleted or 0)
@@ -368,8 +368,8 @@ def sweep(now: datetime | None = None) -> int:
         deleted = 0
         for start in range(0, len(ids), 500):
             chunk = ids[start:start + 500]
-            deleted += session.execute(sa.delete(CookieConsentRecord).where(
-                CookieConsentRecord.consent_id.in_(chunk))).rowcount or 0
+            deleted += matched(session.execute(sa.delete(CookieConsentRecord).where(
+                CookieConsentRecord.consent_id.in_(chunk))))
             session.execute(sa.delete(CookieConsentLink).where(
                 CookieConsentLink.consent_id.in_(chunk)))
     return deleted

@@ -33,7 +33,7 @@ def _training_granted_at(as_of: datetime, subject: Any) -> Any:
 def _id_table(dialect: str, ids: Sequence[str]) -> Any:
     """The ids as a one-column table ``ids(account_id)`` from a single bound parameter (a JSON
     array: one C-encoded string, instead of 10,000 parameters or a driver-built array)."""
-    param = sa.bindparam("ids", json.dumps(list(ids)))
+    param: sa.BindParameter[str] = sa.bindparam("ids", json.dumps(list(ids)))
     if dialect == "postgresql":
         elements = sa.func.jsonb_array_elements_text(sa.cast(param, JSONB))
     else:
