@@ -1,6 +1,6 @@
 """`make bench`: benchmarks, each against a baseline measured in the same run.
 
-Writes bench-results.json at the repository root (shape in API.md). Figures are ratios because
+Writes bench-results.json at the repository root (shape in README). Figures are ratios because
 these machines are noisy; `meets` is computed from the target, never typed.
 """
 

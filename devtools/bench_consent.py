@@ -342,7 +342,7 @@ def _check(engine: sa.Engine, ids: list[str], expected: dict[str, bool],
 
 def bench_training_eligibility(url: str, accounts: int = ACCOUNTS, batch: int = BATCH,
                                plans: bool = False) -> dict[str, Any]:
-    """The bench entry (API.md shape); ``url`` is an empty PostgreSQL database."""
+    """The bench entry (the shape README describes); ``url`` is an empty PostgreSQL database."""
     from selfservice import migrate
 
     bench_started = time.perf_counter()

@@ -357,7 +357,7 @@ def _label(records: int) -> str:
 def bench_backend(backend: str, postgres: PostgresServer | None, records: int = RECORDS,
                   small: int = SMALL, rounds: int = ROUNDS,
                   profile: bool = False) -> list[dict[str, Any]]:
-    """The time entry and the RSS entry (API.md shape) of one backend."""
+    """The time entry and the RSS entry (the shape README describes) of one backend."""
     bench_started = time.perf_counter()
     folder = tempfile.mkdtemp(prefix="ss-bench-export-")
     try:

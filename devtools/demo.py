@@ -1,5 +1,5 @@
 """`make demo`: the demo console with the plugin, the development OpenID provider, an embedded
-Redis and a worker, on the ports of API.md. Ctrl-C stops everything."""
+Redis and a worker, on the ports README lists. Ctrl-C stops everything."""
 
 from __future__ import annotations
 

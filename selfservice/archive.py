@@ -1,5 +1,5 @@
 """The export archive: one subject's records from every registered source, streamed into a ZIP
-that a machine and a person can both read and verify (layout in API.md).
+that a machine and a person can both read and verify (the layout is in docs/api.md).
 
 ```
 README.txt                     a small first entry: what this is and how to check it
