@@ -3,6 +3,7 @@ the real OpenID provider's forms with ``requests``."""
 
 from __future__ import annotations
 
+import re
 import threading
 from html.parser import HTMLParser
 from typing import Any
@@ -60,6 +61,13 @@ def forms_of(html: str) -> list[dict[str, Any]]:
     parser = _Forms()
     parser.feed(html)
     return parser.forms
+
+
+def csrf_token(html: str) -> str:
+    """The CSRF token of the first form on a page that has one."""
+    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert found, "no csrf_token field on the page"
+    return found[1]
 
 
 class Person:
