@@ -13,6 +13,8 @@ import requests
 from flask import Flask
 from werkzeug.serving import make_server
 
+from selfservice.auth import _SESSION_KEY
+
 
 class LiveServer:
     """One threaded HTTP server for the whole session; each test plugs its own app in."""
@@ -139,3 +141,15 @@ class Person:
             headers["X-CSRF-Token"] = self.me()["csrf_token"]
         return self.http.request(method, self.app_url + path, headers=headers,
                                  allow_redirects=False, timeout=10, **kwargs)
+
+
+def make_login_stale(app: Flask, person: Person) -> None:
+    """Move the person's last authentication SELFSERVICE_REAUTH_MAX_AGE + 1 s into the past,
+    as if that much time had gone by: the plugin keeps it in the signed session cookie."""
+    name = app.config["SESSION_COOKIE_NAME"]
+    cookie = next(c for c in person.http.cookies if c.name == name)
+    serializer = app.session_interface.get_signing_serializer(app)  # type: ignore[attr-defined]
+    session = serializer.loads(cookie.value)
+    session[_SESSION_KEY]["at"] -= app.extensions["selfservice"].setting("REAUTH_MAX_AGE") + 1
+    person.http.cookies.set(name, serializer.dumps(session), domain=cookie.domain,
+                            path=cookie.path)
