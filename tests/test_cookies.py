@@ -582,7 +582,6 @@ def test_a_withdrawal_reaches_the_accounts_other_devices(
     for device, categories in ((laptop, ALL), (phone, NONE)):
         device.login("alice@example.com")
         assert decide_as(device, categories).status_code == 200
-        time.sleep(0.01)
     state = laptop.http.get(live_server.url + API, timeout=10).json()
     assert state["categories"]["marketing"] is False  # the phone's later withdrawal
 
