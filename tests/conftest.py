@@ -6,18 +6,18 @@ from __future__ import annotations
 import os
 import secrets
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from flask import Blueprint, Flask, jsonify
 
 from devtools.mailcapture import MailCapture
-from devtools.services import OidcProvider, PostgresServer, RedisServer, free_port
+from devtools.services import ROOT, OidcProvider, PostgresServer, RedisServer, free_port
 from selfservice.blueprints.guards import api_auth, check_csrf, fresh_login_required, service_auth
 from selfservice.receipts import generate_pem
 
-from .helpers import LiveServer, Person
+from .helpers import LiveServer, Person, Worker
 
 TEST_CLIENT = {"client_id": "selfservice-test", "client_secret": "selfservice-test-secret"}
 BACKENDS = [b.strip() for b in os.environ.get("TEST_BACKENDS",
@@ -102,11 +102,21 @@ def receipt_key() -> str:
 
 # -- one app per test -------------------------------------------------------------------------
 
-@pytest.fixture(params=BACKENDS)
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """A test with a database runs once per backend of TEST_BACKENDS that its ``backends``
+    marker allows: only runs that happen are generated, none to be skipped."""
+    if "backend" not in metafunc.fixturenames:
+        return
+    marker = metafunc.definition.get_closest_marker("backends")
+    names = [b for b in BACKENDS if marker is None or b in marker.args]
+    if not names:  # e.g. an SQLite-only test when TEST_BACKENDS leaves SQLite out
+        names = [pytest.param(None, marks=pytest.mark.skip(
+            reason=f"none of its backends in TEST_BACKENDS={','.join(BACKENDS)}"))]
+    metafunc.parametrize("backend", names, indirect=True)
+
+
+@pytest.fixture
 def backend(request: pytest.FixtureRequest) -> str:
-    marker = request.node.get_closest_marker("backends")
-    if marker and request.param not in marker.args:
-        pytest.skip(f"not on {request.param}")
     return str(request.param)
 
 
@@ -201,3 +211,27 @@ def person(live_server: LiveServer, oidc: OidcProvider, app: Flask) -> Person:
 @pytest.fixture
 def make_person(live_server: LiveServer, oidc: OidcProvider, app: Flask) -> Any:
     return lambda: Person(live_server.url, oidc.issuer)
+
+
+@pytest.fixture
+def start_worker(app: Flask, tmp_path: Any) -> Iterator[Callable[..., Worker]]:
+    """Starts ``flask selfservice worker`` processes for this test's app, with any further
+    settings as keywords (``SELFSERVICE_JOB_HEARTBEAT=1``); stops them after the test."""
+    config = app.config
+    env = dict(os.environ, FLASK_APP="wsgi", PYTHONPATH=str(ROOT),
+               DEMO_DATABASE_URL=config["DEMO_DATABASE_URL"], DEMO_SECRET_KEY=config["SECRET_KEY"],
+               SELFSERVICE_DISPATCH_INTERVAL="1")
+    for key in ("REDIS_URL", "QUEUE_NAME", "QUEUE_PREFIX", "EXPORT_DIR", "SMTP_HOST",
+                "SMTP_PORT"):
+        if config.get(f"SELFSERVICE_{key}") is not None:
+            env[f"SELFSERVICE_{key}"] = str(config[f"SELFSERVICE_{key}"])
+    workers: list[Worker] = []
+
+    def start(**settings: Any) -> Worker:
+        workers.append(Worker(dict(env, **{k: str(v) for k, v in settings.items()}),
+                              tmp_path / "worker.log"))
+        return workers[-1]
+
+    yield start
+    for worker in workers:
+        worker.stop()

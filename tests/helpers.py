@@ -1,16 +1,26 @@
-"""Test helpers: a live server for the current test's app, and a person signing in through
-the real OpenID provider's forms with ``requests``."""
+"""Test helpers: a live server for the current test's app, a person signing in through the
+real OpenID provider's forms with ``requests``, and the ``flask selfservice worker`` process."""
 
 from __future__ import annotations
 
+import os
+import re
+import signal
+import subprocess
+import sys
 import threading
+from contextlib import suppress
 from html.parser import HTMLParser
+from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import requests
 from flask import Flask
 from werkzeug.serving import make_server
+
+from devtools.services import ROOT
+from selfservice.auth import _SESSION_KEY
 
 
 class LiveServer:
@@ -60,6 +70,13 @@ def forms_of(html: str) -> list[dict[str, Any]]:
     parser = _Forms()
     parser.feed(html)
     return parser.forms
+
+
+def csrf_token(html: str) -> str:
+    """The CSRF token of the first form on a page that has one."""
+    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert found, "no csrf_token field on the page"
+    return found[1]
 
 
 class Person:
@@ -131,3 +148,52 @@ class Person:
             headers["X-CSRF-Token"] = self.me()["csrf_token"]
         return self.http.request(method, self.app_url + path, headers=headers,
                                  allow_redirects=False, timeout=10, **kwargs)
+
+
+def make_login_stale(app: Flask, person: Person) -> None:
+    """Move the person's last authentication SELFSERVICE_REAUTH_MAX_AGE + 1 s into the past,
+    as if that much time had gone by: the plugin keeps it in the signed session cookie."""
+    name = app.config["SESSION_COOKIE_NAME"]
+    cookie = next(c for c in person.http.cookies if c.name == name)
+    serializer = app.session_interface.get_signing_serializer(app)  # type: ignore[attr-defined]
+    session = serializer.loads(cookie.value)
+    session[_SESSION_KEY]["at"] -= app.extensions["selfservice"].setting("REAUTH_MAX_AGE") + 1
+    person.http.cookies.set(name, serializer.dumps(session), domain=cookie.domain,
+                            path=cookie.path)
+
+
+class Worker:
+    """``flask selfservice worker`` in a process group of its own (with its scheduler), its
+    output in a log file."""
+
+    def __init__(self, env: dict[str, str], log: Path) -> None:
+        self.log = log
+        with open(log, "ab") as out:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "flask", "selfservice", "worker"], cwd=ROOT, env=env,
+                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def kill(self) -> None:
+        """The machine dies under the worker and its scheduler (not under a work horse: RQ
+        runs a job in a process of its own session, which its job row names)."""
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(10)
+
+    def stop(self) -> int:
+        """A warm shutdown, as a supervisor asks for one; the worker's exit status. A worker
+        still running 30 s later is killed, and so is its work horse."""
+        if self.process.returncode is None:  # not reaped yet: the process group is still ours
+            with suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            return self.process.wait(30)
+        except subprocess.TimeoutExpired:
+            os.kill(self.process.pid, signal.SIGSTOP)  # it reaps no child while they are found
+            for task in Path(f"/proc/{self.process.pid}/task").iterdir():
+                for child in (task / "children").read_text().split():
+                    os.kill(int(child), signal.SIGKILL)
+            self.kill()
+            raise

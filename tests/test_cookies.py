@@ -18,7 +18,7 @@ from selfservice import receipts
 from selfservice.db import utcnow
 from selfservice.models import CookieConsentLink, CookieConsentRecord
 
-from .helpers import LiveServer, Person
+from .helpers import LiveServer, Person, csrf_token
 
 API = "/privacy/api/v1/cookie-consent"
 NECESSARY = {"session", "selfservice_consent"}
@@ -42,7 +42,7 @@ class Visitor:
         page = self.get(path)
         assert 'id="ss-cookies"' in page.text, "no banner"
         return {
-            "csrf_token": re.search(r'name="csrf_token" value="([^"]+)"', page.text)[1],
+            "csrf_token": csrf_token(page.text),
             "version": re.search(r'data-version="([^"]+)"', page.text)[1],
             "html": page.text,
         }
@@ -50,7 +50,7 @@ class Visitor:
     def put(self, categories: dict[str, bool], **extra: Any) -> requests.Response:
         """Decide through the API, with the token of the settings page (always there)."""
         settings = self.get("/privacy/cookies").text
-        token = re.search(r'name="csrf_token" value="([^"]+)"', settings)[1]
+        token = csrf_token(settings)
         return self.http.put(self.url + API, timeout=10, headers={"X-CSRF-Token": token},
                              json={"policy_version": self.state()["policy_version"],
                                    "categories": categories, **extra})
@@ -64,8 +64,7 @@ class Visitor:
 
 def decide_as(person: Person, categories: dict[str, bool]) -> requests.Response:
     """A signed-in person decides through the API (token from the settings page)."""
-    token = re.search(r'name="csrf_token" value="([^"]+)"',
-                      person.get("/privacy/cookies").text)[1]
+    token = csrf_token(person.get("/privacy/cookies").text)
     api = person.app_url + API
     version = person.http.get(api, timeout=10).json()["policy_version"]
     return person.http.put(api, timeout=10, headers={"X-CSRF-Token": token},
@@ -385,7 +384,7 @@ def test_a_signed_in_choice_follows_the_account(app: Flask, make_person: Any,
     laptop: Person = make_person()
     # anonymous first, then signs in: the history becomes the account's
     page = laptop.get("/")
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)[1]
+    token = csrf_token(page.text)
     version = re.search(r'data-version="([^"]+)"', page.text)[1]
     laptop.http.put(live_server.url + API, timeout=10, headers={"X-CSRF-Token": token},
                     json={"policy_version": version, "categories": {"analytics": True}})
@@ -434,7 +433,7 @@ def test_the_settings_page_and_footer_link_work_without_javascript(
     assert 'id="cookie-settings-link"' in home.text
     settings = visitor.get("/privacy/cookies")
     assert settings.status_code == 200 and 'id="ss-cookies"' not in settings.text
-    token = re.search(r'name="csrf_token" value="([^"]+)"', settings.text)[1]
+    token = csrf_token(settings.text)
     saved = visitor.http.post(live_server.url + "/privacy/cookie-consent", timeout=10, data={
         "csrf_token": token, "choice": "save", "source": "settings", "functional": "on",
         "next": "/privacy/cookies"})
@@ -552,8 +551,7 @@ def test_a_shared_browser_never_mixes_two_peoples_records(
     decide_as(browser, ALL)
     alice_id = browser.http.get(live_server.url + API, timeout=10).json()["consent_id"]
     browser.http.post(live_server.url + "/auth/logout", timeout=10, data={
-        "csrf_token": re.search(r'name="csrf_token" value="([^"]+)"',
-                                browser.get("/privacy/cookies").text)[1]})
+        "csrf_token": csrf_token(browser.get("/privacy/cookies").text)})
     # Bob on the same browser (signed out at the identity provider too): Alice's choice
     # is not his
     for name in ("_session", "_session.sig", "_interaction", "_interaction.sig"):
@@ -584,7 +582,6 @@ def test_a_withdrawal_reaches_the_accounts_other_devices(
     for device, categories in ((laptop, ALL), (phone, NONE)):
         device.login("alice@example.com")
         assert decide_as(device, categories).status_code == 200
-        time.sleep(0.01)
     state = laptop.http.get(live_server.url + API, timeout=10).json()
     assert state["categories"]["marketing"] is False  # the phone's later withdrawal
 

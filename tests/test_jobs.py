@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -14,11 +11,13 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from devtools.services import ROOT, RedisServer
+from devtools.services import RedisServer
 from selfservice.db import utcnow
 from selfservice.job_registry import JobContext, JobRefused
 from selfservice.models import AuditEvent, BackgroundJob
 from selfservice.services import diagnostics, outbox
+
+from .helpers import Worker
 
 #: the outside world the flaky job depends on; work horses fork from this process, so they
 #: see the value it has when the worker starts
@@ -272,20 +271,6 @@ def test_a_live_job_is_not_reaped(app: Flask) -> None:
     assert job_row(app, job_id).status == "running"
 
 
-def _worker_env(app: Flask) -> dict[str, str]:
-    config = app.config
-    env = dict(os.environ, FLASK_APP="wsgi", PYTHONPATH=str(ROOT))
-    env.update({
-        "DEMO_DATABASE_URL": config["DEMO_DATABASE_URL"],
-        "DEMO_SECRET_KEY": config["SECRET_KEY"],
-        "SELFSERVICE_REDIS_URL": config["SELFSERVICE_REDIS_URL"],
-        "SELFSERVICE_QUEUE_NAME": config["SELFSERVICE_QUEUE_NAME"],
-        "SELFSERVICE_QUEUE_PREFIX": config["SELFSERVICE_QUEUE_PREFIX"],
-        "SELFSERVICE_DISPATCH_INTERVAL": "1",
-    })
-    return env
-
-
 def _wait_for(app: Flask, job_id: str, timeout: float = 30) -> str:
     deadline = time.monotonic() + timeout
     while job_row(app, job_id).status != "succeeded" and time.monotonic() < deadline:
@@ -295,18 +280,13 @@ def _wait_for(app: Flask, job_id: str, timeout: float = 30) -> str:
 
 @pytest.mark.settings(SELFSERVICE_REDIS_SOCKET_TIMEOUT=1)
 def test_the_worker_command_runs_jobs_survives_idling_and_redis_restarts(
-        app: Flask, redis_server: RedisServer) -> None:
-    env = _worker_env(app)
-    env["SELFSERVICE_REDIS_SOCKET_TIMEOUT"] = "1"
-    worker = subprocess.Popen([sys.executable, "-m", "flask", "selfservice", "worker"],
-                              cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT)
+        app: Flask, redis_server: RedisServer, start_worker: Callable[..., Worker]) -> None:
+    worker = start_worker(SELFSERVICE_REDIS_SOCKET_TIMEOUT=1)
     try:
         first = _wait_for(app, schedule(app), timeout=60)  # includes the worker starting
         if first != "succeeded":  # say why: the worker's own account of it
-            worker.send_signal(signal.SIGTERM)
-            raise AssertionError(f"first job {first}; worker said:\n"
-                                 + worker.communicate(timeout=30)[0].decode()[-3000:])
+            worker.stop()
+            raise AssertionError(f"first job {first}; worker said:\n" + worker.output()[-3000:])
         with app.app_context():
             health = diagnostics.health()
         assert health["status"] == "ok"
@@ -323,11 +303,11 @@ def test_the_worker_command_runs_jobs_survives_idling_and_redis_restarts(
         redis_server.start()
         assert _wait_for(app, during, timeout=60) == "succeeded"  # sent by the dispatcher
         assert pongs(app, during) == 1
-        assert worker.poll() is None, "the worker must outlive a Redis restart"
+        assert worker.process.poll() is None, "the worker must outlive a Redis restart"
     finally:
-        worker.send_signal(signal.SIGTERM)
-        output = worker.communicate(timeout=30)[0].decode()
-    assert worker.returncode == 0, output
+        returncode = worker.stop()
+    output = worker.output()
+    assert returncode == 0, output
     assert "alice" not in output.lower()  # no personal data in the worker's log
 
 

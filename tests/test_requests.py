@@ -9,6 +9,7 @@ import hashlib
 import io
 import time
 import zipfile
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -22,7 +23,7 @@ from selfservice.services import outbox
 from selfservice.services import privacy_requests as service
 from selfservice.sources import DataSource
 
-from .helpers import Person, forms_of
+from .helpers import Person, Worker, forms_of, make_login_stale
 
 API = "/privacy/api/v1/requests"
 
@@ -103,8 +104,7 @@ def test_a_double_click_or_a_retried_call_makes_one_request(app: Flask,
 
 def test_creating_an_export_needs_a_fresh_login(app: Flask, person: Person) -> None:
     person.login("alice@example.com")
-    app.config["SELFSERVICE_REAUTH_MAX_AGE"] = 1
-    time.sleep(1.2)
+    make_login_stale(app, person)
     response = ask_export(person)
     assert response.status_code == 401
     assert response.json()["type"].endswith("/reauth-required")
@@ -124,11 +124,11 @@ def test_only_the_owner_with_a_fresh_login_downloads(app: Flask, make_person: An
     assert carol.http.get(url, timeout=10).status_code == 404
     assert carol.api("GET", f"{API}/{body['id']}", csrf=False).status_code == 404
     # stale login: sent to sign in again, then back to the download
-    app.config["SELFSERVICE_REAUTH_MAX_AGE"] = 1
-    time.sleep(1.2)
+    make_login_stale(app, alice)
     stale = alice.http.get(url, allow_redirects=False, timeout=10)
     assert stale.status_code == 302 and "/auth/reauth" in stale.headers["Location"]
-    app.config["SELFSERVICE_REAUTH_MAX_AGE"] = 300
+    again = alice.follow(stale, login="alice@example.com")
+    assert (again.status_code, again.url) == (200, url)
     # expired: 410
     with app.app_context(), app.extensions["selfservice"].db.transaction() as session:
         session.execute(sa.update(PrivacyRequest).where(PrivacyRequest.id == body["id"])
@@ -247,25 +247,8 @@ def app_config(app_config: dict[str, Any], tmp_path: Any) -> dict[str, Any]:
     return dict(app_config, SELFSERVICE_EXPORT_DIR=str(tmp_path / "exports"))
 
 
-def _start_worker(app: Flask) -> Any:
-    import os
-    import subprocess
-    import sys
-
-    from devtools.services import ROOT
-
-    from .test_jobs import _worker_env
-
-    env = _worker_env(app)
-    env.update({"SELFSERVICE_EXPORT_DIR": app.config["SELFSERVICE_EXPORT_DIR"],
-                "SELFSERVICE_JOB_HEARTBEAT": "1", "SELFSERVICE_JOB_STALE_AFTER": "3",
-                "SELFSERVICE_SMTP_HOST": app.config["SELFSERVICE_SMTP_HOST"],
-                "SELFSERVICE_SMTP_PORT": str(app.config["SELFSERVICE_SMTP_PORT"])})
-    log = open(os.path.join(os.path.dirname(app.config["SELFSERVICE_EXPORT_DIR"]),  # noqa: SIM115
-                            "worker.log"), "ab")
-    return subprocess.Popen([sys.executable, "-m", "flask", "selfservice", "worker"],
-                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                            start_new_session=True)
+#: a worker whose silence the reaper notices within seconds
+FAST_REAPER = {"SELFSERVICE_JOB_HEARTBEAT": 1, "SELFSERVICE_JOB_STALE_AFTER": 3}
 
 
 def _request_row(app: Flask, request_id: str) -> PrivacyRequest:
@@ -277,43 +260,38 @@ def _request_row(app: Flask, request_id: str) -> PrivacyRequest:
 
 @pytest.mark.seed(inference_logs=120_000)
 def test_a_worker_killed_mid_export_leads_to_one_complete_archive(
-        app: Flask, person: Person) -> None:
+        app: Flask, person: Person, start_worker: Callable[..., Worker]) -> None:
     import os
     import signal
 
     person.login("alice@example.com")
     created = ask_export(person).json()
-    worker = _start_worker(app)
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            row = _request_row(app, created["id"])
-            if row.status == "in_progress" and "Inference" in row.step:
-                break
-            time.sleep(0.05)
-        else:
-            raise AssertionError(f"the export never got going: {row.status} {row.step}")
-        # the machine dies under the worker: the worker and its work horse (RQ runs the job
-        # in a forked process of its own session), mid-archive
-        with app.app_context(), app.extensions["selfservice"].db.read() as session:
-            from selfservice.models import BackgroundJob
+    worker = start_worker(**FAST_REAPER)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        row = _request_row(app, created["id"])
+        if row.status == "in_progress" and "Inference" in row.step:
+            break
+        time.sleep(0.05)
+    else:
+        raise AssertionError(f"the export never got going: {row.status} {row.step}")
+    # the machine dies under the worker: the worker and its work horse (RQ runs the job in a
+    # forked process of its own session), mid-archive
+    with app.app_context(), app.extensions["selfservice"].db.read() as session:
+        from selfservice.models import BackgroundJob
 
-            job = session.get(BackgroundJob, row.job_id)
-            assert job is not None and job.worker
-            horse = int(job.worker.rsplit(":", 1)[1])
-        os.kill(horse, signal.SIGKILL)
-        os.killpg(worker.pid, signal.SIGKILL)
-        worker.wait(10)
-        assert _request_row(app, created["id"]).status == "in_progress"
-        worker = _start_worker(app)  # the reaper notices the silence and retries
-        deadline = time.monotonic() + 120
-        while _request_row(app, created["id"]).status != "completed":
-            assert time.monotonic() < deadline, "no second attempt finished"
-            time.sleep(0.3)
-    finally:
-        with __import__("contextlib").suppress(ProcessLookupError):
-            os.killpg(worker.pid, signal.SIGTERM)
-        worker.wait(30)
+        job = session.get(BackgroundJob, row.job_id)
+        assert job is not None and job.worker
+        horse = int(job.worker.rsplit(":", 1)[1])
+    os.kill(horse, signal.SIGKILL)
+    worker.kill()
+    assert _request_row(app, created["id"]).status == "in_progress"
+    worker = start_worker(**FAST_REAPER)  # the reaper notices the silence and retries
+    deadline = time.monotonic() + 120
+    while _request_row(app, created["id"]).status != "completed":
+        assert time.monotonic() < deadline, "no second attempt finished"
+        time.sleep(0.3)
+    worker.stop()
     body = person.api("GET", f"{API}/{created['id']}", csrf=False).json()
     attempts = [e["note"] for e in body["events"] if e["status"] == "in_progress"]
     assert len(attempts) >= 2, attempts
@@ -347,7 +325,8 @@ def test_an_export_asked_for_while_redis_is_down_completes_after_it_returns(
 @pytest.mark.backends("sqlite")
 @pytest.mark.seed(inference_logs=100_000)
 def test_the_progress_bar_moves_in_a_browser(app: Flask, live_server: Any, browser: Any,
-                                             oidc: object) -> None:
+                                             oidc: object,
+                                             start_worker: Callable[..., Worker]) -> None:
     from .test_browser import sign_in
 
     context = browser.new_context()
@@ -360,20 +339,14 @@ def test_the_progress_bar_moves_in_a_browser(app: Flask, live_server: Any, brows
     assert page.locator("#request-progress").count() == 1
     page.evaluate("window.__samePage = 1")
     seen: set[str] = set()
-    worker = _start_worker(app)
-    try:
-        deadline = time.monotonic() + 90
-        while page.locator("#download-export").count() == 0:
-            assert time.monotonic() < deadline, f"never finished; saw {sorted(seen)}"
-            if page.locator("#request-progress").count():
-                seen.add(page.locator("#request-progress").get_attribute("value") or "")
-            page.wait_for_timeout(100)
-    finally:
-        import os
-        import signal
-
-        os.killpg(worker.pid, signal.SIGTERM)
-        worker.wait(30)
+    worker = start_worker(**FAST_REAPER)
+    deadline = time.monotonic() + 90
+    while page.locator("#download-export").count() == 0:
+        assert time.monotonic() < deadline, f"never finished; saw {sorted(seen)}"
+        if page.locator("#request-progress").count():
+            seen.add(page.locator("#request-progress").get_attribute("value") or "")
+        page.wait_for_timeout(100)
+    worker.stop()
     numbers = sorted(int(float(v)) for v in seen if v)
     assert any(0 < n < 100 for n in numbers), numbers  # it moved, live, before the end
     assert page.locator("#request-status").inner_text() == "completed"
