@@ -72,13 +72,24 @@ def _redirect_uri() -> str:
     return configured or url_for("selfservice_auth.callback", _external=True)
 
 
-def _start(kind: str, next_url: str, **provider_args: Any) -> Response:
-    flow_state = secrets.token_urlsafe(24)
+def _keep_newest_flows() -> dict[str, Any]:
+    """The pending sign-ins, the oldest dropped so a new one fits under ``_MAX_FLOWS``, with
+    Authlib's own entry for each dropped one (``_state_<client>_<state>``, holding the PKCE
+    verifier and nonce): abandoned tabs must not grow the cookie past what browsers keep."""
     flows = dict(session.get(_FLOWS, {}))
-    # keep only the newest few unfinished flows (abandoned tabs must not grow the cookie)
     excess = max(0, len(flows) - _MAX_FLOWS + 1)
     for old in sorted(flows, key=lambda k: flows[k]["started"])[:excess]:
         flows.pop(old)
+    prefix = f"_state_{oidc_client().name}_"
+    for key in [k for k in session if k.startswith(prefix)]:
+        if key[len(prefix):] not in flows:
+            session.pop(key)
+    return flows
+
+
+def _start(kind: str, next_url: str, **provider_args: Any) -> Response:
+    flow_state = secrets.token_urlsafe(24)
+    flows = _keep_newest_flows()
     flows[flow_state] = {"kind": kind, "next": next_url, "started": time.time(),
                          "account": current_account_id()}
     session[_FLOWS] = flows
