@@ -105,7 +105,8 @@ def settings_from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
     return settings
 
 
-def create_app(config: dict[str, Any] | None = None) -> Flask:
+def create_app(config: dict[str, Any] | None = None, *,
+               instance_path: str | None = None) -> Flask:
     """Build the console: defaults < environment variables < ``config``.
 
     Environment: ``DEMO_DATABASE_URL``, ``DEMO_SECRET_KEY``, ``SELFSERVICE_REDIS_URL``,
@@ -113,6 +114,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     ``DEMO_DATABASE_URL``, or the ``SELFSERVICE_ENGINE`` given in ``config``) and shares it with
     the plugin. ``app.extensions["demo"]`` holds that engine and the app's own
     :class:`SelfService` (a fresh one per app, so several apps can live in one process).
+    ``instance_path`` is the folder of the console's own files (Flask's default: ``instance/``
+    at the repository root).
     """
     from flask_wtf.csrf import generate_csrf
 
@@ -124,7 +127,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from .models import create_tables
     from .sources import register_sources
 
-    app = Flask(__name__)
+    app = Flask(__name__, instance_path=instance_path)
     settings = copy.deepcopy(DEFAULTS)
     settings.update(settings_from_environment(os.environ))
     settings.update(config or {})
