@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -13,13 +14,15 @@ import sqlalchemy as sa
 from flask import Flask
 
 from selfservice import SelfService
+from selfservice.keyfile import read_or_create
 
-#: for local development only: set DEMO_SECRET_KEY anywhere else
-DEV_SECRET_KEY = "ecohash-demo-console-dev-only-secret"  # noqa: S105
+#: the file in the instance folder that keeps the session key made on first start
+SESSION_KEY_FILE = "secret-key"
 
 #: the demo's defaults; environment variables override them, create_app(config) overrides both
 DEFAULTS: dict[str, Any] = {
-    "SECRET_KEY": DEV_SECRET_KEY,
+    #: None: a random key kept in the instance folder (DEMO_SECRET_KEY sets one)
+    "SECRET_KEY": None,
     "SESSION_COOKIE_SAMESITE": "Lax",
     #: SQLAlchemy URL of the console's database; None: demo.sqlite3 in the instance folder
     "DEMO_DATABASE_URL": None,
@@ -105,6 +108,15 @@ def settings_from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
     return settings
 
 
+def instance_secret_key(instance_path: str) -> str:
+    """The key that signs the console's sessions: made at random on the first start and kept
+    in the instance folder, readable by its owner only, so the web process, the workers and
+    every restart share it (and nobody who reads this source can sign a session)."""
+    made = read_or_create(os.path.join(instance_path, SESSION_KEY_FILE),
+                          lambda: (secrets.token_hex(32) + "\n").encode())
+    return made.decode().strip()
+
+
 def create_app(config: dict[str, Any] | None = None, *,
                instance_path: str | None = None) -> Flask:
     """Build the console: defaults < environment variables < ``config``.
@@ -132,6 +144,8 @@ def create_app(config: dict[str, Any] | None = None, *,
     settings.update(settings_from_environment(os.environ))
     settings.update(config or {})
     app.config.update(settings)
+    if not app.config["SECRET_KEY"]:
+        app.config["SECRET_KEY"] = instance_secret_key(app.instance_path)
     app.config.setdefault("SELFSERVICE_CONTENT_SECURITY_POLICY", CSP.replace(
         "{issuer}", app.config["SELFSERVICE_OIDC_ISSUER"].rstrip("/")))
 

@@ -143,6 +143,48 @@ class ConfigError(RuntimeError):
     """A SELFSERVICE_* key is unknown or has a value of the wrong kind."""
 
 
+#: how to make a good SECRET_KEY, as the start-up error says it
+NEW_KEY_COMMAND = 'python -c "import secrets; print(secrets.token_hex(32))"'
+#: shorter keys are refused outside development (characters, or bytes for a bytes key)
+MIN_SECRET_KEY_LENGTH = 32
+#: keys printed in tutorials, examples and this project's own demo: never secret (compared
+#: in lower case)
+PUBLISHED_SECRET_KEYS = frozenset(key.lower() for key in (
+    "ecohash-demo-console-dev-only-secret",  # the demo console's key until 0.1.x
+    "dev", "development", "secret", "secret-key", "secret_key", "secretkey", "change-me",
+    "changeme", "change_me", "change-this", "changethis", "your-secret-key",
+    "your_secret_key", "yoursecretkey", "my-secret-key", "mysecretkey", "super-secret",
+    "supersecret", "super-secret-key", "default", "test", "testing", "flask", "password",
+    "replace-me", "please-change-me", "insecure", "not-secret", "s3cr3t",
+    '_5#y2L"F4Q8z\n\xec]/',  # Flask's quickstart example
+))
+
+
+def _secret_key_flaw(key: Any) -> str | None:
+    if not key:
+        return "is not set"
+    text = key.decode("latin-1") if isinstance(key, bytes) else str(key)
+    if text.strip().lower() in PUBLISHED_SECRET_KEYS:
+        return "is a published example key"
+    if len(key) < MIN_SECRET_KEY_LENGTH:
+        return f"is shorter than {MIN_SECRET_KEY_LENGTH} characters"
+    return None
+
+
+def check_secret_key(key: Any, *, development: bool) -> str | None:
+    """Refuse the app's SECRET_KEY if it is missing, or (outside development: debug or testing)
+    short or published: whoever knows it can sign a session cookie for any account, a freshly
+    authenticated one included. Returns what is wrong with a key development may use."""
+    flaw = _secret_key_flaw(key)
+    if flaw is None or (development and flaw != "is not set"):
+        return flaw
+    raise ConfigError(
+        f"app.config['SECRET_KEY'] {flaw}: anyone who knows it can sign a session cookie for "
+        f"any account. Make a random one with\n    {NEW_KEY_COMMAND}\nand give it to the "
+        "app from outside the source (an environment variable, or a file only the console "
+        "can read).")
+
+
 def apply_defaults(config: dict[str, Any]) -> None:
     """Fill in every default and refuse a misspelt key (a silent default hides mistakes)."""
     for key in config:

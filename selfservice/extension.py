@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -34,6 +35,8 @@ from .sources import DataSource, Exporter, SourceRegistry
 from .state import SelfServiceState
 
 EXTENSION_KEY = "selfservice"
+
+logger = logging.getLogger(__name__)
 
 
 class SelfService:
@@ -121,8 +124,12 @@ class SelfService:
         if EXTENSION_KEY in app.extensions:
             raise RuntimeError("SelfService is already registered on this application; "
                                "init_app must be called once per app.")
-        if not app.config.get("SECRET_KEY"):
-            raise RuntimeError("SelfService needs app.config['SECRET_KEY'] (sessions and CSRF).")
+        # the key signs the session cookie: who knows it can be anyone (sessions and CSRF)
+        weak = config_module.check_secret_key(app.config.get("SECRET_KEY"),
+                                              development=app.debug or app.testing)
+        if weak:
+            logger.warning("SECRET_KEY %s: allowed only because the app is in debug or "
+                           "testing mode", weak)
         config_module.apply_defaults(app.config)
 
         def cfg(key: str) -> Any:

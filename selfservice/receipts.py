@@ -15,12 +15,9 @@ from __future__ import annotations
 
 import argparse
 import base64
-import contextlib
 import hashlib
 import json
-import os
 import sys
-import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -28,6 +25,8 @@ from typing import Any
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from .keyfile import read_or_create
 
 RECEIPT_VERSION = "KI-CR-v1.1.0"
 MEDIA_TYPE = "application/json"
@@ -112,29 +111,19 @@ def key_from_setting(value: str | None, default_path: str) -> SigningKey:
     in ``default_path`` (created on first use, readable by its owner only)."""
     if value and value.lstrip().startswith("-----BEGIN"):
         return load_private_key(value.encode())
-    path = value or default_path
-    if not value and not os.path.exists(path):
-        folder = os.path.dirname(path) or "."
-        os.makedirs(folder, exist_ok=True)
-        # written whole under a temporary name, then linked into place: the web process and a
-        # worker may both get here first, and neither may read a half-written key
-        fd, temp = tempfile.mkstemp(dir=folder, prefix=".receipt-key-")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(generate_pem())
-            with contextlib.suppress(FileExistsError):  # the other one won: use its key
-                os.link(temp, path)
-        finally:
-            os.unlink(temp)
     try:
-        with open(path, "rb") as handle:
-            pem = handle.read()
+        pem = read_or_create(default_path, generate_pem) if not value else _read(value)
     except OSError as exc:
         raise ReceiptKeyError(f"cannot read the receipt signing key file: {exc.strerror}"
                               ) from exc
     if not pem.strip() and not value:
         raise ReceiptKeyError("the receipt signing key file is empty")
     return load_private_key(pem)
+
+
+def _read(path: str) -> bytes:
+    with open(path, "rb") as handle:
+        return handle.read()
 
 
 def jwks(current: SigningKey, retired: Iterable[str] = ()) -> dict[str, Any]:
