@@ -6,17 +6,16 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Blueprint, Response, abort, jsonify, session
-from flask_login import logout_user
+from flask import Blueprint, Response, abort, jsonify
 from flask_wtf.csrf import generate_csrf
 from werkzeug.exceptions import HTTPException
 
-from selfservice.auth import auth_time, current_identity
+from selfservice.auth import auth_time, current_identity, sign_out
 from selfservice.identity import Identity
-from selfservice.services import audit, diagnostics
+from selfservice.services import diagnostics
 from selfservice.state import get_state
 
-from . import consent_api, cookie_api, openapi, privacy_requests
+from . import consent_api, cookie_api, openapi, privacy_requests, sessions
 from .guards import api_identity, check_csrf, service_token_name
 from .problems import PROBLEM_TYPES, describe, problem
 from .routing import Routes
@@ -52,10 +51,7 @@ def me(identity: Identity) -> Response:
 @routes.delete("/session")
 @api_identity()
 def end_session(identity: Identity) -> Response:
-    logout_user()
-    session.clear()
-    audit.record_account_event(identity.account_id, "auth.logout", actor_type="account",
-                               actor_id=identity.account_id)
+    sign_out("logout")  # on the server too: a copy of the cookie is worth nothing now
     return Response(status=204)
 
 
@@ -90,6 +86,6 @@ def create_blueprint() -> Blueprint:
     bp.register_error_handler(HTTPException, http_error)
     bp.register_error_handler(Invalid, invalid_input)
     for module_routes in (routes, consent_api.routes, privacy_requests.api_routes,
-                          cookie_api.routes):
+                          cookie_api.routes, sessions.api_routes):
         module_routes.register(bp)
     return bp

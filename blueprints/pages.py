@@ -14,7 +14,15 @@ from selfservice.paths import TEMPLATE_FOLDER
 from selfservice.sources import LEGAL_BASES
 from selfservice.state import get_state
 
-from . import cookie_enforcement, cookie_pages, cookie_templates, preferences, privacy_requests
+from . import (
+    cookie_enforcement,
+    cookie_pages,
+    cookie_templates,
+    preferences,
+    privacy_requests,
+    sessions,
+)
+from .forms import ConfirmOnlyForm
 from .gpc import apply_gpc_to_account
 from .guards import page_identity
 from .routing import Routes
@@ -33,6 +41,8 @@ def index(identity: Identity) -> str:
         signed_in_at=datetime.fromtimestamp(at, UTC) if at else None,
         sources=sources,
         legal_bases=LEGAL_BASES,
+        other_sessions=sessions.other_sessions(identity),
+        sessions_form=ConfirmOnlyForm(),
     )
 
 
@@ -44,6 +54,6 @@ def create_blueprint() -> Blueprint:
     cookie_enforcement.register_hooks(bp)
     bp.app_context_processor(cookie_templates.context)
     for module_routes in (routes, preferences.routes, privacy_requests.page_routes,
-                          cookie_pages.routes):
+                          cookie_pages.routes, sessions.page_routes):
         module_routes.register(bp)
     return bp

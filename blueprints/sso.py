@@ -26,12 +26,17 @@ from flask import (
     session,
     url_for,
 )
-from flask_login import login_user, logout_user
+from flask_login import login_user
 from flask_wtf import FlaskForm
 from requests import RequestException
 from werkzeug.wrappers import Response
 
-from selfservice.auth import authentication, current_account_id, record_authentication
+from selfservice.auth import (
+    authentication,
+    current_account_id,
+    record_authentication,
+    sign_out,
+)
 from selfservice.identity import PrivacyUser
 from selfservice.paths import TEMPLATE_FOLDER
 from selfservice.services import audit
@@ -170,12 +175,7 @@ def logout() -> Any:
         return render_template("selfservice/logout.html", form=form)
     if not form.validate_on_submit():
         abort(400, "The logout form expired; please try again.")
-    account_id = current_account_id()
-    logout_user()
-    session.clear()
-    if account_id:
-        audit.record_account_event(account_id, "auth.logout", actor_type="account",
-                                   actor_id=account_id)
+    sign_out("logout")  # on the server too: a copy of the cookie is worth nothing now
     return _provider_logout() or redirect(home_url())
 
 
@@ -192,13 +192,12 @@ def _finish_login(flow: dict[str, Any], claims: dict[str, Any], issuer: str, sub
     identity = ext.load_identity(account_id) if account_id else None
     if identity is None:
         return _failure("No console account matches this identity.", 403)
-    # rotate the session: nothing from before the login survives it
-    session.clear()
+    # rotate the session: nothing from before the login survives it, and a session this
+    # browser had is ended on the server (record_authentication opens a new one)
+    sign_out("signed_in_again")
     login_user(PrivacyUser(identity), fresh=True)
     record_authentication(identity.account_id, _auth_time(auth_time), issuer=issuer,
                           subject=subject)
-    audit.record_account_event(identity.account_id, "auth.login", actor_type="account",
-                               actor_id=identity.account_id)
     return redirect(safe_next(flow["next"]))
 
 

@@ -5,7 +5,7 @@ job row records. :func:`register` tells an application which function runs which
 from __future__ import annotations
 
 from selfservice.job_registry import JobRegistry
-from selfservice.services import account_chain, cookie_consent, privacy_requests
+from selfservice.services import account_chain, cookie_consent, privacy_requests, sessions
 from selfservice.services import diagnostics as diagnostics_service
 from selfservice.services import exports as exports_service
 
@@ -22,3 +22,4 @@ def register(jobs: JobRegistry) -> None:
     jobs.register(exports_service.SWEEP_JOB, exports.sweep_exports, daily=True)
     jobs.register(account_chain.CONFIRMATION_JOB, mail.training_confirmation)
     jobs.register(cookie_consent.SWEEP_JOB, retention.sweep_cookie_consents, daily=True)
+    jobs.register(sessions.SWEEP_JOB, retention.sweep_sessions, daily=True)

@@ -1,8 +1,12 @@
 """Who is logged in, and how recently they proved it (freshness for dangerous actions).
 
 The session keeps when the user last fully authenticated, at the identity provider, and as
-whom (``iss``/``sub``). Export downloads, deletion and signing demand an authentication younger
-than ``SELFSERVICE_REAUTH_MAX_AGE``; a re-authentication only counts if it is by the same user.
+whom (``iss``/``sub``), and the id of the server-side session opened at sign-in
+(:mod:`selfservice.services.sessions`). A signed-in user counts as signed in only while that
+session is open: once it is ended (logout, "sign out of all other sessions", an account lock),
+unknown, or missing, the user is logged out at the next request. Export downloads, deletion
+and signing demand an authentication younger than ``SELFSERVICE_REAUTH_MAX_AGE``; a
+re-authentication only counts if it is by the same user.
 """
 
 from __future__ import annotations
@@ -10,19 +14,110 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from flask import g, session
-from flask_login import current_user
+from flask import g, request, session
+from flask_login import current_user, logout_user
 
 from .identity import Identity
+from .services import sessions
 from .state import get_state
 
 _SESSION_KEY = "_selfservice_auth"
+#: on ``g``: ((account id, session id), whether that session is open), checked once a request
+_CHECKED = "_selfservice_session_checked"
 
 
-def current_account_id() -> str | None:
+def _logged_in_id() -> str | None:
+    """The account Flask-Login has loaded for this request, before the session check."""
     if not current_user or not current_user.is_authenticated:
         return None
     return str(current_user.get_id())
+
+
+def current_account_id() -> str | None:
+    """The signed-in account, if its server-side session is open."""
+    account_id = _logged_in_id()
+    if account_id is None or not _session_is_open(account_id):
+        return None
+    return account_id
+
+
+def current_session_id() -> str | None:
+    """The id of the signed-in user's open session."""
+    if current_account_id() is None:
+        return None
+    return str(session[_SESSION_KEY]["sid"])
+
+
+def _session_is_open(account_id: str) -> bool:
+    """Whether the cookie names an open session of ``account_id``. If not, the user is logged
+    out (Flask-Login's user too, so the host's own views see a visitor), once per request.
+
+    A signed-in cookie without a session id (one from before server-side sessions, or from a
+    host login that never called :func:`record_authentication`) is not adopted: nothing could
+    end it, so a copy taken before an old logout, or a cookie signed with a leaked key, would
+    stay valid. Its user signs in once more."""
+    data = session.get(_SESSION_KEY) or {}
+    session_id = data.get("sid") if data.get("account") == account_id else None
+    checked = g.get(_CHECKED)
+    if checked is not None and checked[0] == (account_id, session_id):
+        return bool(checked[1])
+    is_open = isinstance(session_id, str) and sessions.is_open(session_id, account_id)
+    setattr(g, _CHECKED, ((account_id, session_id), is_open))
+    if not is_open:
+        session.pop(_SESSION_KEY, None)
+        logout_user()
+    return is_open
+
+
+def check_session() -> None:
+    """before_request: log out a user whose session was ended, before any view runs (the
+    host's own views included). Static files are left alone."""
+    if request.endpoint and (request.endpoint == "static" or request.endpoint.endswith(".static")):
+        return
+    current_account_id()
+
+
+def record_authentication(account_id: str, auth_time: float | None = None, *,
+                          issuer: str | None = None, subject: str | None = None) -> None:
+    """Note a full authentication of ``account_id``. Hosts with their own login call this
+    right after logging the user in, and after each re-authentication: at a sign-in it opens
+    the server-side session the cookie names from then on (a session of another account that
+    the cookie named is ended); a re-authentication of the signed-in account keeps its
+    session."""
+    account_id = str(account_id)
+    data = session.get(_SESSION_KEY) or {}
+    session_id = data.get("sid")
+    if not (data.get("account") == account_id and isinstance(session_id, str)
+            and sessions.is_open(session_id, account_id)):
+        if isinstance(session_id, str):
+            sessions.end(session_id, "signed_in_again")
+        session_id = sessions.start(account_id, request.headers.get("User-Agent", ""))
+    session[_SESSION_KEY] = {
+        "account": account_id,
+        "at": float(auth_time if auth_time is not None else time.time()),
+        "iss": issuer,
+        "sub": subject,
+        "sid": session_id,
+    }
+    setattr(g, _CHECKED, ((account_id, session_id), True))
+
+
+def sign_out(reason: str = "logout") -> None:
+    """Log the current user out and end their session on the server, so no copy of the cookie
+    works any more; everything else in the cookie goes too."""
+    session_id = (session.pop(_SESSION_KEY, None) or {}).get("sid")
+    if isinstance(session_id, str):
+        sessions.end(session_id, reason)
+    logout_user()
+    session.clear()
+
+
+def end_on_logout(sender: Any, **extra: Any) -> None:
+    """Flask-Login's ``user_logged_out`` signal: a host's own logout (``logout_user()``) ends
+    the server-side session too. The plugin's own logouts have already ended it."""
+    session_id = (session.pop(_SESSION_KEY, None) or {}).get("sid")
+    if isinstance(session_id, str):
+        sessions.end(session_id, "logout")
 
 
 def current_identity() -> Identity | None:
@@ -40,19 +135,9 @@ def current_identity() -> Identity | None:
     return identity
 
 
-def record_authentication(account_id: str, auth_time: float | None = None, *,
-                          issuer: str | None = None, subject: str | None = None) -> None:
-    """Note a full authentication of ``account_id`` (hosts with their own login call this)."""
-    session[_SESSION_KEY] = {
-        "account": str(account_id),
-        "at": float(auth_time if auth_time is not None else time.time()),
-        "iss": issuer,
-        "sub": subject,
-    }
-
-
 def authentication() -> dict[str, Any] | None:
-    """The recorded authentication of the current user, if it is theirs."""
+    """The recorded authentication of the current user, if it is theirs and their session is
+    open (an ended session is never fresh)."""
     data = session.get(_SESSION_KEY)
     account_id = current_account_id()
     if not data or account_id is None or data.get("account") != account_id:

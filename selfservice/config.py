@@ -50,6 +50,9 @@ SETTINGS: dict[str, tuple[Any, str]] = {
                       "(export download, deletion, signing)."),
     "REAUTH_ENDPOINT": (None, "Endpoint of the host's own re-authentication view when "
                         "SSO_ENABLED is False; it receives ?next=."),
+    "SESSION_IDLE_DAYS": (30, "Days a sign-in session may go unused before it ends (the next "
+                          "request with it is signed out); ended sessions are deleted this "
+                          "many days later by a daily job."),
     "CSRF_HEADER": ("X-CSRF-Token", "Header carrying the CSRF token on unsafe API calls."),
     "SERVICE_TOKENS": ({}, "Machine-to-machine bearer tokens: {name: token}. The demo sets "
                        "{'training-pipeline': 'demo-pipeline-token'}."),
@@ -208,7 +211,8 @@ _POSITIVE = ("REAUTH_MAX_AGE", "JOB_TIMEOUT", "JOB_MAX_ATTEMPTS", "JOB_HEARTBEAT
              "JOB_STALE_AFTER", "DISPATCH_INTERVAL", "WORKER_HEARTBEAT_TTL", "OIDC_TIMEOUT",
              "SMTP_TIMEOUT", "ELIGIBILITY_MAX_IDS", "SMTP_PORT", "ELIGIBILITY_SETTLE",
              "COOKIE_CONSENT_ACCEPT_DAYS", "COOKIE_CONSENT_REJECT_DAYS",
-             "COOKIE_CONSENT_RETENTION_DAYS", "EXPORT_TTL_DAYS", "EXPORT_INTERVAL_HOURS")
+             "COOKIE_CONSENT_RETENTION_DAYS", "EXPORT_TTL_DAYS", "EXPORT_INTERVAL_HOURS",
+             "SESSION_IDLE_DAYS")
 
 
 def _is_short_text(value: Any) -> bool:

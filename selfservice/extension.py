@@ -7,14 +7,14 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from flask import Blueprint, Flask
-from flask_login import LoginManager
+from flask_login import LoginManager, user_logged_out
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import event
 
 # the composition root: the only core module that imports the HTTP and job layers
 from . import config as config_module
 from . import jobs as job_functions
-from .auth import current_identity
+from .auth import check_session, current_identity, end_on_logout
 from .blueprints import api, pages, sso, well_known
 from .cli import cli
 from .db import Database
@@ -157,6 +157,10 @@ class SelfService:
         event.listen(db.sessionmaker, "after_soft_rollback", outbox.forget_uncommitted)
 
         self._init_login(app)
+        # a user whose server-side session has ended is logged out before any view runs, and a
+        # host's own logout_user() ends the session on the server
+        app.before_request(check_session)
+        user_logged_out.connect(end_on_logout, app)
         app.jinja_env.globals.setdefault("selfservice_base_template", cfg("BASE_TEMPLATE"))
         # the plugin's forms post a CSRF token whether or not the host uses CSRFProtect
         app.jinja_env.globals.setdefault("csrf_token", generate_csrf)

@@ -105,6 +105,24 @@ class AuditEvent(Base):
     hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
 
 
+class AccountSession(Base):
+    """A signed-in session. The cookie carries its id; logging out, "sign out of all other
+    sessions" or an account lock ends it here, and a copy of the cookie is worth nothing."""
+
+    __tablename__ = "selfservice_sessions"
+
+    #: random and unguessable; it is read by primary key on every signed-in request
+    id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    account_id: Mapped[str] = mapped_column(sa.String(64), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: updated at most every few minutes
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: "Firefox on Linux": enough for the customer to recognise it, not the whole header
+    user_agent: Mapped[str] = mapped_column(sa.String(60), default="")
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_reason: Mapped[str | None] = mapped_column(sa.String(32))
+
+
 # -- the consent ledger -----------------------------------------------------------------------
 
 class Purpose(enum.StrEnum):

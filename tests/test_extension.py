@@ -104,8 +104,11 @@ def test_without_sso_the_host_needs_its_own_login_manager() -> None:
 
 
 def test_a_host_with_its_own_login_keeps_it_and_gets_the_step_up(tmp_path: Any) -> None:
-    """A host that logs users in itself records the authentication; the guards still work."""
-    from flask_login import LoginManager, UserMixin, login_user
+    """A host that logs users in itself records the authentication; the guards still work,
+    and its own logout ends the session on the server too."""
+    import time
+
+    from flask_login import LoginManager, UserMixin, login_user, logout_user
 
     from selfservice import migrate, record_authentication
     from selfservice.blueprints.guards import fresh_login_required
@@ -113,6 +116,7 @@ def test_a_host_with_its_own_login_keeps_it_and_gets_the_step_up(tmp_path: Any) 
     app = make_host(SELFSERVICE_SSO_ENABLED=False, SELFSERVICE_REAUTH_ENDPOINT="host_reauth",
                     SELFSERVICE_DATABASE_URL=f"sqlite:///{tmp_path / 'h.db'}")
     manager = LoginManager(app)
+    manager.login_view = "host_login"
 
     class HostUser(UserMixin):
         def __init__(self, id: str) -> None:
@@ -121,10 +125,27 @@ def test_a_host_with_its_own_login_keeps_it_and_gets_the_step_up(tmp_path: Any) 
     manager.user_loader(HostUser)
     SelfService(app, identity_loader=loader)
 
-    @app.get("/host-login")
+    @app.get("/host-login", endpoint="host_login")
     def host_login() -> str:
         login_user(HostUser("acct-h"))
+        record_authentication("acct-h", auth_time=time.time() - 3600)  # an hour ago
         return "in"
+
+    @app.get("/host-login-unrecorded")
+    def host_login_unrecorded() -> str:
+        login_user(HostUser("acct-h"))
+        return "in"
+
+    @app.get("/host-login-remembered")
+    def host_login_remembered() -> str:
+        login_user(HostUser("acct-h"), remember=True)
+        record_authentication("acct-h")
+        return "in"
+
+    @app.get("/host-logout")
+    def host_logout() -> str:
+        logout_user()
+        return "out"
 
     @app.get("/host-reauth", endpoint="host_reauth")
     def host_reauth() -> str:
@@ -145,6 +166,29 @@ def test_a_host_with_its_own_login_keeps_it_and_gets_the_step_up(tmp_path: Any) 
     client.get("/host-reauth")
     assert client.get("/dangerous").text == "done"
     assert client.get("/privacy/api/v1/me").json["account_id"] == "acct-h"
+
+    saved = client.get_cookie("session")
+    assert saved is not None
+    client.get("/host-logout")
+    thief = app.test_client()
+    thief.set_cookie("session", saved.value)
+    assert thief.get("/privacy/api/v1/me").status_code == 401
+    assert thief.get("/dangerous").location.startswith("/host-login?next=")
+
+    # a login that does not record the authentication opens no session: signed out
+    client.get("/host-login-unrecorded")
+    assert client.get("/privacy/api/v1/me").status_code == 401
+
+    # nor does a login Flask-Login restores from its "remember me" cookie
+    client.get("/host-login-remembered")
+    remembered = client.get_cookie("remember_token")
+    assert remembered is not None
+    assert client.get("/privacy/api/v1/me").status_code == 200
+    browser_restarted = app.test_client()
+    browser_restarted.set_cookie("remember_token", remembered.value)
+    refused = browser_restarted.get("/privacy/api/v1/me")
+    assert refused.status_code == 401
+    assert browser_restarted.get_cookie("remember_token") is None
 
 
 def test_plugin_pages_render_inside_the_host_layout(tmp_path: Any) -> None:

@@ -11,12 +11,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from . import common, consent, cookies, privacy_requests
+from . import common, consent, cookies, privacy_requests, sessions
 from .base import BodyValidator, InvalidInput, Schema, ref
 
 __all__ = ["InvalidInput", "Schema", "components", "paths", "ref", "validate"]
 
-_MODULES: tuple[Any, ...] = (common, consent, cookies, privacy_requests)
+_MODULES: tuple[Any, ...] = (common, consent, cookies, privacy_requests, sessions)
 
 
 def _merge(parts: list[dict[str, Any]], what: str) -> dict[str, Any]:

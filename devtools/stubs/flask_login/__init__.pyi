@@ -36,3 +36,4 @@ def login_user(
 def logout_user() -> bool: ...
 
 user_logged_in: NamedSignal
+user_logged_out: NamedSignal
