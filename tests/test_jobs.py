@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import subprocess
 import time
 from collections.abc import Callable
+from contextlib import suppress
 from datetime import timedelta
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from flask import Flask
+from rq.registry import FailedJobRegistry
 
 from devtools.services import RedisServer
 from selfservice.db import utcnow
@@ -57,6 +60,11 @@ def pongs(app: Flask, job_id: str) -> int:
         return int(session.scalar(
             sa.select(sa.func.count()).where(AuditEvent.stream == f"job:{job_id}",
                                              AuditEvent.action == "diagnostics.pong")))
+
+
+def all_jobs(app: Flask) -> list[BackgroundJob]:
+    with state(app).db.read() as session:
+        return list(session.scalars(sa.select(BackgroundJob)))
 
 
 def queued_ids(app: Flask) -> list[str]:
@@ -309,6 +317,44 @@ def test_the_worker_command_runs_jobs_survives_idling_and_redis_restarts(
     output = worker.output()
     assert returncode == 0, output
     assert "alice" not in output.lower()  # no personal data in the worker's log
+
+
+@pytest.mark.settings(SELFSERVICE_ENQUEUE_ON_COMMIT=False)
+def test_a_new_worker_runs_its_first_jobs_at_the_first_attempt(
+        app: Flask, start_worker: Callable[..., Worker]) -> None:
+    """A worker started on a fresh database: its dispatcher thread asks for the daily jobs and
+    sends the backlog the outbox holds, while the worker already runs the first of them. No job
+    may trip over the dispatcher's transactions (on SQLite a work horse forked while they were
+    open waited 30 s on "database is locked", then failed and ran again)."""
+    backlog = {schedule(app) for _ in range(10)}  # the outbox keeps them: no Redis on commit
+    assert queued_ids(app) == []
+    expected = len(backlog) + len(state(app).jobs.daily)
+    failed = FailedJobRegistry(queue=state(app).queue.queue())
+    # the dispatcher's transactions last long enough that the worker starts jobs during them
+    worker = start_worker(FLASK_APP="tests.slow_disk_app")
+    try:
+        deadline = time.monotonic() + 120  # a locked job fails after SQLite's 30 s timeout
+        while time.monotonic() < deadline and not failed.count:
+            jobs = all_jobs(app)
+            if len(jobs) == expected and all(j.status == "succeeded" for j in jobs) or any(
+                    j.error for j in jobs):
+                break
+            time.sleep(0.2)
+    finally:
+        with suppress(subprocess.TimeoutExpired):  # a work horse hung: stop() killed it
+            worker.stop()
+    output = worker.output()
+    assert "database is locked" not in output, output[-3000:]
+    assert failed.count == 0, output[-3000:]
+    jobs = all_jobs(app)
+    assert backlog <= {j.id for j in jobs}
+    assert sorted(j.kind for j in jobs if j.id not in backlog) == sorted(state(app).jobs.daily)
+    assert [(j.kind, j.status, j.attempts) for j in jobs if (j.status, j.attempts)
+            != ("succeeded", 1)] == []
+    with state(app).db.read() as session:
+        retried = session.scalar(sa.select(sa.func.count())
+                                 .where(AuditEvent.action == "job.attempt_failed"))
+    assert retried == 0
 
 
 def test_health_endpoint_hides_details_from_the_public(app: Flask, client: Any) -> None:
