@@ -110,6 +110,18 @@ class Database:
         with self.read_sessionmaker() as session, session.begin():
             yield session
 
+    @property
+    def survives_fork(self) -> bool:
+        """Whether a process forked from this one may use the engine (with new connections).
+
+        Not on SQLite: it keeps its file locks, and the mutexes guarding them, per process in
+        memory a forked child inherits, and the child's new connections share them. A child
+        forked while a thread here is inside a transaction finds that thread's locks held by no
+        one who will release them: it waits out the busy timeout ("database is locked") or
+        blocks for good. With connections merely open here, the child's take no locks at all.
+        """
+        return self.engine.dialect.name != "sqlite"
+
     def dispose_after_fork(self) -> None:
         """Forget pooled connections inherited from a parent process (RQ forks a work horse)."""
         self.engine.dispose(close=False)

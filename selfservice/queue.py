@@ -14,7 +14,7 @@ from typing import Any, cast
 
 from redis import Redis
 from redis.exceptions import RedisError
-from rq import Queue, Worker
+from rq import Queue, SimpleWorker, Worker
 from rq.job import Job
 from rq.job import JobStatus as RQJobStatus
 
@@ -106,17 +106,19 @@ class JobQueue:
 
     def run_worker(self, *, burst: bool, name: str | None = None,
                    on_idle: Callable[[], None] | None = None,
-                   logging_level: str = "INFO") -> bool:
+                   logging_level: str = "INFO", fork: bool = True) -> bool:
         """Run an RQ worker (with its scheduler) on the plugin's queue in this process.
 
         The worker gets a connection of its own without a read timeout: it blocks on the queue
         for minutes at a time, and RQ gives up on a read timeout (it retries a lost connection,
-        so a Redis restart does not stop the worker).
+        so a Redis restart does not stop the worker). With ``fork`` each job runs in a work
+        horse forked for it, without it in this process.
         """
         connection = Redis.from_url(self.redis_url, socket_connect_timeout=self.socket_timeout,
                                     socket_keepalive=True, health_check_interval=30)
-        worker = Worker([Queue(self.name, connection=connection)], connection=connection,
-                        name=name or default_worker_name())
+        worker_class = Worker if fork else SimpleWorker
+        worker = worker_class([Queue(self.name, connection=connection)], connection=connection,
+                              name=name or default_worker_name())
         return worker.work(burst=burst, with_scheduler=True, logging_level=logging_level)
 
 

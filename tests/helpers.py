@@ -177,9 +177,10 @@ class Worker:
         return self.log.read_text(errors="replace")
 
     def kill(self) -> None:
-        """The machine dies under the worker and its scheduler (not under a work horse: RQ
-        runs a job in a process of its own session, which its job row names)."""
-        os.killpg(self.process.pid, signal.SIGKILL)
+        """The machine dies under the worker and its scheduler (not under a work horse: on
+        PostgreSQL RQ runs a job in a process of its own session, which its job row names)."""
+        with suppress(ProcessLookupError):  # on SQLite the row named the worker, killed already
+            os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait(10)
 
     def stop(self) -> int:

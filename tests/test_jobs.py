@@ -22,8 +22,8 @@ from selfservice.services import diagnostics, outbox
 
 from .helpers import Worker
 
-#: the outside world the flaky job depends on; work horses fork from this process, so they
-#: see the value it has when the worker starts
+#: the outside world the flaky job depends on; work horses fork from this process (on SQLite
+#: the jobs run in it), so they see the value it has when the worker starts
 OUTAGE = {"on": True}
 
 

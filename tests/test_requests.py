@@ -275,8 +275,8 @@ def test_a_worker_killed_mid_export_leads_to_one_complete_archive(
         time.sleep(0.05)
     else:
         raise AssertionError(f"the export never got going: {row.status} {row.step}")
-    # the machine dies under the worker: the worker and its work horse (RQ runs the job in a
-    # forked process of its own session), mid-archive
+    # the machine dies under the worker: the worker and its work horse (on PostgreSQL RQ runs
+    # the job in a forked process of its own session; on SQLite the worker runs it), mid-archive
     with app.app_context(), app.extensions["selfservice"].db.read() as session:
         from selfservice.models import BackgroundJob
 

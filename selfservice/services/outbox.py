@@ -245,17 +245,18 @@ _FORK_HOOKS: set[int] = set()
 def work(*, burst: bool = False, name: str | None = None) -> bool:
     """Run an RQ worker on the plugin's queue inside the current application context.
 
-    RQ forks a work horse per job; the horse must not reuse the parent's pooled database
-    connections, so the engine forgets them after every fork. A burst worker first sends what
-    the outbox holds, so it never waits for a dispatcher sweep.
+    RQ forks a work horse per job, which must not reuse the parent's pooled connections: the
+    engine forgets them after every fork. On SQLite jobs run in the worker's own process (see
+    ``Database.survives_fork``). A burst worker first sends what the outbox holds.
     """
     state = get_state()
-    if id(state.db) not in _FORK_HOOKS:
+    fork = state.db.survives_fork
+    if fork and id(state.db) not in _FORK_HOOKS:
         os.register_at_fork(after_in_child=state.db.dispose_after_fork)
         _FORK_HOOKS.add(id(state.db))
     if burst:
         dispatch()
-    return state.queue.run_worker(burst=burst, name=name)
+    return state.queue.run_worker(burst=burst, name=name, fork=fork)
 
 
 def claim(db: Database, job_id: str, worker: str) -> JobContext | None:
