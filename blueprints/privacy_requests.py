@@ -134,7 +134,10 @@ def cancel_request(identity: Identity, request_id: str) -> Response:
 @api_routes.post("/requests/<request_id>/retry")
 @api_identity()
 def retry_request(identity: Identity, request_id: str) -> Response:
-    item = service.retry(identity.account_id, request_id)
+    try:
+        item = service.retry(identity.account_id, request_id)
+    except service.NotRetryable as exc:
+        return problem(409, "conflict", "This request cannot be tried again", exc.message)
     if item is None:
         return _not_found()
     response = jsonify(request_json(item))
@@ -213,8 +216,11 @@ def request_action(identity: Identity, request_id: str, action: str) -> Any:
     if action not in ("cancel", "retry") or not FlaskForm().validate_on_submit():
         abort(400)
     act = service.cancel if action == "cancel" else service.retry
-    if act(identity.account_id, request_id) is None:
-        abort(404)
+    try:
+        if act(identity.account_id, request_id) is None:
+            abort(404)
+    except service.NotRetryable as exc:
+        flash(exc.message, "error")
     return redirect(url_for(".request_page", request_id=request_id), 303)
 
 

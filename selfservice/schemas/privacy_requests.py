@@ -75,7 +75,10 @@ def paths() -> dict[str, Any]:
             "summary": "Cancel an open request", "security": session_csrf,
             "parameters": params, "responses": one}},
         "/requests/{request_id}/retry": {"post": {
-            "summary": "Try a failed export again at once", "security": session_csrf,
-            "parameters": params,
-            "responses": {**one, "202": json_response(ref("PrivacyRequest"), "retrying")}}},
+            "summary": "Try a failed export again at once (only a failed export)",
+            "security": session_csrf, "parameters": params,
+            "responses": {"202": json_response(ref("PrivacyRequest"), "retrying"),
+                          "401": not_logged_in, "404": one["404"],
+                          "409": problem_response("not a failed export, or already being "
+                                                  "tried again; nothing was changed")}}},
     }

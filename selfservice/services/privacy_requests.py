@@ -72,6 +72,26 @@ class OpenRequestExists(RequestError):
         self.existing = existing
 
 
+class NotRetryable(RequestError):
+    """Only a failed export can be tried again: the caller answers 409 with ``message``."""
+
+    #: what a request's status means for a retry, in the customer's words
+    _WHY = {RequestStatus.RECEIVED: "it was just received",
+            RequestStatus.VERIFIED: "it is waiting for its turn",
+            RequestStatus.IN_PROGRESS: "it is being built",
+            RequestStatus.SCHEDULED: "it is scheduled",
+            RequestStatus.COMPLETED: "this one is completed",
+            RequestStatus.DENIED: "this one was denied",
+            RequestStatus.CANCELED: "this one was canceled",
+            RequestStatus.FAILED: "it is already being tried again"}
+
+    def __init__(self, request: PrivacyRequest) -> None:
+        why = (self._WHY.get(RequestStatus(request.status), "not now")
+               if request.type == RequestType.EXPORT else "this request is not an export")
+        super().__init__(f"Only an export that failed can be tried again, and {why}.")
+        self.message = str(self)
+
+
 class RateLimited(RequestError):
     def __init__(self, next_at: datetime) -> None:
         super().__init__("too many exports")
@@ -302,19 +322,22 @@ def cancel(account_id: str, request_id: str) -> PrivacyRequest | None:
 
 
 def retry(account_id: str, request_id: str) -> PrivacyRequest | None:
-    """A failed export is tried again at once, with a fresh set of attempts."""
+    """A failed export is tried again at once, with a fresh set of attempts. None: not the
+    account's; NotRetryable (nothing changed): any other request, or a retry already under
+    way."""
     with get_state().db.transaction() as session:
         request = session.get(PrivacyRequest, request_id, with_for_update=True)
         if request is None or request.account_id != account_id:
             return None
-        if request.status != RequestStatus.FAILED or request.type != RequestType.EXPORT:
-            return request
-        if request.job_id and outbox.retry(session, request.job_id, actor_type="account",
-                                         actor_id=account_id):
-            request.reason = None
-            request.progress = 0
-            request.step = "Waiting for a worker"
-            _event(session, request, RequestStatus.VERIFIED, "Tried again at your request")
+        if (request.status != RequestStatus.FAILED or request.type != RequestType.EXPORT
+                or not request.job_id
+                or not outbox.retry(session, request.job_id, actor_type="account",
+                                    actor_id=account_id)):
+            raise NotRetryable(request)
+        request.reason = None
+        request.progress = 0
+        request.step = "Waiting for a worker"
+        _event(session, request, RequestStatus.VERIFIED, "Tried again at your request")
         return request
 
 
