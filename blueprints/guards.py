@@ -80,8 +80,9 @@ def _page_identity(fresh: bool, within: float | None) -> Identity | Response:
     if identity is None:
         return redirect(login_url(_current_page()))
     if fresh and not is_fresh(within):
-        # a POST cannot be replayed after the round trip; come back to the page
-        target = _current_page() if request.method == "GET" else request.referrer
+        # a GET or HEAD comes back to itself; a POST cannot be replayed after the round
+        # trip, so it comes back to the page it was sent from
+        target = _current_page() if request.method in ("GET", "HEAD") else request.referrer
         return redirect(reauth_url(target))
     return identity
 

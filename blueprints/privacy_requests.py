@@ -3,11 +3,14 @@ progress bar, download), and the download itself (same account, fresh login, Ran
 
 from __future__ import annotations
 
-from typing import Any
+import logging
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, cast
 
 from flask import (
     Response,
     abort,
+    current_app,
     flash,
     jsonify,
     redirect,
@@ -17,6 +20,7 @@ from flask import (
     url_for,
 )
 from flask_wtf import FlaskForm
+from sqlalchemy.exc import SQLAlchemyError
 
 from selfservice.auth import is_fresh
 from selfservice.db import utcnow
@@ -31,6 +35,7 @@ from .problems import problem
 from .routing import Routes
 from .validation import Invalid, accepts
 
+logger = logging.getLogger(__name__)
 api_routes = Routes()
 page_routes = Routes()
 
@@ -238,4 +243,47 @@ def download_export(identity: Identity, request_id: str) -> Any:
                          download_name=f"{item.reference}.zip", conditional=True,
                          etag=item.archive_sha256 or False, max_age=0)
     response.headers["Cache-Control"] = "private, no-store"
+    if _sends_the_last_byte(response):
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        account_id = identity.account_id
+
+        def count() -> None:
+            try:
+                with app.app_context():
+                    exports.record_download(account_id, request_id)
+            except SQLAlchemyError:  # the archive still goes out whole; the log says why
+                logger.exception("could not count a download of request %s", request_id)
+
+        body = cast(Iterable[bytes], response.response)  # send_file's: bytes
+        response.response = _count_when_sent(body, response.content_length or 0, count)
     return response
+
+
+def _sends_the_last_byte(response: Response) -> bool:
+    """Whether the body of this response ends with the archive's last byte: a whole archive
+    (200) or the Range that finishes it (206). A HEAD, a 304 or a 416 sends no body."""
+    if request.method != "GET":
+        return False
+    if response.status_code == 200:
+        return True
+    span = response.content_range
+    return (response.status_code == 206 and span.stop is not None
+            and span.stop == span.length)
+
+
+def _count_when_sent(body: Iterable[bytes], length: int,
+                     count: Callable[[], None]) -> Iterator[bytes]:
+    """The response body, counting a download just before its last bytes go out: a client
+    that stops early downloaded nothing whole, and one that gets everything is counted
+    before it has it."""
+    sent = 0
+    try:
+        for chunk in body:
+            sent += len(chunk)
+            if sent >= length > sent - len(chunk):
+                count()
+            yield chunk
+    finally:
+        close = getattr(body, "close", None)
+        if close is not None:
+            close()

@@ -101,10 +101,11 @@ class Gone(Exception):
 
 
 def open_download(account_id: str, request_id: str) -> tuple[PrivacyRequest, str] | None:
-    """The archive of the account's own completed export, counted as a download. None: not
-    theirs or no archive (404); Gone: expired (410)."""
-    with get_state().db.transaction() as session:
-        request = session.get(PrivacyRequest, request_id, with_for_update=True)
+    """The archive of the account's own completed export. None: not theirs or no archive
+    (404); Gone: expired (410). Nothing is counted here: :func:`record_download` counts a
+    download once its last byte is sent."""
+    with get_state().db.read() as session:
+        request = session.get(PrivacyRequest, request_id)
         if (request is None or request.account_id != account_id
                 or request.status != RequestStatus.COMPLETED or not request.archive_name):
             return None
@@ -112,11 +113,21 @@ def open_download(account_id: str, request_id: str) -> tuple[PrivacyRequest, str
         if (request.expires_at is not None and request.expires_at <= utcnow()) or (
                 path is None or not os.path.exists(path)):
             raise Gone()
+        return request, path
+
+
+def record_download(account_id: str, request_id: str) -> int:
+    """One complete download of the account's archive: counted and audited. Returns the
+    number of downloads so far."""
+    with get_state().db.transaction() as session:
+        request = session.get(PrivacyRequest, request_id, with_for_update=True)
+        if request is None or request.account_id != account_id:
+            return 0
         request.downloads += 1
         record_audit(session, stream=account_stream(account_id), action="export.downloaded",
                      actor_type="account", actor_id=account_id, target_type="request",
                      target_id=request.id, details={"count": request.downloads})
-        return request, path
+        return request.downloads
 
 
 def sweep() -> int:
