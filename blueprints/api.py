@@ -15,7 +15,7 @@ from selfservice.identity import Identity
 from selfservice.services import diagnostics
 from selfservice.state import get_state
 
-from . import consent_api, cookie_api, openapi, privacy_requests, sessions
+from . import consent_api, cookie_api, hardening, openapi, privacy_requests, sessions
 from .guards import api_identity, check_csrf, service_token_name
 from .problems import PROBLEM_TYPES, describe, problem
 from .routing import Routes
@@ -83,6 +83,7 @@ def problem_type(slug: str) -> Response:
 def create_blueprint() -> Blueprint:
     bp = Blueprint(openapi.API_BLUEPRINT, __name__)
     bp.before_request(check_csrf)
+    hardening.register(bp)
     bp.register_error_handler(HTTPException, http_error)
     bp.register_error_handler(Invalid, invalid_input)
     for module_routes in (routes, consent_api.routes, privacy_requests.api_routes,

@@ -18,6 +18,7 @@ from . import (
     cookie_enforcement,
     cookie_pages,
     cookie_templates,
+    hardening,
     preferences,
     privacy_requests,
     sessions,
@@ -53,6 +54,7 @@ def create_blueprint() -> Blueprint:
     bp.before_app_request(apply_gpc_to_account)
     cookie_enforcement.register_hooks(bp)
     bp.app_context_processor(cookie_templates.context)
+    hardening.register(bp)
     for module_routes in (routes, preferences.routes, privacy_requests.page_routes,
                           cookie_pages.routes, sessions.page_routes):
         module_routes.register(bp)

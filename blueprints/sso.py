@@ -42,6 +42,7 @@ from selfservice.paths import TEMPLATE_FOLDER
 from selfservice.services import audit
 from selfservice.state import get_state
 
+from . import hardening
 from .guards import home_url, safe_next
 from .routing import Routes
 
@@ -182,6 +183,7 @@ def logout() -> Any:
 def create_blueprint() -> Blueprint:
     bp = Blueprint("selfservice_auth", __name__, template_folder=TEMPLATE_FOLDER)
     routes.register(bp)
+    hardening.register(bp)
     return bp
 
 

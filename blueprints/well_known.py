@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify
 
+from . import hardening
 from .routing import Routes
 
 #: when the site last changed how it honours Global Privacy Control
@@ -22,4 +23,5 @@ def gpc_json() -> Response:
 def create_blueprint() -> Blueprint:
     bp = Blueprint("selfservice_well_known", __name__)
     routes.register(bp)
+    hardening.register(bp)
     return bp
