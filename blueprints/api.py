@@ -15,7 +15,15 @@ from selfservice.identity import Identity
 from selfservice.services import diagnostics
 from selfservice.state import get_state
 
-from . import consent_api, cookie_api, hardening, openapi, privacy_requests, sessions
+from . import (
+    consent_api,
+    cookie_api,
+    hardening,
+    openapi,
+    privacy_requests,
+    rate_limits,
+    sessions,
+)
 from .guards import api_identity, check_csrf, service_token_name
 from .problems import PROBLEM_TYPES, describe, problem
 from .routing import Routes
@@ -89,4 +97,5 @@ def create_blueprint() -> Blueprint:
     for module_routes in (routes, consent_api.routes, privacy_requests.api_routes,
                           cookie_api.routes, sessions.api_routes):
         module_routes.register(bp)
+    rate_limits.register(bp, api=True)
     return bp

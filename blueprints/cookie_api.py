@@ -19,6 +19,7 @@ from .cookie_state import cookie_state, decide, known_languages, language, texts
 from .gpc import gpc_signal
 from .guards import csrf_ok
 from .problems import problem
+from .rate_limits import limited
 from .routing import Routes
 from .validation import Invalid, accepts
 
@@ -59,6 +60,7 @@ def csrf_header_required(view: Callable[P, R]) -> Callable[P, R | Response]:
 
 
 @routes.put("/cookie-consent")
+@limited("RATE_LIMIT_COOKIE_CONSENT", "cookie-consent")
 @csrf_header_required
 @accepts("CookieDecision")
 def cookie_consent_put(body: dict[str, Any]) -> Response:

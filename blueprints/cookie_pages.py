@@ -14,6 +14,7 @@ from selfservice.services import cookie_consent as service
 
 from .cookie_state import cookie_state, decide, known_languages, language, texts
 from .guards import csrf_ok, safe_next
+from .rate_limits import limited
 from .routing import Routes
 
 routes = Routes()
@@ -35,6 +36,7 @@ def cookie_policy() -> Any:
 
 
 @routes.post("/cookie-consent")
+@limited("RATE_LIMIT_COOKIE_CONSENT", "cookie-consent")
 def submit_cookie_consent() -> Any:
     form = request.form
     target = safe_next(form.get("next") or request.referrer)

@@ -21,6 +21,7 @@ from . import (
     hardening,
     preferences,
     privacy_requests,
+    rate_limits,
     sessions,
 )
 from .forms import ConfirmOnlyForm
@@ -58,4 +59,5 @@ def create_blueprint() -> Blueprint:
     for module_routes in (routes, preferences.routes, privacy_requests.page_routes,
                           cookie_pages.routes, sessions.page_routes):
         module_routes.register(bp)
+    rate_limits.register(bp, api=False)
     return bp

@@ -32,6 +32,7 @@ from selfservice.services import privacy_requests as service
 from .forms import RequestForm
 from .guards import api_identity, page_identity, reauth_url
 from .problems import problem
+from .rate_limits import limited
 from .routing import Routes
 from .validation import Invalid, accepts
 
@@ -84,6 +85,7 @@ def _refusal(exc: service.RequestError) -> Response:
 # -- JSON API -----------------------------------------------------------------------------------
 
 @api_routes.post("/requests")
+@limited("RATE_LIMIT_REQUESTS", "privacy-requests")
 @api_identity()
 @accepts("PrivacyRequestCreate")
 def create_request(identity: Identity, body: dict[str, Any]) -> Response:
@@ -183,6 +185,7 @@ def _submit(identity: Identity, form: RequestForm) -> Any:
 
 
 @page_routes.route("/requests", ("GET", "POST"))
+@limited("RATE_LIMIT_REQUESTS", "privacy-requests", methods=("POST",))
 @page_identity()
 def requests_page(identity: Identity) -> Any:
     form = RequestForm(data={"jurisdiction": service.default_jurisdiction(identity.country),

@@ -42,8 +42,9 @@ from selfservice.paths import TEMPLATE_FOLDER
 from selfservice.services import audit
 from selfservice.state import get_state
 
-from . import hardening
+from . import hardening, rate_limits
 from .guards import home_url, safe_next
+from .rate_limits import limited
 from .routing import Routes
 
 logger = logging.getLogger(__name__)
@@ -117,12 +118,14 @@ routes = Routes()
 
 
 @routes.get("/login")
+@limited("RATE_LIMIT_SIGN_IN", "sign-in")
 def login() -> Response:
     next_url = safe_next(request.args.get("next"))
     return _start("login", next_url)
 
 
 @routes.get("/reauth")
+@limited("RATE_LIMIT_SIGN_IN", "sign-in")
 def reauth() -> Response:
     next_url = safe_next(request.args.get("next"))
     if current_account_id() is None or authentication() is None:
@@ -152,6 +155,7 @@ def _exchange_code() -> dict[str, Any] | Response:
 
 
 @routes.get("/callback")
+@limited("RATE_LIMIT_CALLBACK", "sign-in-callback")
 def callback() -> Response:
     flow = _take_flow(request.args.get("state", ""))
     if flow is None:
@@ -184,6 +188,7 @@ def create_blueprint() -> Blueprint:
     bp = Blueprint("selfservice_auth", __name__, template_folder=TEMPLATE_FOLDER)
     routes.register(bp)
     hardening.register(bp)
+    rate_limits.register(bp, api=False)
     return bp
 
 

@@ -10,6 +10,8 @@ import difflib
 from collections.abc import Callable
 from typing import Any
 
+from limits import parse_many
+
 PREFIX = "SELFSERVICE_"
 
 #: name (without prefix) -> (default, description)
@@ -108,6 +110,19 @@ SETTINGS: dict[str, tuple[Any, str]] = {
                         "after."),
     "EXPORT_INTERVAL_HOURS": (24, "At most one export per account in this many hours (failed "
                               "and canceled ones do not count)."),
+    # -- rate limits --------------------------------------------------------------------------
+    "RATE_LIMIT_REQUESTS": ("10/hour", "Privacy requests one account may send (the API and "
+                            "the page together); a Flask-Limiter rate such as '10/hour' or "
+                            "'10/hour;30/day'. None: no limit."),
+    "RATE_LIMIT_SIGN_IN": ("30/minute", "Sign-ins (/auth/login and /auth/reauth together) one "
+                           "client address may start (a signed-in visitor: one account). "
+                           "None: no limit."),
+    "RATE_LIMIT_CALLBACK": ("30/minute", "Returns from the identity provider (/auth/callback) "
+                            "per client address (a signed-in visitor: per account). None: no "
+                            "limit."),
+    "RATE_LIMIT_COOKIE_CONSENT": ("60/minute", "Cookie decisions (PUT /cookie-consent and the "
+                                  "banner's form together) per client address, or per account "
+                                  "when signed in. None: no limit."),
     # -- e-mail ---------------------------------------------------------------------------------
     "SMTP_HOST": (None, "SMTP server for the plugin's e-mails. None: send no e-mail."),
     "SMTP_PORT": (25, "SMTP port."),
@@ -119,7 +134,8 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     # -- background work ------------------------------------------------------------------------
     "REDIS_URL": ("redis://127.0.0.1:6379/0", "Redis used by RQ."),
     "QUEUE_NAME": ("selfservice", "RQ queue the plugin's jobs run on."),
-    "QUEUE_PREFIX": ("selfservice", "Prefix of the plugin's own Redis keys (heartbeats)."),
+    "QUEUE_PREFIX": ("selfservice", "Prefix of the plugin's own Redis keys (heartbeats, rate "
+                     "limits)."),
     "JOB_TIMEOUT": (3600, "Seconds a job may run before RQ stops it."),
     "JOB_MAX_ATTEMPTS": (3, "Attempts before a job is marked failed."),
     "JOB_HEARTBEAT": (10, "Seconds between a running job's heartbeats to SQL."),
@@ -228,6 +244,17 @@ def _is_prefix(value: Any) -> bool:
     return isinstance(value, str) and value.startswith("/") and not value.endswith("/")
 
 
+def _is_rate(value: Any) -> bool:
+    """None, or rates Flask-Limiter reads ('10/hour', '10 per hour;30/day')."""
+    if value is None:
+        return True
+    try:
+        rates = parse_many(value) if isinstance(value, str) else []
+    except ValueError:
+        return False
+    return bool(rates) and all(rate.amount > 0 for rate in rates)
+
+
 #: (setting, test, what it must be) for the settings with a shape of their own
 _SHAPES: tuple[tuple[str, Callable[[Any], bool], str], ...] = (
     ("SERVICE_TOKENS", _are_tokens, "map names to tokens of 16+ characters"),
@@ -242,6 +269,9 @@ _SHAPES: tuple[tuple[str, Callable[[Any], bool], str], ...] = (
     ("URL_PREFIX", _is_prefix, "start with '/' and not end with it"),
     ("API_URL_PREFIX", _is_prefix, "start with '/' and not end with it"),
     ("AUTH_URL_PREFIX", _is_prefix, "start with '/' and not end with it"),
+    *((key, _is_rate, "be None or a rate such as '10/hour'")
+      for key in ("RATE_LIMIT_REQUESTS", "RATE_LIMIT_SIGN_IN", "RATE_LIMIT_CALLBACK",
+                  "RATE_LIMIT_COOKIE_CONSENT")),
 )
 
 

@@ -15,7 +15,7 @@ from sqlalchemy import event
 from . import config as config_module
 from . import jobs as job_functions
 from .auth import check_session, current_identity, end_on_logout
-from .blueprints import api, pages, sso, well_known
+from .blueprints import api, pages, rate_limits, sso, well_known
 from .cli import cli
 from .db import Database
 from .identity import (
@@ -142,6 +142,9 @@ class SelfService:
         state = SelfServiceState(extension=self, config=app.config, db=db, queue=queue,
                                  instance_path=app.instance_path)
         job_functions.register(state.jobs)
+        state.limiter = rate_limits.create_limiter(app, cfg("REDIS_URL"),
+                                                   f"{cfg('QUEUE_PREFIX')}-limits",
+                                                   cfg("REDIS_SOCKET_TIMEOUT"))
         app.extensions[EXTENSION_KEY] = state
         if cfg("RECEIPT_KEY"):
             # a configured receipt key that cannot sign stops the app now, not at the first

@@ -50,6 +50,8 @@ class SelfServiceState:
     daily_done: dict[str, str] = field(default_factory=dict)
     #: the Authlib OpenID Connect client, created on first use
     oidc_client: Any = None
+    #: the plugin's own Flask-Limiter (blueprints/rate_limits.py), made by ``init_app``
+    limiter: Any = None
     #: the names the plugin's blueprints are mounted under (their responses get its headers)
     http_blueprints: set[str] = field(default_factory=set)
     #: whether the HTTPS-with-an-insecure-session-cookie warning was logged

@@ -57,6 +57,9 @@ def test_a_misspelt_setting_is_an_error(key: str, message: str) -> None:
     ("SELFSERVICE_API_URL_PREFIX", "/privacy/api/"),
     ("SELFSERVICE_SERVICE_TOKENS", {"pipeline": "short"}),
     ("SELFSERVICE_JOB_STALE_AFTER", 20),  # under three heartbeats of 10 s
+    ("SELFSERVICE_RATE_LIMIT_REQUESTS", "ten an hour"),
+    ("SELFSERVICE_RATE_LIMIT_SIGN_IN", "0/minute"),
+    ("SELFSERVICE_RATE_LIMIT_COOKIE_CONSENT", 60),
 ])
 def test_a_bad_setting_value_is_an_error(key: str, value: Any) -> None:
     with pytest.raises(ConfigError):

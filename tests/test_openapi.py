@@ -3,12 +3,14 @@ very schema the document publishes, and the enums come from the models."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
 import requests
 from flask import Flask
 
+from selfservice.blueprints.rate_limits import RATE_LIMIT
 from selfservice.models import (
     ConsentMethod,
     Jurisdiction,
@@ -87,6 +89,24 @@ def test_every_request_body_is_checked_against_the_schema_the_document_publishes
             assert field in _fields(_send(person, path, method, body)), (name, field)
         for field in schema.get("required", []):
             assert field in _fields(_send(person, path, method, {})), (name, field)
+
+
+def test_every_rate_limited_call_documents_its_429(app: Flask, live_server: LiveServer) -> None:
+    document = _document(live_server)
+    limited = set()
+    for rule in app.url_map.iter_rules():
+        spec = getattr(app.view_functions[rule.endpoint], RATE_LIMIT, None)
+        if spec is None or not rule.endpoint.startswith("selfservice_api."):
+            continue
+        path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule[len(API):])
+        methods = spec.methods or rule.methods - {"HEAD", "OPTIONS"}
+        limited |= {(path, method.lower()) for method in methods}
+    assert limited == {("/requests", "post"), ("/cookie-consent", "put")}
+    for path, method in limited:
+        answer = document["paths"][path][method]["responses"]["429"]
+        assert answer["content"]["application/problem+json"]["schema"] == {
+            "$ref": "#/components/schemas/Problem"}, (path, method)
+        assert "Retry-After" in answer["headers"], (path, method)
 
 
 def test_the_published_enums_are_the_models(app: Flask, live_server: LiveServer) -> None:

@@ -6,7 +6,7 @@ from typing import Any
 
 from ..cookies import CATEGORIES
 from ..models import CookieConsentMethod
-from .base import Schema, enum_of, json_response, problem_response, ref
+from .base import Schema, enum_of, json_response, problem_response, ref, too_many_response
 
 #: the methods a caller may name; ``gpc`` is recorded by the plugin itself
 CHOOSABLE_METHODS = (CookieConsentMethod.BANNER, CookieConsentMethod.SETTINGS,
@@ -62,7 +62,10 @@ def paths() -> dict[str, Any]:
                                                           "Privacy Control: confirm with "
                                                           "confirm_gpc_override"),
                                   "422": problem_response("invalid input, or a stale "
-                                                          "policy_version")}}},
+                                                          "policy_version"),
+                                  "429": too_many_response(
+                                      "too many decisions from this address, or account "
+                                      "(SELFSERVICE_RATE_LIMIT_COOKIE_CONSENT)")}}},
         "/cookie-consent/receipt": {"get": {
             "summary": "Signed receipt of this browser's latest cookie decision",
             "security": public,

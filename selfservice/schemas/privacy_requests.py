@@ -5,7 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from ..models import Jurisdiction, RequestStatus, RequestType
-from .base import TIME, Schema, enum_of, json_response, problem_response, ref
+from .base import (
+    TIME,
+    Schema,
+    enum_of,
+    json_response,
+    problem_response,
+    ref,
+    too_many_response,
+)
 
 COMPONENTS: dict[str, Schema] = {
     "PrivacyRequest": {
@@ -64,8 +72,10 @@ def paths() -> dict[str, Any]:
                                    "409": problem_response("an open request of that type "
                                                            "exists (member request)"),
                                    "422": problem_response("invalid input"),
-                                   "429": problem_response("one export per interval; "
-                                                           "Retry-After")}},
+                                   "429": too_many_response(
+                                       "too many requests from this account "
+                                       "(SELFSERVICE_RATE_LIMIT_REQUESTS), or one export per "
+                                       "interval")}},
             "get": {"summary": "Your requests",
                     "responses": {"200": json_response(ref("PrivacyRequestList"), "requests"),
                                   "401": not_logged_in}}},
