@@ -5,13 +5,12 @@ nothing)."""
 
 from __future__ import annotations
 
-import time
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from flask import Flask
 
-from .helpers import Person, forms_of
+from .helpers import Person, csrf_token, make_login_stale
 from .test_requests import API, exported
 
 
@@ -59,8 +58,7 @@ def test_a_stale_head_on_a_download_reauthenticates_back_to_the_download(
         app: Flask, person: Person) -> None:
     person.login("alice@example.com")
     body = exported(app, person)
-    app.config["SELFSERVICE_REAUTH_MAX_AGE"] = 1
-    time.sleep(1.2)
+    make_login_stale(app, person)
     for method in ("GET", "HEAD"):
         stale = person.http.request(method, person.app_url + body["download"]["url"],
                                     allow_redirects=False, timeout=10)
@@ -87,7 +85,7 @@ def test_only_a_failed_export_can_be_tried_again(app: Flask, person: Person) -> 
     other = person.api("POST", API, json={"type": "correction"}).json()
     assert person.api("POST", f"{API}/{other['id']}/retry").status_code == 409
     # the page's button says so in words and changes nothing either
-    token = forms_of(person.get("/privacy/requests").text)[-1]["fields"]["csrf_token"]
+    token = csrf_token(person.get("/privacy/requests").text)
     answer = person.follow(person.http.post(
         f"{person.app_url}/privacy/requests/{body['id']}/retry", data={"csrf_token": token},
         allow_redirects=False, timeout=10))
