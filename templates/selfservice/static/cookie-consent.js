@@ -40,7 +40,8 @@
       body: JSON.stringify({policy_version: f.policy_version.value, categories: cats,
         confirm_gpc_override: !!confirm, method: "banner", language: f.lang.value, gpc: gpc})
     }).then(function (r) {
-      if (r.status === 409) { pending = cats; show(cf); return; }
+      /* read the unused answer too: an unread (no-store) body keeps its connection busy */
+      if (r.status === 409) { r.text(); pending = cats; show(cf); return; }
       if (r.status === 422) { location.reload(); return; } /* the policy changed: show it */
       if (!r.ok) throw new Error(r.status);
       return r.json().then(function (j) {
