@@ -5,7 +5,8 @@ that a machine and a person can both read and verify (the layout is in docs/api.
 README.txt                     a small first entry: what this is and how to check it
 data/<source>.jsonl            one JSON object per line (and data/<source>.csv for flat sources)
 schemas/<source>.schema.json   JSON Schema (2020-12) of that source's records
-manifest.json                  format, reference, account, every source and file with counts
+manifest.json                  format, reference, account, every source (its schema check too)
+                               and file with counts
 index.html                     offline viewer: no external fonts, scripts or images
 SHA256SUMS                     `sha256sum -c SHA256SUMS` verifies every other file
 ```
@@ -36,10 +37,11 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import IO, Any
 
+from .record_check import SampleCheck
 from .sources import LEGAL_BASES, DataSource, Subject
 
 FORMAT = "selfservice-export"
-FORMAT_VERSION = "1.0"
+FORMAT_VERSION = "1.1"
 #: bytes of serialised records handed to the writer thread at a time
 CHUNK = 256 * 1024
 #: records kept per source for the offline viewer's preview
@@ -99,6 +101,8 @@ class FileEntry:
 @dataclass
 class SourceEntry:
     source: DataSource
+    #: the sampled check of its records against its schema
+    check: SampleCheck
     records: int = 0
     files: list[FileEntry] = field(default_factory=list)
     preview: list[Mapping[str, Any]] = field(default_factory=list)
@@ -108,7 +112,8 @@ class SourceEntry:
         return {"name": s.name, "description": s.description, "purpose": s.purpose,
                 "legal_basis": s.legal_basis,
                 "legal_basis_text": LEGAL_BASES[s.legal_basis], "retention": s.retention,
-                "records": self.records, "files": [f.as_json() for f in self.files]}
+                "records": self.records, "files": [f.as_json() for f in self.files],
+                "schema_check": self.check.as_json()}
 
 
 @dataclass
@@ -185,11 +190,15 @@ def _lines(source: DataSource, subject: Subject, entry: SourceEntry,
 
 def _jsonl_chunks(source: DataSource, subject: Subject, entry: SourceEntry,
                   csv_out: Any | None, on_batch: Callable[[int], None]) -> Iterator[bytes]:
-    """Those lines counted and joined into chunks for the writer thread."""
+    """Those lines counted, a sample of them checked against the schema, and joined into
+    chunks for the writer thread."""
     buffer: list[bytes] = []
     size = 0
+    check, next_check = entry.check, 1
     for line in _lines(source, subject, entry, csv_out):
         entry.records += 1
+        if entry.records == next_check:  # all an unsampled record costs
+            next_check = check.sample(entry.records, line)
         buffer.append(line)
         size += len(line)
         if size >= CHUNK:
@@ -231,10 +240,12 @@ def _readme(reference: str, account_id: str, generated_at: datetime) -> bytes:
 
 
 def build(path: str, subject: Subject, sources: Iterable[DataSource], *, reference: str,
-          generated_at: datetime, csv_files: bool = False,
-          progress: Progress | None = None) -> ArchiveResult:
+          generated_at: datetime, csv_files: bool = False, progress: Progress | None = None,
+          schema_check: str = "strict") -> ArchiveResult:
     """Write the archive of ``subject`` to ``path`` (atomically). ``progress(fraction, step)``
-    is called as it goes (records written against the sources' counts)."""
+    is called as it goes (records written against the sources' counts). A sampled record not
+    matching its schema raises SchemaMismatch (``schema_check`` "strict") or is logged and
+    noted in the manifest ("warn"); the export job passes SELFSERVICE_EXPORT_SCHEMA_CHECK."""
     sources = list(sources)
     tracker = _Tracker(sources, subject, progress)
     folder = os.path.dirname(os.path.abspath(path))
@@ -248,7 +259,8 @@ def build(path: str, subject: Subject, sources: Iterable[DataSource], *, referen
             _add(archive, "README.txt", _readme(reference, subject.account_id, generated_at))
             for index, source in enumerate(sources):
                 tracker.report(index, 0, f"Exporting {source.description}")
-                entries.append(_add_source(archive, source, subject, csv_files, sums,
+                entry = SourceEntry(source, SampleCheck(source.name, source.schema, schema_check))
+                entries.append(_add_source(archive, entry, subject, csv_files, sums,
                                            tracker, index))
                 tracker.finished(index)
             manifest = {
@@ -286,10 +298,10 @@ def _add(archive: zipfile.ZipFile, path: str, data: bytes) -> FileEntry:
     return FileEntry(path, len(data), hashlib.sha256(data).hexdigest())
 
 
-def _add_source(archive: zipfile.ZipFile, source: DataSource, subject: Subject,
+def _add_source(archive: zipfile.ZipFile, entry: SourceEntry, subject: Subject,
                 csv_files: bool, sums: list[FileEntry], tracker: _Tracker,
                 index: int) -> SourceEntry:
-    entry = SourceEntry(source)
+    source = entry.source
     schema_path = f"schemas/{source.name}.schema.json"
     schema_file = _add(archive, schema_path, _schema_document(source))
     sums.append(schema_file)
@@ -312,6 +324,7 @@ def _add_source(archive: zipfile.ZipFile, source: DataSource, subject: Subject,
                 writer.write(chunk)
         finally:
             data_file = writer.close()
+        entry.check.finish()
         data_file.records, data_file.schema = entry.records, schema_path
         entry.files.append(data_file)
         sums.append(data_file)

@@ -5,6 +5,7 @@ schemas, no secret anywhere, CSV for flat sources, and no torn file when a sourc
 from __future__ import annotations
 
 import json
+import logging
 import subprocess
 import zipfile
 from datetime import UTC, datetime
@@ -14,9 +15,9 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from flask import Flask
-from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema import Draft202012Validator
 
-from selfservice import archive
+from selfservice import archive, record_check
 from selfservice.models import ConsentMethod
 from selfservice.services import consent
 from selfservice.sources import DataSource, Subject
@@ -89,7 +90,7 @@ def test_every_record_validates_against_its_schema(app: Flask, tmp_path: Path) -
     with zipfile.ZipFile(target) as zf:
         for entry in json.loads(zf.read("manifest.json"))["sources"]:
             schema = json.loads(zf.read(f"schemas/{entry['name']}.schema.json"))
-            validator = Draft202012Validator(schema, format_checker=FormatChecker())
+            validator = Draft202012Validator(schema, format_checker=record_check.FORMATS)
             with zf.open(f"data/{entry['name']}.jsonl") as lines:
                 for number, line in enumerate(lines, 1):
                     errors = list(validator.iter_errors(json.loads(line)))
@@ -184,3 +185,122 @@ def test_a_source_may_hand_over_serialised_lines(app: Flask, tmp_path: Path) -> 
     with zipfile.ZipFile(target) as zf:
         assert zf.read("data/fast.jsonl") == b'{"n":0}\n{"n":1}\n{"n":2}\n'
     assert result.records == 3
+
+
+# -- the sampled schema check -------------------------------------------------------------------
+
+SAMPLED = {"type": "object", "properties": {
+    "n": {"type": "integer"}, "created_at": {"type": "string", "format": "date-time"}},
+    "required": ["n", "created_at"]}
+#: a time without a UTC offset, as ``isoformat()`` writes a naive datetime
+NAIVE = datetime(2026, 3, 1, 9, 30, 17)
+
+
+def timed(n: int, naive_at: set[int]) -> dict[str, Any]:
+    return {"n": n, "created_at": NAIVE if n in naive_at else WHEN}
+
+
+def source_of(name: str, count: int, naive_at: set[int], jsonl: bool = False) -> DataSource:
+    """``count`` records numbered from 1; those in ``naive_at`` have a naive ``created_at``.
+    ``jsonl``: the source hands over serialised lines (and its export would be all valid)."""
+    lines = (None if not jsonl else lambda subject: (
+        archive._encode(timed(n, naive_at)).encode() for n in range(1, count + 1)))
+    return DataSource(name=name, description=f"Test records {name}", purpose="Testing",
+                      legal_basis="contract", retention="none", schema=SAMPLED,
+                      export=lambda subject: (timed(n, naive_at if not jsonl else set())
+                                              for n in range(1, count + 1)),
+                      export_jsonl=lines)
+
+
+def build_sources(tmp_path: Path, sources: list[DataSource], mode: str
+                  ) -> tuple[archive.ArchiveResult, dict[str, Any]]:
+    target = tmp_path / "exports" / "export.zip"
+    target.parent.mkdir(exist_ok=True)
+    result = archive.build(str(target), Subject("acct-alice"), sources, reference="DR-S",
+                           generated_at=WHEN, schema_check=mode)
+    with zipfile.ZipFile(target) as zf:
+        manifest = json.loads(zf.read("manifest.json"))
+    return result, {s["name"]: s["schema_check"] for s in manifest["sources"]}
+
+
+@pytest.mark.parametrize(("value", "valid"), [
+    ("2026-03-01T09:30:17+00:00", True), ("2026-03-01T09:30:17.250Z", True),
+    ("2026-03-01t09:30:17-05:30", True), ("2016-12-31T23:59:60Z", True),
+    ("2026-03-01T09:30:17", False), ("2026-03-01 09:30:17+00:00", False),
+    ("2026-03-01T09:30:17+0000", False), ("2026-02-30T09:30:17Z", False),
+    ("2026-03-01T24:00:00Z", False), ("2026-03-01", False), ("", False),
+])
+def test_a_date_time_is_rfc_3339_with_an_offset(value: str, valid: bool) -> None:
+    assert record_check.is_date_time(value) is valid
+
+
+@pytest.mark.parametrize(("value", "valid"), [
+    ("2026-02-28", True), ("2024-02-29", True), ("2026-02-29", False), ("2026-3-1", False),
+    ("20260301", False), ("2026-03-01T00:00:00Z", False), ("２０２６-03-01", False),
+])
+def test_a_date_is_a_full_date(value: str, valid: bool) -> None:
+    assert record_check.is_full_date(value) is valid
+
+
+def test_a_naive_time_stops_a_strict_export_naming_source_field_and_rule(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    sources = [source_of("clean", 3, set()), source_of("naive_times", 3, {2})]
+    with pytest.raises(record_check.SchemaMismatch) as raised:
+        build_sources(tmp_path, sources, "strict")
+    message = str(raised.value)
+    assert "'naive_times'" in message
+    assert "created_at: must be a date-time with a UTC offset" in message
+    assert NAIVE.isoformat() not in message and "09:30" not in message  # no personal data
+    assert (raised.value.source, raised.value.problem) == (
+        "naive_times", "created_at: must be a date-time with a UTC offset (RFC 3339)")
+    assert "naive_times" in caplog.text and "09:30" not in caplog.text
+    assert list((tmp_path / "exports").iterdir()) == []  # no archive, no part file
+
+
+def test_a_warn_export_notes_the_mismatch_in_the_manifest_and_the_log(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    sources = [source_of("clean", 3, set()), source_of("naive_times", 3, {2, 3})]
+    with caplog.at_level(logging.ERROR, logger="selfservice.record_check"):
+        result, checks = build_sources(tmp_path, sources, "warn")
+    assert result.records == 6  # the customer still gets every record
+    assert checks == {
+        "clean": {"sampled": 3, "mismatches": 0, "first": None},
+        "naive_times": {"sampled": 3, "mismatches": 2,
+                        "first": "created_at: must be a date-time with a UTC offset (RFC 3339)"}}
+    [logged] = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert "naive_times" in logged.getMessage() and "created_at" in logged.getMessage()
+    assert "date-time with a UTC offset" in logged.getMessage()
+    assert "09:30" not in logged.getMessage()
+
+
+def test_the_first_fifty_records_and_every_thousandth_are_checked(tmp_path: Path) -> None:
+    # bad records only where the sample does not look (51..999, 1001...), and a good source
+    unsampled = {51, 999, 1001, 1999, 2001}
+    _, checks = build_sources(tmp_path, [source_of("valid", 2_500, unsampled)], "strict")
+    assert checks == {"valid": {"sampled": 52, "mismatches": 0, "first": None}}
+    for sampled in (1, 50, 1_000, 2_000):
+        with pytest.raises(record_check.SchemaMismatch, match="created_at"):
+            build_sources(tmp_path, [source_of("bad", 2_500, {sampled})], "strict")
+
+
+def test_serialised_lines_are_checked_too(tmp_path: Path) -> None:
+    # export_jsonl hands over lines with a naive time at record 1,000; its export() is clean
+    fast = source_of("fast_lines", 1_500, {1_000}, jsonl=True)
+    assert all(isinstance(r["created_at"], datetime) and r["created_at"].tzinfo
+               for r in fast.export(Subject("acct-alice")))
+    with pytest.raises(record_check.SchemaMismatch, match="'fast_lines'.*created_at"):
+        build_sources(tmp_path, [fast], "strict")
+    _, checks = build_sources(tmp_path, [fast], "warn")
+    assert checks["fast_lines"] == {"sampled": 51, "mismatches": 1, "first": (
+        "created_at: must be a date-time with a UTC offset (RFC 3339)")}
+
+
+def test_a_schema_that_is_not_json_schema_is_reported_not_used(tmp_path: Path) -> None:
+    broken = DataSource(name="odd_schema", description="Odd", purpose="Testing",
+                        legal_basis="contract", retention="none",
+                        export=lambda subject: iter([{"n": 1}]),
+                        schema={"type": "object", "properties": {"n": {"type": "whole"}}})
+    with pytest.raises(record_check.SchemaMismatch, match=r"'odd_schema'.*\(schema\)"):
+        build_sources(tmp_path, [broken], "strict")
+    _, checks = build_sources(tmp_path, [broken], "warn")
+    assert checks["odd_schema"]["sampled"] == 0 and checks["odd_schema"]["mismatches"] == 1

@@ -59,6 +59,8 @@ class InvalidInput(Exception):
 _TYPE_WORDS = {"boolean": "true or false", "string": "a string", "object": "a JSON object",
                "array": "a list", "integer": "a whole number", "number": "a number",
                "null": "null"}
+_FORMAT_WORDS = {"date-time": "must be a date-time with a UTC offset (RFC 3339)",
+                 "date": "must be a full date (YYYY-MM-DD)"}
 
 
 def _where(path: Iterable[Any], message: str) -> tuple[str, str]:
@@ -82,7 +84,8 @@ def _schema(error: ValidationError) -> Mapping[str, Any]:
     return error.schema if isinstance(error.schema, Mapping) else {}
 
 
-def _message(error: ValidationError) -> str:
+def rule_message(error: ValidationError) -> str:
+    """What the failed keyword asks for, in words: from the schema, never the value."""
     keyword, value = error.validator, _value(error)
     if keyword == "type":
         kinds: list[str] = value if isinstance(value, list) else [value]
@@ -102,6 +105,8 @@ def _message(error: ValidationError) -> str:
         return f"must have at least {value} items"
     if keyword in ("minimum", "maximum"):
         return f"must be {'at least' if keyword == 'minimum' else 'at most'} {value}"
+    if keyword == "format":
+        return _FORMAT_WORDS.get(value, f"must be a valid {value}")
     return "has the wrong form"
 
 
@@ -121,7 +126,7 @@ def _errors(error: ValidationError) -> Iterable[tuple[str, str]]:
         # the closest alternative says best what is wrong
         yield from _errors(best_match(error.context))
     else:
-        yield _where(error.absolute_path, _message(error))
+        yield _where(error.absolute_path, rule_message(error))
 
 
 class BodyValidator:
