@@ -47,6 +47,8 @@ DEFAULTS: dict[str, Any] = {
         "jurisdiction": "US",
     },
     "SELFSERVICE_MAIL_FROM": "EcoHash Privacy <privacy@ecohash.example>",
+    #: a record that does not match its source's schema stops the export, loudly
+    "SELFSERVICE_EXPORT_SCHEMA_CHECK": "strict",
     "SELFSERVICE_COOKIES": [
         {"name": "console_theme", "provider": "EcoHash", "category": "functional",
          "purpose": "Remembers light or dark mode.", "duration": "12 months"},

@@ -110,6 +110,11 @@ SETTINGS: dict[str, tuple[Any, str]] = {
                         "after."),
     "EXPORT_INTERVAL_HOURS": (24, "At most one export per account in this many hours (failed "
                               "and canceled ones do not count)."),
+    "EXPORT_SCHEMA_CHECK": ("warn", "What an export does when a sampled record (the first 50 "
+                            "of each source, then every 1,000th) does not match its source's "
+                            "schema: strict (the export fails, naming the source, field and "
+                            "rule, never the value) or warn (log an error and note it under "
+                            "the source in manifest.json; the customer still gets the data)."),
     # -- rate limits --------------------------------------------------------------------------
     "RATE_LIMIT_REQUESTS": ("10/hour", "Privacy requests one account may send (the API and "
                             "the page together); a Flask-Limiter rate such as '10/hour' or "
@@ -259,6 +264,7 @@ def _is_rate(value: Any) -> bool:
 _SHAPES: tuple[tuple[str, Callable[[Any], bool], str], ...] = (
     ("SERVICE_TOKENS", _are_tokens, "map names to tokens of 16+ characters"),
     ("COOKIE_UNKNOWN", lambda v: v in ("block", "allow"), "be block or allow"),
+    ("EXPORT_SCHEMA_CHECK", lambda v: v in ("strict", "warn"), "be strict or warn"),
     ("COOKIES", lambda v: isinstance(v, list | tuple), "be a list of cookie entries"),
     ("SMTP_SECURITY", lambda v: v in ("none", "starttls", "ssl"),
      "be none, starttls or ssl"),

@@ -148,6 +148,7 @@ def app_config(db_url: str, redis_server: RedisServer, oidc: OidcProvider,
         "SELFSERVICE_SMTP_PORT": smtp_server.port,
         "SELFSERVICE_RECEIPT_KEY": receipt_key,
         "SELFSERVICE_PUBLIC_URL": live_server.url,
+        "SELFSERVICE_EXPORT_SCHEMA_CHECK": "strict",
     }
     marker = request.node.get_closest_marker("settings")
     if marker:

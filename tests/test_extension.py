@@ -60,6 +60,7 @@ def test_a_misspelt_setting_is_an_error(key: str, message: str) -> None:
     ("SELFSERVICE_RATE_LIMIT_REQUESTS", "ten an hour"),
     ("SELFSERVICE_RATE_LIMIT_SIGN_IN", "0/minute"),
     ("SELFSERVICE_RATE_LIMIT_COOKIE_CONSENT", 60),
+    ("SELFSERVICE_EXPORT_SCHEMA_CHECK", "loud"),
 ])
 def test_a_bad_setting_value_is_an_error(key: str, value: Any) -> None:
     with pytest.raises(ConfigError):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import time
 import zipfile
 from collections.abc import Callable
@@ -18,7 +19,7 @@ import sqlalchemy as sa
 from flask import Flask
 
 from devtools.mailcapture import MailCapture
-from selfservice.models import PrivacyRequest
+from selfservice.models import BackgroundJob, PrivacyRequest
 from selfservice.services import outbox
 from selfservice.services import privacy_requests as service
 from selfservice.sources import DataSource
@@ -73,9 +74,52 @@ def test_an_export_is_built_by_a_worker_and_downloaded_by_its_owner(
         assert zf.testzip() is None
     body = person.api("GET", f"{API}/{created['id']}", csrf=False).json()
     assert body["download"]["downloads"] == 1
+    assert_every_source_matched_its_schema(app, archive.content)
     subjects = sorted(m["Subject"] for m in mailbox.to("alice@example.com"))
     assert subjects == [f"We received your privacy request {created['reference']}",
                         f"Your data export {created['reference']} is ready"]
+
+
+def assert_every_source_matched_its_schema(app: Flask, content: bytes) -> None:
+    """The demo account's archive, built in strict mode: every source's sample matched."""
+    assert app.config["SELFSERVICE_EXPORT_SCHEMA_CHECK"] == "strict"
+    with zipfile.ZipFile(io.BytesIO(content)) as zf:
+        sources = json.loads(zf.read("manifest.json"))["sources"]
+    assert len(sources) == len(list(app.extensions["selfservice"].extension.sources)) == 15
+    for source in sources:
+        sampled = min(source["records"], 50) + source["records"] // 1000
+        assert source["schema_check"] == {"sampled": sampled, "mismatches": 0,
+                                          "first": None}, source["name"]
+
+
+def test_a_record_off_its_schema_fails_a_strict_export_at_once_and_says_why(
+        app: Flask, person: Person) -> None:
+    def naive(subject: Any) -> Any:
+        yield {"n": 1, "created_at": datetime(2026, 3, 1, 9, 30, 17)}  # no UTC offset
+
+    app.extensions["selfservice"].extension.register_source(DataSource(
+        name="naive_times", description="Sign-in history", purpose="Testing",
+        legal_basis="contract", retention="none", export=naive,
+        schema={"type": "object", "properties": {
+            "n": {"type": "integer"}, "created_at": {"type": "string", "format": "date-time"}}}))
+    assert app.config["SELFSERVICE_JOB_MAX_ATTEMPTS"] == 3
+    person.login("alice@example.com")
+    created = ask_export(person).json()
+    run_jobs(app)
+    body = person.api("GET", f"{API}/{created['id']}", csrf=False).json()
+    assert body["status"] == "failed" and body["download"] is None
+    reason = body["reason"]
+    assert "Sign-in history" in reason and "naive_times" in reason
+    assert "created_at: must be a date-time with a UTC offset" in reason
+    assert "2026-03-01" not in reason and "09:30" not in reason  # never the value
+    job = _request_row(app, created["id"]).job_id
+    with app.app_context(), app.extensions["selfservice"].db.read() as session:
+        row = session.get(BackgroundJob, job)
+        assert row is not None and (row.status, row.attempts) == ("failed", 1)  # not retried
+    assert [e["status"] for e in body["events"]][-2:] == ["in_progress", "failed"]
+    assert list(_export_dir(app).glob("*")) == []  # nothing half-built is left
+    page = person.get(f"/privacy/requests/{created['id']}")
+    assert "Sign-in history" in page.text and 'id="request-retry"' in page.text
 
 
 def test_a_double_click_or_a_retried_call_makes_one_request(app: Flask,
@@ -300,8 +344,6 @@ def test_a_worker_killed_mid_export_leads_to_one_complete_archive(
     archive = person.http.get(person.app_url + body["download"]["url"], timeout=60).content
     assert hashlib.sha256(archive).hexdigest() == body["download"]["sha256"]
     with zipfile.ZipFile(io.BytesIO(archive)) as zf:
-        import json
-
         manifest = json.loads(zf.read("manifest.json"))
         logs = [s for s in manifest["sources"] if s["name"] == "inference_logs"][0]
         assert logs["records"] == 120_000

@@ -14,6 +14,7 @@ from .. import archive
 from ..db import utcnow
 from ..ledger import record_audit
 from ..models import PrivacyRequest, RequestStatus
+from ..record_check import SchemaMismatch
 from ..sources import Subject
 from ..state import get_state
 from . import outbox, privacy_requests
@@ -71,10 +72,15 @@ def build(ctx: outbox.JobContext) -> dict[str, Any]:
                             .values(progress=min(percent, 99), step=step[:200],
                                     updated_at=utcnow()))
 
-    result = archive.build(os.path.join(export_dir(), name), subject,
-                           state.extension.sources, reference=reference,
-                           generated_at=utcnow(), csv_files="csv" in formats,
-                           progress=progress)
+    try:
+        result = archive.build(os.path.join(export_dir(), name), subject,
+                               state.extension.sources, reference=reference,
+                               generated_at=utcnow(), csv_files="csv" in formats,
+                               progress=progress,
+                               schema_check=state.setting("EXPORT_SCHEMA_CHECK"))
+    except SchemaMismatch as mismatch:
+        # the same records would fail every attempt: stop now, and say why
+        raise outbox.JobRefused(_stop(ctx, account_id, mismatch)) from mismatch
     with db.transaction() as session:
         request = session.get(PrivacyRequest, ctx.target_id, with_for_update=True)
         if request is None or request.status != RequestStatus.IN_PROGRESS:
@@ -94,6 +100,31 @@ def build(ctx: outbox.JobContext) -> dict[str, Any]:
             outbox.schedule(session, privacy_requests.READY_JOB, target_type="request",
                           target_id=request.id, dedupe_key=f"mail:ready:{request.id}")
     return {"records": result.records, "bytes": result.bytes}
+
+
+def _reason(description: str, mismatch: SchemaMismatch) -> str:
+    """Why a strict schema check stopped an export: for the customer, then for support."""
+    return (f"We stopped your export: some of your records in “{description}” are not in the "
+            "format we promise, and we would rather not send you a copy that is wrong. Trying "
+            "again will help only once we have fixed it. Details for our support team: "
+            f"{mismatch.source}, {mismatch.problem}.")
+
+
+def _stop(ctx: outbox.JobContext, account_id: str, mismatch: SchemaMismatch) -> str:
+    """The request fails for good with the reason (no attempt is left to retry in vain)."""
+    sources = get_state().extension.sources
+    described = sources[mismatch.source].description if mismatch.source in sources else ""
+    reason = _reason(described or mismatch.source, mismatch)
+    with get_state().db.transaction() as session:
+        request = session.get(PrivacyRequest, ctx.target_id, with_for_update=True)
+        if request is not None and request.status == RequestStatus.IN_PROGRESS:
+            request.reason, request.step = reason, ""
+            privacy_requests._event(session, request, RequestStatus.FAILED,
+                                    "Stopped: some records are not in the promised format")
+            record_audit(session, stream=account_stream(account_id), action="export.stopped",
+                         actor_type="system", target_type="request", target_id=request.id,
+                         details={"source": mismatch.source, "problem": mismatch.problem})
+    return reason
 
 
 class Gone(Exception):
