@@ -85,7 +85,7 @@ def assert_every_source_matched_its_schema(app: Flask, content: bytes) -> None:
     assert app.config["SELFSERVICE_EXPORT_SCHEMA_CHECK"] == "strict"
     with zipfile.ZipFile(io.BytesIO(content)) as zf:
         sources = json.loads(zf.read("manifest.json"))["sources"]
-    assert len(sources) == len(list(app.extensions["selfservice"].extension.sources)) == 15
+    assert len(sources) == len(list(app.extensions["selfservice"].extension.sources))
     for source in sources:
         sampled = min(source["records"], 50) + source["records"] // 1000
         assert source["schema_check"] == {"sampled": sampled, "mismatches": 0,
