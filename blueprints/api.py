@@ -19,6 +19,7 @@ from . import (
     consent_api,
     cookie_api,
     hardening,
+    limits,
     openapi,
     privacy_requests,
     rate_limits,
@@ -31,7 +32,7 @@ from .validation import Invalid, invalid_response
 
 _STATUS_SLUGS = {400: "validation-error", 401: "not-authenticated", 403: "forbidden",
                  404: "not-found", 405: "method-not-allowed", 409: "conflict",
-                 429: "rate-limited", 503: "unavailable"}
+                 413: "payload-too-large", 429: "rate-limited", 503: "unavailable"}
 
 routes = Routes()
 
@@ -90,6 +91,7 @@ def problem_type(slug: str) -> Response:
 
 def create_blueprint() -> Blueprint:
     bp = Blueprint(openapi.API_BLUEPRINT, __name__)
+    limits.register(bp)
     bp.before_request(check_csrf)
     hardening.register(bp)
     bp.register_error_handler(HTTPException, http_error)

@@ -21,6 +21,7 @@ from selfservice.services.notifications import public_url
 from selfservice.state import get_state
 
 from .guards import api_identity, service_auth
+from .limits import allow_larger_body
 from .problems import problem
 from .routing import Routes
 from .validation import Invalid, accepts, is_identifier, parse_time
@@ -162,9 +163,16 @@ def _eligibility_moment(value: Any) -> Any:
     return as_of
 
 
+def _room_for_ids() -> int:
+    """The bytes a question of the most ids the call takes may need beyond the general limit:
+    an id of 64 characters with its quotes and separator fits in 100."""
+    return int(get_state().setting("ELIGIBILITY_MAX_IDS")) * 100
+
+
 @routes.post("/training-eligibility")
 @service_auth
 @accepts("EligibilityQuestion")
+@allow_larger_body(_room_for_ids)
 def training_eligibility(body: dict[str, Any]) -> Response:
     ids = body["account_ids"]
     errors = _eligibility_ids(ids)
