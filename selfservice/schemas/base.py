@@ -8,6 +8,7 @@ views validate request bodies against the very same component, so the two cannot
 from __future__ import annotations
 
 import enum
+import itertools
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -20,6 +21,8 @@ TIME: Schema = {"type": "string", "format": "date-time"}
 OPTIONAL_TIME: Schema = {"type": ["string", "null"], "format": "date-time"}
 #: unknown fields are listed in an error up to this many (a huge body is not echoed back)
 MAX_LISTED_FIELDS = 5
+#: validation errors looked at, at most: a list of a million wrong items is not walked whole
+MAX_ERRORS_READ = 50
 
 
 def ref(name: str) -> Schema:
@@ -141,7 +144,7 @@ class BodyValidator:
             validator = Draft202012Validator({**self._root, **ref(name)})
             self._validators[name] = validator
         found: dict[str, str] = {}
-        for error in validator.iter_errors(document):
+        for error in itertools.islice(validator.iter_errors(document), MAX_ERRORS_READ):
             for field, message in _errors(error):
                 found.setdefault(field, message)
                 if len(found) > MAX_LISTED_FIELDS:
