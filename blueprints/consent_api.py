@@ -19,12 +19,13 @@ from selfservice.services import (
 )
 from selfservice.services.notifications import public_url
 from selfservice.state import get_state
+from selfservice.text import is_identifier
 
 from .guards import api_identity, service_auth
 from .limits import allow_larger_body
 from .problems import problem
 from .routing import Routes
-from .validation import Invalid, accepts, is_identifier, parse_time
+from .validation import Invalid, accepts, parse_time
 
 logger = logging.getLogger(__name__)
 routes = Routes()
@@ -146,8 +147,8 @@ def _eligibility_ids(ids: list[str]) -> dict[str, str]:
         return {"account_ids": f"at most {limit} ids per call, not {len(ids)}"}
     bad = [i for i, v in enumerate(ids) if not is_identifier(v)]
     if bad:
-        return {"account_ids": f"every id must be a printable string of 1-64 characters "
-                               f"(item {bad[0]} is not)"}
+        return {"account_ids": f"every id must be 1 to 64 characters, none of them a control "
+                               f"character (item {bad[0]} is not)"}
     return {}
 
 

@@ -84,9 +84,3 @@ def parse_time(value: Any, field: str) -> datetime:
     except OverflowError:
         raise Invalid({field: "is out of range"}) from None
 
-
-def is_identifier(value: Any, max_length: int = 64) -> bool:
-    """A printable string of 1 to ``max_length`` characters (no control characters or lone
-    surrogates, which no database stores faithfully)."""
-    return (isinstance(value, str) and 0 < len(value) <= max_length
-            and value.isprintable() and not any("\ud800" <= c <= "\udfff" for c in value))

@@ -24,6 +24,7 @@ from ..models import (
     SubjectType,
 )
 from ..state import get_state
+from ..text import REFUSAL, is_free_text
 from .account_chain import append_account_event, lock_preferences
 from .consent_types import (
     PREFERENCE_PURPOSES,
@@ -158,6 +159,8 @@ def record_written_agreement(account_id: str, purpose: Purpose, granted: bool, *
     document = document.strip()
     if not document or len(document) > 200:
         raise ConsentError("the document reference must be 1-200 characters")
+    if not is_free_text(document):
+        raise ConsentError(f"the document reference {REFUSAL}")
     with state.db.transaction() as session:
         prefs = lock_preferences(session, account_id)
         reconcile_training(session, prefs, identity.org, SYSTEM)

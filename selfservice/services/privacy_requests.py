@@ -26,6 +26,7 @@ from ..models import (
     RequestType,
 )
 from ..state import get_state
+from ..text import REFUSAL, is_free_text
 from . import outbox
 from .audit import account_stream
 
@@ -155,6 +156,8 @@ def _described_details(details: Mapping[str, Any]) -> dict[str, Any]:
     if not isinstance(text, str) or len(text) > 2000:
         raise InvalidRequest({"details": "description must be text of at most 2,000 "
                                          "characters"})
+    if not is_free_text(text):
+        raise InvalidRequest({"details": f"description {REFUSAL}"})
     return {"description": text.strip()} if text.strip() else {}
 
 
