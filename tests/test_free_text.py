@@ -96,3 +96,13 @@ def test_a_document_reference_with_a_control_character_is_refused(app: Flask) ->
                                  "--officer", "acct-pat"])
     assert result.exit_code != 0
     assert "control characters" in result.output
+
+
+@pytest.mark.parametrize("path", ["/requests/%00", "/requests/%00/cancel",
+                                  "/consent-events/%00/receipt"])
+def test_an_id_that_cannot_exist_is_not_found(app: Flask, person: Person, path: str) -> None:
+    person.login("alice@example.com")
+    method = "POST" if path.endswith("/cancel") else "GET"
+    response = person.api(method, API + path)
+    assert response.status_code == 404, response.text[:300]
+    assert response.headers["Content-Type"] == "application/problem+json"

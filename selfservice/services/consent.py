@@ -24,7 +24,7 @@ from ..models import (
     SubjectType,
 )
 from ..state import get_state
-from ..text import REFUSAL, is_free_text
+from ..text import REFUSAL, is_free_text, is_identifier
 from .account_chain import append_account_event, lock_preferences
 from .consent_types import (
     PREFERENCE_PURPOSES,
@@ -95,6 +95,8 @@ def list_events(account_id: str, purpose: str | None = None
 
 def get_event(account_id: str, event_id: str) -> ConsentEvent | None:
     """One of the account's events; None for anyone else's (the caller answers 404)."""
+    if not is_identifier(event_id):
+        return None  # no id of ours; and PostgreSQL refuses a NUL byte even to look it up
     with get_state().db.read() as session:
         event = session.get(ConsentEvent, event_id)
     if (event is None or event.subject_type != SubjectType.ACCOUNT

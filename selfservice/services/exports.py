@@ -16,6 +16,7 @@ from ..ledger import record_audit
 from ..models import PrivacyRequest, RequestStatus
 from ..sources import Subject
 from ..state import get_state
+from ..text import is_identifier
 from . import outbox, privacy_requests
 from .audit import account_stream
 
@@ -104,6 +105,8 @@ def open_download(account_id: str, request_id: str) -> tuple[PrivacyRequest, str
     """The archive of the account's own completed export. None: not theirs or no archive
     (404); Gone: expired (410). Nothing is counted here: :func:`record_download` counts a
     download once its last byte is sent."""
+    if not is_identifier(request_id):
+        return None
     with get_state().db.read() as session:
         request = session.get(PrivacyRequest, request_id)
         if (request is None or request.account_id != account_id
