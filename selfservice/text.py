@@ -5,29 +5,42 @@ A NUL byte is refused by PostgreSQL and a lone surrogate is not Unicode (a page 
 that shows it fails to encode), so neither is ever stored; the other control characters have
 no place in a customer's text or an identifier either. The patterns are ASCII escapes that
 mean the same in Python's ``re`` and in ECMA-262 regular expressions (JSON Schema's).
+
+The published patterns leave surrogates out: not every regex engine takes a surrogate range
+(Rust's, which JSON Schema validators such as jsonschema-rs use, refuses the pattern whole),
+and a JSON text carries a lone surrogate only as an escape most parsers refuse anyway. The
+server's own checks refuse lone surrogates as well.
 """
 
 from __future__ import annotations
 
 import re
 
-#: free text (a description): any characters but the control characters other than tab, line
-#: feed and carriage return, and surrogates
-FREE_TEXT_PATTERN = r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\ud800-\udfff]*$"
-#: an identifier someone else made (an account id): 1 to 64 characters, none of them a control
-#: character (C0, DEL, C1) or a surrogate
-IDENTIFIER_PATTERN = r"^[^\u0000-\u001f\u007f-\u009f\ud800-\udfff]{1,64}$"
+#: the control characters free text may not have: all but tab, line feed and carriage return
+_FREE_TEXT_BARRED = r"\u0000-\u0008\u000b\u000c\u000e-\u001f"
+#: the characters an identifier may not have: the control characters (C0, DEL, C1)
+_IDENTIFIER_BARRED = r"\u0000-\u001f\u007f-\u009f"
+_SURROGATES = r"\ud800-\udfff"
+
+#: free text (a description), as the OpenAPI document publishes it
+FREE_TEXT_PATTERN = rf"^[^{_FREE_TEXT_BARRED}]*$"
+#: an identifier someone else made (an account id): 1 to 64 characters, none of them barred
+IDENTIFIER_PATTERN = rf"^[^{_IDENTIFIER_BARRED}]{{1,64}}$"
 #: a key a client makes up (an Idempotency-Key header): 1 to 80 visible ASCII characters,
 #: letters, digits and punctuation, as any HTTP client sends them unchanged
 CLIENT_KEY_PATTERN = r"^[!-~]{1,80}$"
-#: the characters free text may not have
-_NOT_FREE_TEXT = re.compile(r"[\u0000-\u0008\u000b\u000c\u000e-\u001f\ud800-\udfff]")
-_IDENTIFIER = re.compile(IDENTIFIER_PATTERN)
+
+# the server's checks: the same, with lone surrogates barred too, and the whole value matched
+_NOT_FREE_TEXT = re.compile(rf"[{_FREE_TEXT_BARRED}{_SURROGATES}]")
+_IDENTIFIER = re.compile(rf"[^{_IDENTIFIER_BARRED}{_SURROGATES}]{{1,64}}")
 _CLIENT_KEY = re.compile(CLIENT_KEY_PATTERN)
 
 #: what to tell a person whose text has such a character
 REFUSAL = ("must be plain text: remove the control characters (such as NUL) or broken "
            "characters it contains")
+#: what to tell a caller whose value does not match one of the patterns
+NOT_ALLOWED = ("has characters that are not allowed here (control characters such as NUL, or "
+               "broken characters)")
 
 
 def is_free_text(value: object) -> bool:

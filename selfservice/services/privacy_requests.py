@@ -17,6 +17,7 @@ from ..db import utcnow
 from ..identity import Identity
 from ..ledger import lock_stream, record_audit
 from ..models import (
+    EXPORT_FORMATS,
     OPEN_STATUSES,
     BackgroundJob,
     Jurisdiction,
@@ -53,7 +54,6 @@ TYPES: dict[str, str] = {
 }
 #: types that need a fresh login to ask for
 FRESH_LOGIN = frozenset({RequestType.EXPORT, RequestType.DELETION})
-EXPORT_FORMATS = ("jsonl", "csv")
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
 
 
