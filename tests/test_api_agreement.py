@@ -1,7 +1,8 @@
 """The served OpenAPI document says exactly what the server accepts, in the places where the
 two disagreed: the values that come from the app's settings (the privacy policy version, the
 cookie policy version and languages, the most ids of an eligibility question), the rules of
-ids and keys, the purposes, and the statuses an operation can answer."""
+ids and keys, the purposes, the statuses an operation can answer, and problem+json for every
+path and method under the API prefix."""
 
 from __future__ import annotations
 
@@ -160,3 +161,44 @@ def test_every_operation_documents_the_problems_it_can_answer(
                                 timeout=10)
     assert response.status_code == 403
     assert "403" in paths["/requests"]["post"]["responses"]
+
+
+def problem_of(response: requests.Response, status: int) -> dict[str, Any]:
+    assert response.status_code == status, (response.request.method, response.url)
+    assert response.headers["Content-Type"] == "application/problem+json", response.text[:200]
+    body: dict[str, Any] = response.json()
+    assert body["status"] == status
+    return body
+
+
+@pytest.mark.backends("sqlite")
+def test_every_path_under_the_api_prefix_answers_problem_json(
+        app: Flask, live_server: LiveServer) -> None:
+    base = live_server.url + API
+    for url in (base + "/no-such-thing", base + "/", base, base + "/requests/a/b/c",
+                base + "/me/"):
+        assert problem_of(requests.get(url, timeout=10), 404)["type"].endswith("/not-found")
+        problem_of(requests.post(url, timeout=10), 404)
+    problem = problem_of(requests.post(base + "/me", timeout=10), 405)
+    assert problem["type"].endswith("/method-not-allowed")
+    response = requests.post(base + "/me", timeout=10)
+    assert set(response.headers["Allow"].split(", ")) == {"GET", "HEAD", "OPTIONS"}
+    response = requests.delete(base + "/preferences", timeout=10)
+    problem_of(response, 405)
+    assert {"GET", "PATCH"} <= set(response.headers["Allow"].split(", "))
+    response = requests.request("FROB", base + "/preferences", timeout=10)
+    problem_of(response, 405)
+    assert requests.options(base + "/preferences", timeout=10).status_code == 200
+
+
+@pytest.mark.backends("sqlite")
+def test_the_hosts_other_routes_keep_their_own_error_handling(
+        app: Flask, live_server: LiveServer) -> None:
+    app.register_error_handler(404, lambda error: ("the host's own 404", 404))
+    host = requests.get(live_server.url + "/no-such-page", timeout=10)
+    assert (host.status_code, host.text) == (404, "the host's own 404")
+    wrong_method = requests.post(live_server.url + "/hosttest/danger", timeout=10)
+    assert wrong_method.status_code == 405
+    assert wrong_method.headers["Content-Type"].startswith("text/html")
+    ours = requests.get(live_server.url + API + "/no-such-thing", timeout=10)
+    problem_of(ours, 404)
