@@ -317,10 +317,6 @@ class RequestType(enum.StrEnum):
     APPEAL = "appeal"
 
 
-#: what an export may be asked to hold: JSON lines always, CSV files for flat sources too
-EXPORT_FORMATS = ("jsonl", "csv")
-
-
 class Jurisdiction(enum.StrEnum):
     """The law a request is handled under (it sets the deadline)."""
 

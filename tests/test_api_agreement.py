@@ -15,7 +15,7 @@ from flask import Flask
 
 from selfservice.models import Purpose
 
-from .helpers import LiveServer, Person
+from .helpers import LiveServer, Person, csrf_token
 
 API = "/privacy/api/v1"
 TOKEN = "agreement-test-pipeline-token"
@@ -78,13 +78,11 @@ def test_the_document_names_the_cookie_policy_version_and_languages(
     assert decision["policy_version"]["const"] == state["policy_version"]
     assert sorted(decision["language"]["enum"]) == ["de", "en", "fr"]
     assert published["CookieCategories"]["properties"]["necessary"]["const"] is True
-    token = re.search(r'name="csrf_token" value="([^"]+)"',
-                      person.get("/privacy/cookies").text)
-    assert token is not None
+    token = csrf_token(person.get("/privacy/cookies").text)
 
     def put(**body: Any) -> requests.Response:
         return person.http.put(person.app_url + API + "/cookie-consent", timeout=10,
-                               headers={"X-CSRF-Token": token[1]},
+                               headers={"X-CSRF-Token": token},
                                json={"policy_version": state["policy_version"],
                                      "categories": {"necessary": True}, **body})
 

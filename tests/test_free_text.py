@@ -6,15 +6,13 @@ idempotency key and the user agent were server errors."""
 
 from __future__ import annotations
 
-import re
-
 import pytest
 import sqlalchemy as sa
 from flask import Flask
 
 from selfservice.models import CookieConsentRecord, PrivacyRequest
 
-from .helpers import Person
+from .helpers import Person, csrf_token
 
 API = "/privacy/api/v1"
 BAD_TEXTS = {"nul": "Please correct my address\x00 now", "surrogate": "café \ud800 bar"}
@@ -41,12 +39,8 @@ def test_the_api_refuses_a_description_that_cannot_be_stored(
 
 def test_the_page_refuses_a_description_with_a_nul_byte(app: Flask, person: Person) -> None:
     person.login("alice@example.com")
-    page = person.get("/privacy/requests")
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
-    assert token is not None
-    response = person.http.post(person.app_url + "/privacy/requests", timeout=10, data={
-        "csrf_token": token[1], "type": "correction", "jurisdiction": "gdpr",
-        "description": BAD_TEXTS["nul"]}, allow_redirects=False)
+    response = person.submit("/privacy/requests", {
+        "type": "correction", "jurisdiction": "gdpr", "description": BAD_TEXTS["nul"]})
     assert response.status_code == 400
     assert "control characters" in response.text
     assert stored_requests(app) == []
@@ -73,15 +67,13 @@ def test_an_idempotency_key_with_a_nul_byte_is_refused(app: Flask, person: Perso
 
 def test_a_user_agent_is_stored_without_control_characters(
         app: Flask, person: Person) -> None:
-    token = re.search(r'name="csrf_token" value="([^"]+)"',
-                      person.get("/privacy/cookies").text)
-    assert token is not None
+    token = csrf_token(person.get("/privacy/cookies").text)
     version = person.http.get(person.app_url + API + "/cookie-consent", timeout=10).json()[
         "policy_version"]
     response = person.http.put(
         person.app_url + API + "/cookie-consent", timeout=10,
         json={"policy_version": version, "categories": {"analytics": True}},
-        headers={"X-CSRF-Token": token[1], "User-Agent": "Browser\x00/1.0\x01 (X11)"})
+        headers={"X-CSRF-Token": token, "User-Agent": "Browser\x00/1.0\x01 (X11)"})
     assert response.status_code == 200, response.text[:300]
     with app.app_context(), app.extensions["selfservice"].db.read() as session:
         [record] = session.scalars(sa.select(CookieConsentRecord))

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import re
 import socket
 from collections.abc import Iterator
 from typing import Any
@@ -15,7 +14,7 @@ import pytest
 import requests
 from flask import Flask, jsonify, request
 
-from .helpers import LiveServer, Person
+from .helpers import LiveServer, Person, csrf_token
 
 API = "/privacy/api/v1"
 TOKEN = "limits-test-pipeline-token"
@@ -26,10 +25,7 @@ pytestmark = pytest.mark.settings(SELFSERVICE_SERVICE_TOKENS={"pipeline": TOKEN}
 def anonymous_visitor(live_server: LiveServer) -> tuple[requests.Session, str]:
     """A browser without a login, and the CSRF token of the cookie settings page."""
     http = requests.Session()
-    page = http.get(live_server.url + "/privacy/cookies", timeout=10).text
-    match = re.search(r'name="csrf_token" value="([^"]+)"', page)
-    assert match is not None
-    return http, match[1]
+    return http, csrf_token(http.get(live_server.url + "/privacy/cookies", timeout=10).text)
 
 
 def assert_problem(response: requests.Response | http.client.HTTPResponse, status: int,
@@ -98,12 +94,8 @@ def test_a_chunked_body_within_the_limit_reaches_the_view_whole(
 @pytest.mark.backends("sqlite")
 def test_a_page_refuses_a_form_over_the_limit(app: Flask, person: Person) -> None:
     person.login("alice@example.com")
-    page = person.get("/privacy/requests")
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
-    assert token is not None
-    response = person.http.post(person.app_url + "/privacy/requests", timeout=10, data={
-        "csrf_token": token[1], "type": "correction", "jurisdiction": "gdpr",
-        "description": "x" * (LIMIT + 1)}, allow_redirects=False)
+    response = person.submit("/privacy/requests", {
+        "type": "correction", "jurisdiction": "gdpr", "description": "x" * (LIMIT + 1)})
     assert response.status_code == 413
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..models import EXPORT_FORMATS, Jurisdiction, RequestStatus, RequestType
+from ..archive import EXPORT_FORMATS
+from ..models import Jurisdiction, RequestStatus, RequestType
 from ..text import CLIENT_KEY_PATTERN, FREE_TEXT_PATTERN
 from .base import (
     TIME,

@@ -13,11 +13,11 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from ..archive import EXPORT_FORMATS
 from ..db import utcnow
 from ..identity import Identity
 from ..ledger import lock_stream, record_audit
 from ..models import (
-    EXPORT_FORMATS,
     OPEN_STATUSES,
     BackgroundJob,
     Jurisdiction,
