@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, jsonify
 from flask_wtf.csrf import generate_csrf
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, default_exceptions
 
 from selfservice.auth import auth_time, current_identity, sign_out
 from selfservice.identity import Identity
@@ -19,10 +19,12 @@ from . import (
     consent_api,
     cookie_api,
     hardening,
+    limits,
     openapi,
     privacy_requests,
     rate_limits,
     sessions,
+    unrouted,
 )
 from .guards import api_identity, check_csrf, service_token_name
 from .problems import PROBLEM_TYPES, describe, problem
@@ -31,14 +33,17 @@ from .validation import Invalid, invalid_response
 
 _STATUS_SLUGS = {400: "validation-error", 401: "not-authenticated", 403: "forbidden",
                  404: "not-found", 405: "method-not-allowed", 409: "conflict",
-                 429: "rate-limited", 503: "unavailable"}
+                 413: "payload-too-large", 429: "rate-limited", 503: "unavailable"}
 
 routes = Routes()
 
 
 def http_error(exc: HTTPException) -> Response:
     status = exc.code or 500
-    return problem(status, _STATUS_SLUGS.get(status, "server-error"), exc.name, exc.description)
+    headers = {name: value for name, value in exc.get_headers()
+               if name.lower() != "content-type"}  # Allow, with a 405
+    return problem(status, _STATUS_SLUGS.get(status, "server-error"), exc.name, exc.description,
+                   headers=headers)
 
 
 def invalid_input(exc: Invalid) -> Response:
@@ -90,9 +95,14 @@ def problem_type(slug: str) -> Response:
 
 def create_blueprint() -> Blueprint:
     bp = Blueprint(openapi.API_BLUEPRINT, __name__)
+    unrouted.register(bp)
+    limits.register(bp)
     bp.before_request(check_csrf)
     hardening.register(bp)
     bp.register_error_handler(HTTPException, http_error)
+    for code in default_exceptions:
+        # by code too: Flask prefers a host's handler for a code over a blueprint's by class
+        bp.register_error_handler(code, http_error)
     bp.register_error_handler(Invalid, invalid_input)
     for module_routes in (routes, consent_api.routes, privacy_requests.api_routes,
                           cookie_api.routes, sessions.api_routes):

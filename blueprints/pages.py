@@ -19,6 +19,7 @@ from . import (
     cookie_pages,
     cookie_templates,
     hardening,
+    limits,
     preferences,
     privacy_requests,
     rate_limits,
@@ -52,6 +53,7 @@ def create_blueprint() -> Blueprint:
     bp = Blueprint("selfservice", __name__, template_folder=TEMPLATE_FOLDER,
                    static_folder=os.path.join(TEMPLATE_FOLDER, "selfservice", "static"),
                    static_url_path="/static")
+    limits.register(bp)
     bp.before_app_request(apply_gpc_to_account)
     cookie_enforcement.register_hooks(bp)
     bp.app_context_processor(cookie_templates.context)

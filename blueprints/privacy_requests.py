@@ -28,6 +28,7 @@ from selfservice.identity import Identity
 from selfservice.models import OPEN_STATUSES, PrivacyRequest, RequestType
 from selfservice.services import exports
 from selfservice.services import privacy_requests as service
+from selfservice.text import is_client_key
 
 from .forms import RequestForm
 from .guards import api_identity, page_identity, reauth_url
@@ -94,8 +95,9 @@ def create_request(identity: Identity, body: dict[str, Any]) -> Response:
                        "Sign in again to confirm it is you.",
                        reauth_url=reauth_url(request.referrer))
     key = request.headers.get("Idempotency-Key")
-    if key is not None and not 0 < len(key) <= 80:
-        raise Invalid({"Idempotency-Key": "must be 1-80 characters"})
+    if key is not None and not is_client_key(key):
+        raise Invalid({"Idempotency-Key": "must be 1 to 80 visible ASCII characters (letters, "
+                                          "digits, punctuation; no spaces)"})
     try:
         item, _ = service.create(
             identity, body["type"], jurisdiction=body.get("jurisdiction"),

@@ -23,6 +23,7 @@ PROBLEM_TYPES: dict[str, str] = {
     "ledger-invalid": "A record failed its integrity check, so nothing is certified from it.",
     "rate-limited": "Too many requests; see Retry-After.",
     "invalid-token": "The bearer token is missing or wrong.",
+    "payload-too-large": "The request body is longer than this URL accepts; see detail.",
     "method-not-allowed": "This URL does not accept that method.",
     "server-error": "Something went wrong on our side.",
     "unavailable": "A service this needs is unavailable; try again shortly.",

@@ -2,7 +2,8 @@
 all reported at once, one entry per field (a 422 problem), and nothing is changed.
 
 Bodies are checked against the schema components the OpenAPI document publishes
-(:mod:`selfservice.schemas`), through :func:`accepts`.
+(:mod:`selfservice.schemas`), through :func:`accepts`, with the values this application
+accepts (:func:`accepted_values`) filled in the same way for both.
 """
 
 from __future__ import annotations
@@ -14,8 +15,11 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from flask import Response, request
 
-from selfservice.schemas import InvalidInput, validate
+from selfservice.schemas import Accepted, InvalidInput, validate
+from selfservice.services import consent_types, cookie_consent
+from selfservice.state import get_state
 
+from .cookie_state import known_languages
 from .problems import problem
 
 P = ParamSpec("P")
@@ -33,6 +37,14 @@ def invalid_response(errors: Mapping[str, str]) -> Response:
                    "; ".join(f"{field}: {message}" for field, message in errors.items()),
                    errors=[{"field": field, "message": message}
                            for field, message in errors.items()])
+
+
+def accepted_values() -> Accepted:
+    """What this application accepts where a shape depends on its settings."""
+    return Accepted(policy_version=consent_types.policy_version(),
+                    cookie_policy_version=cookie_consent.registry().version,
+                    languages=tuple(known_languages()),
+                    max_ids=int(get_state().setting("ELIGIBILITY_MAX_IDS")))
 
 
 def json_body() -> Any:
@@ -59,7 +71,7 @@ def accepts(component: str) -> Callable[[Callable[Concatenate[Any, P], R]],
             if not isinstance(body, dict):
                 raise Invalid({"body": "must be a JSON object (Content-Type: "
                                        "application/json)"})
-            kwargs["body"] = validate(component, body)
+            kwargs["body"] = validate(component, body, accepted_values())
             return view(*args, **kwargs)
 
         setattr(wrapper, REQUEST_SCHEMA, component)
@@ -84,9 +96,3 @@ def parse_time(value: Any, field: str) -> datetime:
     except OverflowError:
         raise Invalid({field: "is out of range"}) from None
 
-
-def is_identifier(value: Any, max_length: int = 64) -> bool:
-    """A printable string of 1 to ``max_length`` characters (no control characters or lone
-    surrogates, which no database stores faithfully)."""
-    return (isinstance(value, str) and 0 < len(value) <= max_length
-            and value.isprintable() and not any("\ud800" <= c <= "\udfff" for c in value))

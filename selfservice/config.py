@@ -35,6 +35,11 @@ SETTINGS: dict[str, tuple[Any, str]] = {
                       "it to the console's layout (it must define blocks title and content)."),
     "HOME_ENDPOINT": (None, "Endpoint to land on after logout or when `next` is unusable; "
                       "None: the privacy index page."),
+    "MAX_BODY_BYTES": (65536, "Largest request body, in bytes, of the plugin's pages and API: "
+                       "a longer one is refused with 413 before it is read (a chunked one when "
+                       "it gets there). The training-eligibility call may be 100 bytes longer "
+                       "per id it may ask about (ELIGIBILITY_MAX_IDS). The host's own routes "
+                       "keep Flask's MAX_CONTENT_LENGTH."),
     # -- identity and SSO -----------------------------------------------------------------------
     "SSO_ENABLED": (True, "Serve the OpenID Connect login at AUTH_URL_PREFIX. False: the host "
                     "logs users in itself and calls selfservice.record_authentication()."),
@@ -272,6 +277,8 @@ _SHAPES: tuple[tuple[str, Callable[[Any], bool], str], ...] = (
     ("CONTROLLER", lambda v: isinstance(v, dict), "be a dict (name, email, address...)"),
     ("RECEIPT_RETIRED_KEYS", lambda v: isinstance(v, list | tuple),
      "be a list of PEM public keys"),
+    ("MAX_BODY_BYTES", lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 1024,
+     "be a whole number of bytes, at least 1024"),
     ("URL_PREFIX", _is_prefix, "start with '/' and not end with it"),
     ("API_URL_PREFIX", _is_prefix, "start with '/' and not end with it"),
     ("AUTH_URL_PREFIX", _is_prefix, "start with '/' and not end with it"),

@@ -149,6 +149,13 @@ class Person:
         return self.http.request(method, self.app_url + path, headers=headers,
                                  allow_redirects=False, timeout=10, **kwargs)
 
+    def submit(self, path: str, fields: dict[str, str]) -> requests.Response:
+        """Post ``fields`` to the page at ``path`` with the CSRF token of its form, as a
+        browser would (the answer itself, no redirect followed)."""
+        token = csrf_token(self.get(path).text)
+        return self.http.post(urljoin(self.app_url, path), data={"csrf_token": token, **fields},
+                              allow_redirects=False, timeout=10)
+
 
 def make_login_stale(app: Flask, person: Person) -> None:
     """Move the person's last authentication SELFSERVICE_REAUTH_MAX_AGE + 1 s into the past,

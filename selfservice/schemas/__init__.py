@@ -1,22 +1,27 @@
 """Every JSON shape of the API, defined once.
 
 Each capability has a module here with its ``COMPONENTS`` (named JSON Schemas, enums taken from
-the models) and its ``paths()`` (the operations, without request bodies: those come from the
-views' ``@accepts``). The OpenAPI document publishes the components; views validate request
-bodies against the same components through :func:`validate`.
+the models), its ``paths()`` (the operations, without request bodies: those come from the
+views' ``@accepts``) and, where a shape depends on the application's settings, ``configured()``
+(those components with the values the application accepts filled in, from :class:`Accepted`).
+The OpenAPI document publishes the components; views validate request bodies against the same
+components through :func:`validate`.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
 from . import common, consent, cookies, privacy_requests, sessions
-from .base import BodyValidator, InvalidInput, Schema, ref
+from .base import Accepted, BodyValidator, InvalidInput, Schema, ref
 
-__all__ = ["InvalidInput", "Schema", "components", "paths", "ref", "validate"]
+__all__ = ["Accepted", "InvalidInput", "Schema", "components", "paths", "ref", "validate"]
 
 _MODULES: tuple[Any, ...] = (common, consent, cookies, privacy_requests, sessions)
+_CONFIGURED: tuple[Callable[[Accepted], dict[str, Schema]], ...] = (consent.configured,
+                                                                    cookies.configured)
 
 
 def _merge(parts: list[dict[str, Any]], what: str) -> dict[str, Any]:
@@ -30,11 +35,15 @@ def _merge(parts: list[dict[str, Any]], what: str) -> dict[str, Any]:
 
 
 COMPONENTS: dict[str, Schema] = _merge([m.COMPONENTS for m in _MODULES], "schema components")
-_VALIDATOR = BodyValidator(COMPONENTS)
 
 
-def components() -> dict[str, Schema]:
-    return dict(COMPONENTS)
+def components(accepted: Accepted) -> dict[str, Schema]:
+    """Every component, with the values ``accepted`` names filled in."""
+    configured = _merge([build(accepted) for build in _CONFIGURED], "configured components")
+    unknown = set(configured) - set(COMPONENTS)
+    if unknown:
+        raise RuntimeError(f"configured components without a shape: {sorted(unknown)}")
+    return {**COMPONENTS, **configured}
 
 
 def paths() -> dict[str, Any]:
@@ -43,6 +52,12 @@ def paths() -> dict[str, Any]:
     return _merge([build() for build in builders], "API paths")
 
 
-def validate(name: str, document: Any) -> Any:
-    """``document`` if it has the shape of component ``name``; otherwise InvalidInput."""
-    return _VALIDATOR.validate(name, document)
+@functools.lru_cache(maxsize=32)
+def _validator(accepted: Accepted) -> BodyValidator:
+    return BodyValidator(components(accepted))
+
+
+def validate(name: str, document: Any, accepted: Accepted) -> Any:
+    """``document`` if it has the shape of component ``name``, with the values ``accepted``
+    names; otherwise InvalidInput."""
+    return _validator(accepted).validate(name, document)

@@ -8,11 +8,15 @@ views validate request bodies against the very same component, so the two cannot
 from __future__ import annotations
 
 import enum
+import itertools
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match
+
+from ..text import NOT_ALLOWED
 
 Schema = dict[str, Any]
 
@@ -20,10 +24,32 @@ TIME: Schema = {"type": "string", "format": "date-time"}
 OPTIONAL_TIME: Schema = {"type": ["string", "null"], "format": "date-time"}
 #: unknown fields are listed in an error up to this many (a huge body is not echoed back)
 MAX_LISTED_FIELDS = 5
+#: validation errors looked at, at most: a list of a million wrong items is not walked whole
+MAX_ERRORS_READ = 50
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """The values one application accepts where a shape depends on its settings: the OpenAPI
+    document publishes them, and request bodies are validated against them."""
+
+    #: SELFSERVICE_POLICY_VERSION
+    policy_version: str
+    #: the cookie registry's version
+    cookie_policy_version: str
+    #: the languages of the cookie texts (SELFSERVICE_COOKIE_TEXTS and the shipped ones)
+    languages: tuple[str, ...]
+    #: SELFSERVICE_ELIGIBILITY_MAX_IDS
+    max_ids: int
 
 
 def ref(name: str) -> Schema:
     return {"$ref": f"#/components/schemas/{name}"}
+
+
+def with_properties(schema: Schema, **properties: Schema) -> Schema:
+    """An object shape with some of its properties replaced."""
+    return {**schema, "properties": {**schema["properties"], **properties}}
 
 
 def enum_of(values: type[enum.StrEnum] | Iterable[str]) -> Schema:
@@ -93,8 +119,11 @@ def rule_message(error: ValidationError) -> str:
     if keyword == "enum":
         return "must be one of " + ", ".join(str(v) for v in value)
     if keyword == "const":
+        why = _schema(error).get("description")
         return "must be " + ("true" if value is True else "false" if value is False
-                             else repr(value))
+                             else repr(value)) + (f" ({why})" if why else "")
+    if keyword == "pattern":
+        return NOT_ALLOWED
     if keyword in ("minLength", "maxLength"):
         low, high = _schema(error).get("minLength", 0), _schema(error).get("maxLength")
         return (f"must be {low} to {high} characters" if high is not None
@@ -146,7 +175,7 @@ class BodyValidator:
             validator = Draft202012Validator({**self._root, **ref(name)})
             self._validators[name] = validator
         found: dict[str, str] = {}
-        for error in validator.iter_errors(document):
+        for error in itertools.islice(validator.iter_errors(document), MAX_ERRORS_READ):
             for field, message in _errors(error):
                 found.setdefault(field, message)
                 if len(found) > MAX_LISTED_FIELDS:

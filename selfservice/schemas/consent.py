@@ -6,7 +6,18 @@ from __future__ import annotations
 from typing import Any
 
 from ..models import ConsentMethod, OrgPolicy, Purpose
-from .base import OPTIONAL_TIME, TIME, Schema, enum_of, json_response, problem_response, ref
+from ..text import IDENTIFIER_PATTERN
+from .base import (
+    OPTIONAL_TIME,
+    TIME,
+    Accepted,
+    Schema,
+    enum_of,
+    json_response,
+    problem_response,
+    ref,
+    with_properties,
+)
 
 _ACTOR: Schema = {"type": "object",
                   "properties": {"type": {"enum": ["account", "service", "system"]},
@@ -71,7 +82,10 @@ COMPONENTS: dict[str, Schema] = {
                                        "description": "at most SELFSERVICE_ELIGIBILITY_MAX_IDS "
                                                       "(10,000 unless configured)",
                                        "items": {"type": "string", "minLength": 1,
-                                                 "maxLength": 64}},
+                                                 "maxLength": 64,
+                                                 "pattern": IDENTIFIER_PATTERN,
+                                                 "description": "1 to 64 characters, none of "
+                                                                "them a control character"}},
                        "as_of": {"type": ["string", "null"], "format": "date-time",
                                  "description": "with an offset, not in the future; "
                                                 "null: now"}},
@@ -86,6 +100,22 @@ COMPONENTS: dict[str, Schema] = {
                        "kid": {"type": "string"}},
     },
 }
+
+
+def configured(accepted: Accepted) -> dict[str, Schema]:
+    """The shapes whose accepted values are the application's settings: the policy version in
+    force, the most ids of an eligibility question."""
+    version: Schema = {"type": "string", "const": accepted.policy_version,
+                       "description": "the privacy policy version in force"}
+    question = COMPONENTS["EligibilityQuestion"]
+    ids = {**question["properties"]["account_ids"], "maxItems": accepted.max_ids}
+    return {
+        "PreferencesChange": with_properties(COMPONENTS["PreferencesChange"],
+                                             policy_version=version),
+        "OrgTrainingPolicyChange": with_properties(COMPONENTS["OrgTrainingPolicyChange"],
+                                                   policy_version=version),
+        "EligibilityQuestion": with_properties(question, account_ids=ids),
+    }
 
 
 def paths() -> dict[str, Any]:
@@ -110,7 +140,7 @@ def paths() -> dict[str, Any]:
         "/consent-events": {"get": {
             "summary": "Your consent ledger and whether its hash chain verifies",
             "parameters": [{"name": "purpose", "in": "query", "required": False,
-                            "schema": enum_of(Purpose)}],
+                            "schema": {"type": "string", **enum_of(Purpose)}}],
             "responses": {"200": json_response({"type": "object", "properties": {
                 "events": {"type": "array", "items": ref("ConsentEvent")},
                 "chain_valid": {"type": "boolean"}, "chain": {"type": "object"}}}, "events"),
@@ -121,7 +151,9 @@ def paths() -> dict[str, Any]:
                             "schema": {"type": "string"}}],
             "responses": {"200": json_response(ref("ConsentReceipt"), "the receipt"),
                           "401": not_logged_in,
-                          "404": problem_response("no such event, or not yours")}}},
+                          "404": problem_response("no such event, or not yours"),
+                          "409": problem_response("the ledger failed its integrity check "
+                                                  "(ledger-invalid): nothing is signed")}}},
         "/consent-receipts/jwks.json": {"get": {
             "summary": "The public keys that verify consent receipts (JWK Set)",
             "security": [{}],

@@ -4,16 +4,27 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..cookies import CATEGORIES
+from ..cookies import OPTIONAL
 from ..models import CookieConsentMethod
-from .base import Schema, enum_of, json_response, problem_response, ref, too_many_response
+from .base import (
+    Accepted,
+    Schema,
+    enum_of,
+    json_response,
+    problem_response,
+    ref,
+    too_many_response,
+    with_properties,
+)
 
 #: the methods a caller may name; ``gpc`` is recorded by the plugin itself
 CHOOSABLE_METHODS = (CookieConsentMethod.BANNER, CookieConsentMethod.SETTINGS,
                      CookieConsentMethod.API)
 
-_CATEGORIES: Schema = {"type": "object", "additionalProperties": False,
-                       "properties": {c: {"type": "boolean"} for c in CATEGORIES}}
+_CATEGORIES: Schema = {"type": "object", "additionalProperties": False, "properties": {
+    "necessary": {"type": "boolean", "const": True,
+                  "description": "necessary cookies cannot be refused"},
+    **{c: {"type": "boolean"} for c in OPTIONAL}}}
 
 COMPONENTS: dict[str, Schema] = {
     "CookieCategories": _CATEGORIES,
@@ -39,6 +50,17 @@ COMPONENTS: dict[str, Schema] = {
         "type": "object",
         "properties": {"version": {"type": "string"}, "categories": {"type": "object"}}},
 }
+
+
+def configured(accepted: Accepted) -> dict[str, Schema]:
+    """The decision's shape with the values this application accepts: the cookie policy
+    version in force, the languages of its cookie texts."""
+    return {"CookieDecision": with_properties(
+        COMPONENTS["CookieDecision"],
+        policy_version={"type": "string", "const": accepted.cookie_policy_version,
+                        "description": "the cookie policy version in force: show the visitor "
+                                       "that policy, then send its version"},
+        language={"type": "string", "enum": list(accepted.languages)})}
 
 
 def paths() -> dict[str, Any]:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..archive import EXPORT_FORMATS
 from ..models import Jurisdiction, RequestStatus, RequestType
+from ..text import CLIENT_KEY_PATTERN, FREE_TEXT_PATTERN
 from .base import (
     TIME,
     Schema,
@@ -41,7 +43,23 @@ COMPONENTS: dict[str, Schema] = {
         "type": "object", "required": ["type"], "additionalProperties": False,
         "properties": {"type": enum_of(RequestType),
                        "jurisdiction": enum_of(Jurisdiction),
-                       "details": {"type": "object"}}},
+                       "details": {"type": "object"}},
+        # the details an export takes, and those of every other type
+        "if": {"required": ["type"], "properties": {"type": {"const": RequestType.EXPORT.value}}},
+        "then": {"properties": {"details": ref("ExportDetails")}},
+        "else": {"properties": {"details": ref("RequestDescription")}}},
+    "ExportDetails": {
+        "type": "object", "additionalProperties": False,
+        "properties": {"formats": {"type": "array", "items": enum_of(EXPORT_FORMATS),
+                                   "contains": {"const": "jsonl"},
+                                   "description": 'jsonl always; ["jsonl", "csv"] adds CSV '
+                                                  "files for flat sources"}}},
+    "RequestDescription": {
+        "type": "object", "additionalProperties": False,
+        "properties": {"description": {
+            "type": "string", "maxLength": 2000, "pattern": FREE_TEXT_PATTERN,
+            "description": "what the request is about, in your words: line breaks and tabs "
+                           "are fine, other control characters are not"}}},
     "PrivacyRequestList": {
         "type": "object",
         "properties": {"requests": {"type": "array", "items": ref("PrivacyRequest")},
@@ -65,7 +83,11 @@ def paths() -> dict[str, Any]:
                      "parameters": [{"name": "Idempotency-Key", "in": "header",
                                      "required": False,
                                      "schema": {"type": "string", "minLength": 1,
-                                                "maxLength": 80}}],
+                                                "maxLength": 80,
+                                                "pattern": CLIENT_KEY_PATTERN,
+                                                "description": "visible ASCII characters "
+                                                               "(letters, digits, punctuation; "
+                                                               "no spaces)"}}],
                      "responses": {"202": json_response(ref("PrivacyRequest"), "received"),
                                    "401": problem_response("not logged in, or "
                                                            "reauth-required"),

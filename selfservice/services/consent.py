@@ -24,6 +24,7 @@ from ..models import (
     SubjectType,
 )
 from ..state import get_state
+from ..text import REFUSAL, is_free_text, is_identifier
 from .account_chain import append_account_event, lock_preferences
 from .consent_types import (
     PREFERENCE_PURPOSES,
@@ -94,6 +95,8 @@ def list_events(account_id: str, purpose: str | None = None
 
 def get_event(account_id: str, event_id: str) -> ConsentEvent | None:
     """One of the account's events; None for anyone else's (the caller answers 404)."""
+    if not is_identifier(event_id):
+        return None  # no id of ours; and PostgreSQL refuses a NUL byte even to look it up
     with get_state().db.read() as session:
         event = session.get(ConsentEvent, event_id)
     if (event is None or event.subject_type != SubjectType.ACCOUNT
@@ -158,6 +161,8 @@ def record_written_agreement(account_id: str, purpose: Purpose, granted: bool, *
     document = document.strip()
     if not document or len(document) > 200:
         raise ConsentError("the document reference must be 1-200 characters")
+    if not is_free_text(document):
+        raise ConsentError(f"the document reference {REFUSAL}")
     with state.db.transaction() as session:
         prefs = lock_preferences(session, account_id)
         reconcile_training(session, prefs, identity.org, SYSTEM)

@@ -38,6 +38,7 @@ from ..models import (
     new_id,
 )
 from ..state import get_state
+from ..text import without_control_characters
 
 _SALT = "selfservice-cookie-consent"
 #: the daily job that deletes records past their retention (jobs/retention.py runs it)
@@ -260,7 +261,8 @@ def record(*, consent_id: str | None, account_id: str | None,
             categories={"necessary": True, **chosen}, policy_version=reg.version,
             text_hash=text_hash, language=language[:16], method=method.value, gpc=gpc,
             gpc_override=bool(gpc_override and chosen["marketing"]),
-            user_agent=(user_agent or "")[:300], ip_network=truncate_ip(ip))
+            user_agent=without_control_characters(user_agent or "")[:300],
+            ip_network=truncate_ip(ip))
         if account_id is not None:
             _link(session, consent_id, account_id)
             record_audit(session, stream=f"account:{account_id}", action="cookies.decided",

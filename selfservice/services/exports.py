@@ -17,6 +17,7 @@ from ..models import PrivacyRequest, RequestStatus
 from ..record_check import SchemaMismatch
 from ..sources import Subject
 from ..state import get_state
+from ..text import is_identifier
 from . import outbox, privacy_requests
 from .audit import account_stream
 
@@ -135,6 +136,8 @@ def open_download(account_id: str, request_id: str) -> tuple[PrivacyRequest, str
     """The archive of the account's own completed export. None: not theirs or no archive
     (404); Gone: expired (410). Nothing is counted here: :func:`record_download` counts a
     download once its last byte is sent."""
+    if not is_identifier(request_id):
+        return None
     with get_state().db.read() as session:
         request = session.get(PrivacyRequest, request_id)
         if (request is None or request.account_id != account_id

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from ..archive import EXPORT_FORMATS
 from ..db import utcnow
 from ..identity import Identity
 from ..ledger import lock_stream, record_audit
@@ -26,6 +27,7 @@ from ..models import (
     RequestType,
 )
 from ..state import get_state
+from ..text import REFUSAL, is_free_text, is_identifier
 from . import outbox
 from .audit import account_stream
 
@@ -52,7 +54,6 @@ TYPES: dict[str, str] = {
 }
 #: types that need a fresh login to ask for
 FRESH_LOGIN = frozenset({RequestType.EXPORT, RequestType.DELETION})
-EXPORT_FORMATS = ("jsonl", "csv")
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
 
 
@@ -155,6 +156,8 @@ def _described_details(details: Mapping[str, Any]) -> dict[str, Any]:
     if not isinstance(text, str) or len(text) > 2000:
         raise InvalidRequest({"details": "description must be text of at most 2,000 "
                                          "characters"})
+    if not is_free_text(text):
+        raise InvalidRequest({"details": f"description {REFUSAL}"})
     return {"description": text.strip()} if text.strip() else {}
 
 
@@ -286,6 +289,8 @@ def create(identity: Identity, type_: str, *, jurisdiction: str | None = None,
 
 def get(account_id: str, request_id: str) -> PrivacyRequest | None:
     """The account's own request; None for anyone else's (the caller answers 404)."""
+    if not is_identifier(request_id):
+        return None  # no id of ours; and PostgreSQL refuses a NUL byte even to look it up
     with get_state().db.read() as session:
         request = session.get(PrivacyRequest, request_id)
     return request if request is not None and request.account_id == account_id else None
@@ -308,6 +313,8 @@ def list_for(account_id: str) -> list[PrivacyRequest]:
 def cancel(account_id: str, request_id: str) -> PrivacyRequest | None:
     """Cancel an open request (an export being built is abandoned). None: not the
     account's; unchanged when it is no longer open."""
+    if not is_identifier(request_id):
+        return None
     with get_state().db.transaction() as session:
         request = session.get(PrivacyRequest, request_id, with_for_update=True)
         if request is None or request.account_id != account_id:
@@ -325,6 +332,8 @@ def retry(account_id: str, request_id: str) -> PrivacyRequest | None:
     """A failed export is tried again at once, with a fresh set of attempts. None: not the
     account's; NotRetryable (nothing changed): any other request, or a retry already under
     way."""
+    if not is_identifier(request_id):
+        return None
     with get_state().db.transaction() as session:
         request = session.get(PrivacyRequest, request_id, with_for_update=True)
         if request is None or request.account_id != account_id:

@@ -1,0 +1,65 @@
+"""Every path and method under the API prefix that no view answers gets a problem, like the
+rest of the API: 404, or 405 with the methods the path does take in ``Allow``.
+
+A catch-all rule under the API prefix (any method) routes such requests to the API blueprint,
+whose error handler answers them; the host's own error handlers, for its other routes, stay as
+they are. A rule with a fixed path always wins over the catch-all, so it takes nothing from the
+plugin's views or from a host route mounted under the same prefix.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NoReturn
+
+from flask import Blueprint, current_app, request
+from flask.sansio.blueprints import BlueprintSetupState
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
+
+ENDPOINT = "unrouted"
+#: the methods an ``Allow`` header may name
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def _refusal() -> HTTPException:
+    """404, or 405 naming the methods other rules take for this path."""
+    adapter = current_app.create_url_adapter(request)
+    if adapter is None:  # only outside a request
+        return NotFound()
+    allowed: list[str] = []
+    for method in _METHODS:
+        try:
+            endpoint, _ = adapter.match(method=method)
+        except HTTPException:  # no rule for this method (or a redirect)
+            continue
+        if endpoint != request.endpoint:
+            allowed.append(method)
+    return MethodNotAllowed(valid_methods=allowed) if allowed else NotFound()
+
+
+def unrouted(**_: Any) -> NoReturn:
+    """The catch-all's view (``refuse_early`` answers before it is reached)."""
+    raise _refusal()
+
+
+def refuse_early(endpoint: str | None, values: dict[str, Any] | None) -> None:
+    """URL value preprocessor: the answer comes before any ``before_request`` function (the
+    CSRF check, the host's), since there is nothing there to protect."""
+    if endpoint is not None and endpoint.rpartition(".")[2] == ENDPOINT:
+        raise _refusal()
+
+
+def _mount(state: BlueprintSetupState) -> None:
+    prefix = (state.url_prefix or "").rstrip("/")
+    if not prefix:
+        return  # at the root it would answer for every unknown URL of the host
+    endpoint = f"{state.name_prefix}.{state.name}.{ENDPOINT}".lstrip(".")
+    state.app.view_functions[endpoint] = unrouted
+    for rule in (prefix, f"{prefix}/", f"{prefix}/<path:rest>"):
+        # no methods: the rule takes them all (Flask's add_url_rule would default to GET)
+        state.app.url_map.add(state.app.url_rule_class(rule, endpoint=endpoint))
+
+
+def register(bp: Blueprint) -> None:
+    """The catch-all under ``bp``'s prefix, answered by ``bp``'s error handlers."""
+    bp.url_value_preprocessor(refuse_early)
+    bp.record(_mount)

@@ -1,0 +1,64 @@
+"""What text the plugin stores or looks up: the character rules, written once as patterns that
+the published JSON Schemas use as they are and the services check with.
+
+A NUL byte is refused by PostgreSQL and a lone surrogate is not Unicode (a page or an export
+that shows it fails to encode), so neither is ever stored; the other control characters have
+no place in a customer's text or an identifier either. The patterns are ASCII escapes that
+mean the same in Python's ``re`` and in ECMA-262 regular expressions (JSON Schema's).
+
+The published patterns leave surrogates out: not every regex engine takes a surrogate range
+(Rust's, which JSON Schema validators such as jsonschema-rs use, refuses the pattern whole),
+and a JSON text carries a lone surrogate only as an escape most parsers refuse anyway. The
+server's own checks refuse lone surrogates as well.
+"""
+
+from __future__ import annotations
+
+import re
+
+#: the control characters free text may not have: all but tab, line feed and carriage return
+_FREE_TEXT_BARRED = r"\u0000-\u0008\u000b\u000c\u000e-\u001f"
+#: the characters an identifier may not have: the control characters (C0, DEL, C1)
+_IDENTIFIER_BARRED = r"\u0000-\u001f\u007f-\u009f"
+_SURROGATES = r"\ud800-\udfff"
+
+#: free text (a description), as the OpenAPI document publishes it
+FREE_TEXT_PATTERN = rf"^[^{_FREE_TEXT_BARRED}]*$"
+#: an identifier someone else made (an account id): 1 to 64 characters, none of them barred
+IDENTIFIER_PATTERN = rf"^[^{_IDENTIFIER_BARRED}]{{1,64}}$"
+#: a key a client makes up (an Idempotency-Key header): 1 to 80 visible ASCII characters,
+#: letters, digits and punctuation, as any HTTP client sends them unchanged
+CLIENT_KEY_PATTERN = r"^[!-~]{1,80}$"
+
+# the server's checks: the same, with lone surrogates barred too, and the whole value matched
+_NOT_FREE_TEXT = re.compile(rf"[{_FREE_TEXT_BARRED}{_SURROGATES}]")
+_IDENTIFIER = re.compile(rf"[^{_IDENTIFIER_BARRED}{_SURROGATES}]{{1,64}}")
+_CLIENT_KEY = re.compile(CLIENT_KEY_PATTERN)
+
+#: what to tell a person whose text has such a character
+REFUSAL = ("must be plain text: remove the control characters (such as NUL) or broken "
+           "characters it contains")
+#: what to tell a caller whose value does not match one of the patterns
+NOT_ALLOWED = ("has characters that are not allowed here (control characters such as NUL, or "
+               "broken characters)")
+
+
+def is_free_text(value: object) -> bool:
+    """A string without control characters (tab and line breaks aside) or surrogates."""
+    return isinstance(value, str) and _NOT_FREE_TEXT.search(value) is None
+
+
+def without_control_characters(value: str) -> str:
+    """``value`` with the characters free text may not have taken out (for text the plugin
+    records but nobody typed, such as a browser's user agent)."""
+    return _NOT_FREE_TEXT.sub("", value)
+
+
+def is_identifier(value: object) -> bool:
+    """1 to 64 characters, none of them a control character or a surrogate."""
+    return isinstance(value, str) and _IDENTIFIER.fullmatch(value) is not None
+
+
+def is_client_key(value: object) -> bool:
+    """1 to 80 visible ASCII characters."""
+    return isinstance(value, str) and _CLIENT_KEY.fullmatch(value) is not None
