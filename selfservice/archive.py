@@ -40,9 +40,6 @@ from typing import IO, Any
 from .record_check import SampleCheck
 from .sources import LEGAL_BASES, DataSource, Subject
 
-#: what an export may be asked to hold: JSON lines always, CSV files for flat sources too
-EXPORT_FORMATS = ("jsonl", "csv")
-
 FORMAT = "selfservice-export"
 FORMAT_VERSION = "1.1"
 #: bytes of serialised records handed to the writer thread at a time

@@ -22,6 +22,9 @@ LEGAL_BASES: dict[str, str] = {
     "vital_interests": "Vital interests",
 }
 
+#: what an export may be asked to hold: JSON lines always, CSV files for flat sources too
+EXPORT_FORMATS = ("jsonl", "csv")
+
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 _FLAT_TYPES = {"string", "integer", "number", "boolean", "null"}
 

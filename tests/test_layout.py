@@ -54,6 +54,14 @@ def _imported(module: str, path: Path, node: ast.Import | ast.ImportFrom) -> Ite
             target = target.rpartition(".")[0]
         if target:
             yield target
+        # importing a.b.c runs a.b's __init__ first: that is an edge too, unless the importer
+        # lives in a.b (whose __init__ is then already running); the root package re-exports
+        # the extension, the composition root, so it is left out
+        parent = target.rpartition(".")[0]
+        while parent and parent != "selfservice":
+            if parent in MODULES and not module.startswith(parent + "."):
+                yield parent
+            parent = parent.rpartition(".")[0]
 
 
 def _statements(path: Path) -> Iterator[tuple[ast.Import | ast.ImportFrom, bool]]:

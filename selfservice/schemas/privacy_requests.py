@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..archive import EXPORT_FORMATS
 from ..models import Jurisdiction, RequestStatus, RequestType
+from ..sources import EXPORT_FORMATS
 from ..text import CLIENT_KEY_PATTERN, FREE_TEXT_PATTERN
 from .base import (
     TIME,

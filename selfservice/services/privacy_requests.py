@@ -13,7 +13,6 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ..archive import EXPORT_FORMATS
 from ..db import utcnow
 from ..identity import Identity
 from ..ledger import lock_stream, record_audit
@@ -26,6 +25,7 @@ from ..models import (
     RequestStatus,
     RequestType,
 )
+from ..sources import EXPORT_FORMATS
 from ..state import get_state
 from ..text import REFUSAL, is_free_text, is_identifier
 from . import outbox
