@@ -310,14 +310,22 @@ def list_for(account_id: str) -> list[PrivacyRequest]:
                                     .order_by(PrivacyRequest.created_at.desc())))
 
 
+def _own_for_update(session: Session, account_id: str,
+                    request_id: str) -> PrivacyRequest | None:
+    """The account's own request, locked for a change; None for anyone else's or no id of
+    ours."""
+    if not is_identifier(request_id):
+        return None
+    request = session.get(PrivacyRequest, request_id, with_for_update=True)
+    return request if request is not None and request.account_id == account_id else None
+
+
 def cancel(account_id: str, request_id: str) -> PrivacyRequest | None:
     """Cancel an open request (an export being built is abandoned). None: not the
     account's; unchanged when it is no longer open."""
-    if not is_identifier(request_id):
-        return None
     with get_state().db.transaction() as session:
-        request = session.get(PrivacyRequest, request_id, with_for_update=True)
-        if request is None or request.account_id != account_id:
+        request = _own_for_update(session, account_id, request_id)
+        if request is None:
             return None
         if request.status in OPEN_STATUSES:
             _event(session, request, RequestStatus.CANCELED, "Canceled by you")
@@ -332,11 +340,9 @@ def retry(account_id: str, request_id: str) -> PrivacyRequest | None:
     """A failed export is tried again at once, with a fresh set of attempts. None: not the
     account's; NotRetryable (nothing changed): any other request, or a retry already under
     way."""
-    if not is_identifier(request_id):
-        return None
     with get_state().db.transaction() as session:
-        request = session.get(PrivacyRequest, request_id, with_for_update=True)
-        if request is None or request.account_id != account_id:
+        request = _own_for_update(session, account_id, request_id)
+        if request is None:
             return None
         if (request.status != RequestStatus.FAILED or request.type != RequestType.EXPORT
                 or not request.job_id
