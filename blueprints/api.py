@@ -19,10 +19,8 @@ from . import (
     consent_api,
     cookie_api,
     hardening,
-    limits,
     openapi,
     privacy_requests,
-    rate_limits,
     sessions,
     unrouted,
 )
@@ -96,9 +94,7 @@ def problem_type(slug: str) -> Response:
 def create_blueprint() -> Blueprint:
     bp = Blueprint(openapi.API_BLUEPRINT, __name__)
     unrouted.register(bp)
-    limits.register(bp)
     bp.before_request(check_csrf)
-    hardening.register(bp)
     bp.register_error_handler(HTTPException, http_error)
     for code in default_exceptions:
         # by code too: Flask prefers a host's handler for a code over a blueprint's by class
@@ -107,5 +103,5 @@ def create_blueprint() -> Blueprint:
     for module_routes in (routes, consent_api.routes, privacy_requests.api_routes,
                           cookie_api.routes, sessions.api_routes):
         module_routes.register(bp)
-    rate_limits.register(bp, api=True)
+    hardening.protect(bp, api=True)
     return bp

@@ -21,8 +21,8 @@ from selfservice.services.notifications import public_url
 from selfservice.state import get_state
 from selfservice.text import NOT_ALLOWED, is_identifier
 
+from .body_size import allow_larger_body
 from .guards import api_identity, service_auth
-from .limits import allow_larger_body
 from .problems import problem
 from .routing import Routes
 from .validation import Invalid, accepts, parse_time

@@ -12,6 +12,7 @@ from flask import Blueprint, Response, request
 from flask.blueprints import BlueprintSetupState
 from flask_login import user_logged_in
 
+from selfservice.auth import is_static_request
 from selfservice.cookies import CookieRegistry
 from selfservice.services import cookie_consent as service
 from selfservice.state import get_state
@@ -36,13 +37,8 @@ def _run_last(setup: BlueprintSetupState) -> None:
     setup.app.after_request_funcs.setdefault(None, []).insert(0, enforce)
 
 
-def _is_static() -> bool:
-    endpoint = request.endpoint or ""
-    return endpoint == "static" or endpoint.endswith(".static")
-
-
 def _before() -> None:
-    if get_state().setting("COOKIE_BANNER") and not _is_static():
+    if get_state().setting("COOKIE_BANNER") and not is_static_request():
         load_state()
 
 
@@ -52,7 +48,7 @@ def enforce(response: Response) -> Response:
     cookie is written when the decision changed; the CSP header is added if configured."""
     settings = get_state()
     state = loaded_state()
-    if state is None and settings.setting("COOKIE_BANNER") and not _is_static():
+    if state is None and settings.setting("COOKIE_BANNER") and not is_static_request():
         state = load_state()  # a host hook answered before ours ran: still enforce
     if state is not None:
         registry = service.registry()

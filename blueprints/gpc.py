@@ -7,7 +7,7 @@ import logging
 import sqlalchemy as sa
 from flask import request, session
 
-from selfservice.auth import current_account_id
+from selfservice.auth import current_account_id, is_static_request
 from selfservice.services import consent
 
 logger = logging.getLogger(__name__)
@@ -22,8 +22,7 @@ def gpc_signal() -> bool:
 def apply_gpc_to_account() -> None:
     """before_app_request: a signed-in customer's browser sends Global Privacy Control, so
     "do not sell or share" is recorded (once per account; the session remembers it is done)."""
-    if not gpc_signal() or request.endpoint in (None, "static") or (
-            request.endpoint or "").endswith(".static"):
+    if not gpc_signal() or request.endpoint is None or is_static_request():
         return
     account_id = current_account_id()
     if account_id is None or session.get(_GPC_SEEN) == account_id:

@@ -26,6 +26,8 @@ from flask.blueprints import BlueprintSetupState
 
 from selfservice.state import SelfServiceState, get_state
 
+from . import body_size, rate_limits
+
 logger = logging.getLogger(__name__)
 
 #: what every response of the plugin's blueprints gets, unless it already has one
@@ -36,6 +38,15 @@ HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff",
 def register(bp: Blueprint) -> None:
     """Give every response of ``bp`` the headers, wherever the host mounts it."""
     bp.record(_mounted)
+
+
+def protect(bp: Blueprint, *, api: bool) -> None:
+    """Everything a blueprint that takes input gets: the body limit, the headers and the rate
+    limits of its marked views (answered as problems when ``api``). Call it after the routes
+    are registered: the rate limits wrap the views the blueprint has by then."""
+    body_size.register(bp)
+    register(bp)
+    rate_limits.register(bp, api=api)
 
 
 def _mounted(setup: BlueprintSetupState) -> None:

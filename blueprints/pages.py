@@ -19,10 +19,8 @@ from . import (
     cookie_pages,
     cookie_templates,
     hardening,
-    limits,
     preferences,
     privacy_requests,
-    rate_limits,
     sessions,
 )
 from .forms import ConfirmOnlyForm
@@ -53,13 +51,11 @@ def create_blueprint() -> Blueprint:
     bp = Blueprint("selfservice", __name__, template_folder=TEMPLATE_FOLDER,
                    static_folder=os.path.join(TEMPLATE_FOLDER, "selfservice", "static"),
                    static_url_path="/static")
-    limits.register(bp)
     bp.before_app_request(apply_gpc_to_account)
     cookie_enforcement.register_hooks(bp)
     bp.app_context_processor(cookie_templates.context)
-    hardening.register(bp)
     for module_routes in (routes, preferences.routes, privacy_requests.page_routes,
                           cookie_pages.routes, sessions.page_routes):
         module_routes.register(bp)
-    rate_limits.register(bp, api=False)
+    hardening.protect(bp, api=False)
     return bp

@@ -42,7 +42,7 @@ from selfservice.paths import TEMPLATE_FOLDER
 from selfservice.services import audit
 from selfservice.state import get_state
 
-from . import hardening, limits, rate_limits
+from . import hardening
 from .guards import home_url, safe_next
 from .rate_limits import limited
 from .routing import Routes
@@ -186,10 +186,8 @@ def logout() -> Any:
 
 def create_blueprint() -> Blueprint:
     bp = Blueprint("selfservice_auth", __name__, template_folder=TEMPLATE_FOLDER)
-    limits.register(bp)
     routes.register(bp)
-    hardening.register(bp)
-    rate_limits.register(bp, api=False)
+    hardening.protect(bp, api=False)
     return bp
 
 

@@ -69,12 +69,17 @@ def _session_is_open(account_id: str) -> bool:
     return is_open
 
 
+def is_static_request() -> bool:
+    """Whether this request is for a static file (the app's or a blueprint's)."""
+    endpoint = request.endpoint or ""
+    return endpoint == "static" or endpoint.endswith(".static")
+
+
 def check_session() -> None:
     """before_request: log out a user whose session was ended, before any view runs (the
     host's own views included). Static files are left alone."""
-    if request.endpoint and (request.endpoint == "static" or request.endpoint.endswith(".static")):
-        return
-    current_account_id()
+    if not is_static_request():
+        current_account_id()
 
 
 def record_authentication(account_id: str, auth_time: float | None = None, *,
