@@ -120,6 +120,17 @@ SETTINGS: dict[str, tuple[Any, str]] = {
                             "schema: strict (the export fails, naming the source, field and "
                             "rule, never the value) or warn (log an error and note it under "
                             "the source in manifest.json; the customer still gets the data)."),
+    # -- deletion and retention ---------------------------------------------------------------
+    "DELETION_GRACE_DAYS": (30, "Days between the customer's confirmation and the start of "
+                            "erasure; the customer can cancel until then. 0: erase right "
+                            "after confirmation."),
+    "DELETION_REMINDER_DAYS": (7, "Days before erasure starts that the reminder e-mail goes "
+                               "out (none when the grace period is shorter)."),
+    "ERASURE_BATCH": (5000, "Records an eraser or retention sweeper is asked to remove per "
+                      "call (each call is one short transaction)."),
+    "ERASED_PROOF_RETENTION_DAYS": (1095, "Days the pseudonymised consent ledger and audit "
+                                    "trail of an erased account are kept as proof (a legal "
+                                    "obligation), after which a daily sweep deletes them."),
     # -- rate limits --------------------------------------------------------------------------
     "RATE_LIMIT_REQUESTS": ("10/hour", "Privacy requests one account may send (the API and "
                             "the page together); a Flask-Limiter rate such as '10/hour' or "
@@ -238,7 +249,8 @@ _POSITIVE = ("REAUTH_MAX_AGE", "JOB_TIMEOUT", "JOB_MAX_ATTEMPTS", "JOB_HEARTBEAT
              "SMTP_TIMEOUT", "ELIGIBILITY_MAX_IDS", "SMTP_PORT", "ELIGIBILITY_SETTLE",
              "COOKIE_CONSENT_ACCEPT_DAYS", "COOKIE_CONSENT_REJECT_DAYS",
              "COOKIE_CONSENT_RETENTION_DAYS", "EXPORT_TTL_DAYS", "EXPORT_INTERVAL_HOURS",
-             "SESSION_IDLE_DAYS")
+             "SESSION_IDLE_DAYS", "DELETION_REMINDER_DAYS", "ERASURE_BATCH",
+             "ERASED_PROOF_RETENTION_DAYS")
 
 
 def _is_short_text(value: Any) -> bool:
@@ -296,6 +308,10 @@ def _validate(config: dict[str, Any]) -> None:
     if config[PREFIX + "JOB_STALE_AFTER"] < 3 * config[PREFIX + "JOB_HEARTBEAT"]:
         raise ConfigError(f"{PREFIX}JOB_STALE_AFTER must be at least three heartbeats "
                           f"({PREFIX}JOB_HEARTBEAT), or live jobs would look abandoned.")
+    grace = config[PREFIX + "DELETION_GRACE_DAYS"]
+    if isinstance(grace, bool) or not isinstance(grace, int) or not 0 <= grace <= 365:
+        raise ConfigError(f"{PREFIX}DELETION_GRACE_DAYS must be a whole number of days from 0 "
+                          f"to 365, not {grace!r}.")
     for key, test, must in _SHAPES:
         if not test(config[PREFIX + key]):
             shown = "" if key == "SERVICE_TOKENS" else f", not {config[PREFIX + key]!r}"

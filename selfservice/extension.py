@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from flask import Blueprint, Flask
@@ -18,6 +18,7 @@ from .auth import check_session, current_identity, end_on_logout
 from .blueprints import api, pages, rate_limits, sso, well_known
 from .cli import cli
 from .db import Database
+from .deletion_hooks import Blocker, DeletionHooks, Recipient, RetentionRule, SweepCount
 from .identity import (
     AccountResolver,
     Identity,
@@ -31,7 +32,7 @@ from .receipts import key_from_setting
 from .services import org_training_policy, outbox
 from .services.cookie_consent import registry as cookie_registry
 from .services.own_sources import own_sources
-from .sources import DataSource, Exporter, SourceRegistry
+from .sources import DataSource, Eraser, Exporter, SourceRegistry
 from .state import SelfServiceState
 
 EXTENSION_KEY = "selfservice"
@@ -52,6 +53,7 @@ class SelfService:
                  account_resolver: AccountResolver | None = None,
                  org_members_loader: OrgMembersLoader | None = None) -> None:
         self.sources = SourceRegistry()
+        self.deletion = DeletionHooks()
         self._identity_loader = identity_loader
         self._account_resolver = account_resolver
         self._org_members_loader = org_members_loader
@@ -105,6 +107,62 @@ class SelfService:
 
     def source(self, **attrs: Any) -> Callable[[Exporter], Exporter]:
         return self.sources.source(**attrs)
+
+    # -- deletion and retention (see deletion_hooks.py) ------------------------------------------
+
+    def eraser(self, source_name: str) -> Callable[[Eraser], Eraser]:
+        """Register ``fn(subject) -> int`` as the eraser of a source: it erases (or, for a
+        source declared ``erasure="anonymise"``, anonymises) one bounded batch of the subject's
+        records and returns how many; it is called until it returns 0."""
+        return self.sources.eraser(source_name)
+
+    def account_eraser(self, func: Callable[[str], None]) -> Callable[[str], None]:
+        """Register ``fn(account_id)``: delete the account itself, after every source."""
+        self.deletion.account_eraser = func
+        return func
+
+    def deletion_lock(self, func: Callable[[str], None]) -> Callable[[str], None]:
+        """Register ``fn(account_id)``, called when a deletion is confirmed (revoke API keys,
+        stop running work). The plugin ends the account's sessions itself."""
+        self.deletion.lock = func
+        return func
+
+    def deletion_restore(self, func: Callable[[str], None]) -> Callable[[str], None]:
+        """Register ``fn(account_id)``: undo the lock when the customer cancels in time."""
+        self.deletion.restore = func
+        return func
+
+    def deletion_blockers(self, func: Callable[[str], Iterable[Blocker]]
+                          ) -> Callable[[str], Iterable[Blocker]]:
+        """Register ``fn(account_id) -> iterable of Blocker``: what stops a deletion now
+        (several may be registered)."""
+        self.deletion.blocker_checks.append(func)
+        return func
+
+    def erasure_recipient(self, name: str, description: str
+                          ) -> Callable[[Callable[[str], str | None]],
+                                        Callable[[str], str | None]]:
+        """Decorator: ``fn(account_id) -> reference | None`` tells a processor (CRM, e-mail
+        service...) to erase the account; it must be idempotent."""
+
+        def decorator(func: Callable[[str], str | None]) -> Callable[[str], str | None]:
+            self.deletion.add_recipient(Recipient(name, description, func))
+            return func
+
+        return decorator
+
+    def sweeper(self, source_name: str, rule: str, *, days: int, description: str,
+                count: SweepCount) -> Callable[[Any], Any]:
+        """Decorator: ``fn(cutoff, held_account_ids, batch) -> int`` deletes up to ``batch``
+        records of the rule older than ``cutoff`` (``days`` ago), sparing held accounts;
+        ``count(cutoff, held_account_ids)`` says how many it would (for the plan)."""
+
+        def decorator(func: Any) -> Any:
+            self.deletion.add_rule(RetentionRule(source_name, rule, days, description, func,
+                                                 count))
+            return func
+
+        return decorator
 
     # -- set-up ---------------------------------------------------------------------------------
 

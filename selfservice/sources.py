@@ -2,8 +2,9 @@
 
 The plugin does not own the console's data. The host registers each source once: what it
 holds, why (purpose and legal basis), how long it is kept, the JSON Schema of one record and
-how to stream one subject's records. Export and deletion are walks over this registry, so a
-new table becomes exportable by registering it.
+how to stream one subject's records, and how deletion treats them (erased, anonymised or
+retained). Export and deletion are walks over this registry, so a new table becomes exportable
+and erasable by registering it.
 """
 
 from __future__ import annotations
@@ -38,6 +39,12 @@ class Subject:
 
 
 Exporter = Callable[[Subject], Iterable[Mapping[str, Any]]]
+#: erases or anonymises one bounded batch of the subject's records and returns how many; the
+#: plugin calls it until it returns 0, so it must be idempotent
+Eraser = Callable[[Subject], int]
+
+#: how deletion may treat a source's records (besides "manual": no eraser, no declaration)
+ERASURE_ACTIONS = ("erase", "anonymise", "retain")
 
 
 @dataclass(frozen=True)
@@ -69,6 +76,18 @@ class DataSource:
     #: the plugin's own records (consent ledger, requests) set this
     builtin: bool = False
     extra: Mapping[str, Any] = field(default_factory=dict)
+    #: what deletion does: "erase", "anonymise" (both need an eraser) or "retain". None:
+    #: "erase" when an eraser is registered, else a manual step for a privacy officer
+    erasure: str | None = None
+    #: why the records are kept ("retain") or what anonymising keeps, in the customer's words
+    erasure_reason: str = ""
+    #: "retain": how many days after the erasure they are kept (None: until this source's
+    #: own retention schedule removes them)
+    retain_days: int | None = None
+    #: "retain": the legal basis for keeping them (default: ``legal_basis``)
+    retain_legal_basis: str | None = None
+    #: what deletion cannot undo ("Copies others downloaded cannot be recalled")
+    irreversible: str = ""
 
     def __post_init__(self) -> None:
         if not _NAME.match(self.name):
@@ -87,6 +106,20 @@ class DataSource:
                              "with properties")
         if not callable(self.export):
             raise ValueError(f"source {self.name!r}: export must be callable")
+        self._check_erasure()
+
+    def _check_erasure(self) -> None:
+        if self.erasure is not None and self.erasure not in ERASURE_ACTIONS:
+            raise ValueError(f"source {self.name!r}: erasure must be one of "
+                             f"{', '.join(ERASURE_ACTIONS)} (or None)")
+        if self.erasure in ("retain", "anonymise") and not self.erasure_reason.strip():
+            raise ValueError(f"source {self.name!r}: erasure={self.erasure!r} needs an "
+                             "erasure_reason the customer can read")
+        if self.retain_legal_basis is not None and self.retain_legal_basis not in LEGAL_BASES:
+            raise ValueError(f"source {self.name!r}: retain_legal_basis must be one of "
+                             f"{sorted(LEGAL_BASES)}")
+        if self.retain_days is not None and self.retain_days < 0:
+            raise ValueError(f"source {self.name!r}: retain_days must not be negative")
 
     @property
     def fields(self) -> list[str]:
@@ -108,6 +141,8 @@ class SourceRegistry:
 
     def __init__(self) -> None:
         self._sources: dict[str, DataSource] = {}
+        #: source name -> its eraser (registered before or after the source itself)
+        self.erasers: dict[str, Eraser] = {}
 
     def register(self, source: DataSource) -> DataSource:
         if source.name in self._sources:
@@ -123,6 +158,43 @@ class SourceRegistry:
             return func
 
         return decorator
+
+    def register_eraser(self, name: str, eraser: Eraser) -> Eraser:
+        if not _NAME.match(name):
+            raise ValueError(f"eraser for {name!r}: not a source name")
+        if name in self.erasers:
+            raise ValueError(f"an eraser for {name!r} is already registered")
+        if not callable(eraser):
+            raise ValueError(f"eraser for {name!r} must be callable")
+        self.erasers[name] = eraser
+        return eraser
+
+    def eraser(self, name: str) -> Callable[[Eraser], Eraser]:
+        """Decorator: ``fn(subject) -> int`` erases (or anonymises) the source's records."""
+
+        def decorator(func: Eraser) -> Eraser:
+            return self.register_eraser(name, func)
+
+        return decorator
+
+    def erasure_of(self, source: DataSource) -> str:
+        """What deletion does to the source: erase, anonymise, retain, or manual."""
+        if source.erasure == "retain":
+            return "retain"
+        if source.name not in self.erasers:
+            return "manual"
+        return source.erasure or "erase"
+
+    def check_erasers(self) -> None:
+        """Every eraser names a registered source, and every source that declares erase or
+        anonymise has one (called when the registry is first walked for a deletion)."""
+        unknown = sorted(set(self.erasers) - set(self._sources))
+        if unknown:
+            raise ValueError(f"erasers registered for unknown sources: {', '.join(unknown)}")
+        for source in self._sources.values():
+            if source.erasure in ("erase", "anonymise") and source.name not in self.erasers:
+                raise ValueError(f"source {source.name!r} declares erasure="
+                                 f"{source.erasure!r} but no eraser is registered for it")
 
     def __getitem__(self, name: str) -> DataSource:
         return self._sources[name]

@@ -11,6 +11,7 @@ from flask import current_app
 
 from .config import setting
 from .db import Database
+from .deletion_hooks import DeletionHooks
 from .identity import Identity
 from .job_registry import JobRegistry
 from .queue import JobQueue
@@ -21,6 +22,7 @@ class HostCallbacks(Protocol):
     """What the plugin asks of the host, through the extension object (``SelfService``)."""
 
     sources: SourceRegistry
+    deletion: DeletionHooks
 
     def load_identity(self, account_id: str) -> Identity | None: ...
 

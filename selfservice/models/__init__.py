@@ -1,0 +1,74 @@
+"""The plugin's own tables. The host's data stays in the host's tables (see sources.py)."""
+
+from .base import check_in, new_id
+from .consent import (
+    ConsentEvent,
+    ConsentMethod,
+    OrgPolicy,
+    OrgTrainingPolicy,
+    PrivacyPreferences,
+    Purpose,
+    SubjectType,
+)
+from .cookies import (
+    CookieConsentLink,
+    CookieConsentMethod,
+    CookieConsentRecord,
+    CookiePolicyVersion,
+)
+from .deletion import (
+    Deletion,
+    ErasureAction,
+    ErasureStep,
+    LegalHold,
+    RetentionSweep,
+    StepKind,
+    StepStatus,
+)
+from .jobs import (
+    AccountSession,
+    AuditEvent,
+    BackgroundJob,
+    JobStatus,
+)
+from .requests import (
+    OPEN_STATUSES,
+    Jurisdiction,
+    PrivacyRequest,
+    PrivacyRequestEvent,
+    RequestStatus,
+    RequestType,
+)
+
+__all__ = [
+    "AccountSession",
+    "AuditEvent",
+    "BackgroundJob",
+    "ConsentEvent",
+    "ConsentMethod",
+    "CookieConsentLink",
+    "CookieConsentMethod",
+    "CookieConsentRecord",
+    "CookiePolicyVersion",
+    "Deletion",
+    "ErasureAction",
+    "ErasureStep",
+    "JobStatus",
+    "Jurisdiction",
+    "LegalHold",
+    "OPEN_STATUSES",
+    "OrgPolicy",
+    "OrgTrainingPolicy",
+    "PrivacyPreferences",
+    "PrivacyRequest",
+    "PrivacyRequestEvent",
+    "Purpose",
+    "RequestStatus",
+    "RequestType",
+    "RetentionSweep",
+    "StepKind",
+    "StepStatus",
+    "SubjectType",
+    "check_in",
+    "new_id",
+]

@@ -1,0 +1,104 @@
+"""Privacy requests and their timelines."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..db import Base, UTCDateTime, utcnow
+from .base import check_in, new_id
+
+
+class RequestType(enum.StrEnum):
+    EXPORT = "export"
+    DELETION = "deletion"
+    CORRECTION = "correction"
+    RESTRICTION = "restriction"
+    OBJECTION = "objection"
+    AUTOMATED_DECISION_REVIEW = "automated_decision_review"
+    LIMIT_SENSITIVE_DATA = "limit_sensitive_data"
+    APPEAL = "appeal"
+
+
+class Jurisdiction(enum.StrEnum):
+    """The law a request is handled under (it sets the deadline)."""
+
+    GDPR = "gdpr"
+    UK_GDPR = "uk_gdpr"
+    CCPA = "ccpa"
+    US_STATE = "us_state"
+
+
+class RequestStatus(enum.StrEnum):
+    RECEIVED = "received"
+    VERIFIED = "verified"
+    IN_PROGRESS = "in_progress"
+    SCHEDULED = "scheduled"
+    COMPLETED = "completed"
+    DENIED = "denied"
+    CANCELED = "canceled"
+    FAILED = "failed"
+
+
+OPEN_STATUSES = (RequestStatus.RECEIVED, RequestStatus.VERIFIED, RequestStatus.IN_PROGRESS,
+                 RequestStatus.SCHEDULED)
+
+
+class PrivacyRequest(Base):
+    """A data-subject request. The row is the source of truth for its status; its job only
+    carries the work."""
+
+    __tablename__ = "selfservice_privacy_requests"
+    __table_args__ = (
+        sa.CheckConstraint(check_in("type", RequestType), name="type"),
+        sa.CheckConstraint(check_in("status", RequestStatus), name="status"),
+        sa.CheckConstraint("progress >= 0 AND progress <= 100", name="progress"),
+        sa.UniqueConstraint("account_id", "idempotency_key",
+                            name="uq_selfservice_privacy_requests_idempotency"),
+        sa.Index("ix_selfservice_privacy_requests_account", "account_id", "type", "created_at"),
+    )
+
+    id: Mapped[str] = mapped_column(sa.String(32), primary_key=True, default=new_id)
+    #: what people quote: DR-7K3M-Q9XA
+    reference: Mapped[str] = mapped_column(sa.String(16), unique=True)
+    account_id: Mapped[str] = mapped_column(sa.String(64))
+    type: Mapped[str] = mapped_column(sa.String(32))
+    status: Mapped[str] = mapped_column(sa.String(16))
+    #: gdpr, uk_gdpr, ccpa, us_state
+    jurisdiction: Mapped[str] = mapped_column(sa.String(16))
+    #: the customer's options (e.g. {"formats": ["jsonl", "csv"]}); no free-text personal data
+    details: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    idempotency_key: Mapped[str | None] = mapped_column(sa.String(80))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    progress: Mapped[int] = mapped_column(default=0)
+    step: Mapped[str] = mapped_column(sa.String(200), default="")
+    #: why it failed or was denied, in words the customer reads
+    reason: Mapped[str | None] = mapped_column(sa.Text)
+    job_id: Mapped[str | None] = mapped_column(sa.String(32))
+    #: the export archive: an unguessable file name in the export folder
+    archive_name: Mapped[str | None] = mapped_column(sa.String(80))
+    archive_bytes: Mapped[int | None] = mapped_column(sa.BigInteger)
+    archive_sha256: Mapped[str | None] = mapped_column(sa.String(64))
+    records: Mapped[int | None] = mapped_column(sa.BigInteger)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    downloads: Mapped[int] = mapped_column(default=0)
+
+
+class PrivacyRequestEvent(Base):
+    """The request's timeline: every status change and notable step, in order."""
+
+    __tablename__ = "selfservice_privacy_request_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    request_id: Mapped[str] = mapped_column(
+        sa.ForeignKey("selfservice_privacy_requests.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    status: Mapped[str] = mapped_column(sa.String(16))
+    note: Mapped[str] = mapped_column(sa.String(300), default="")
