@@ -49,7 +49,7 @@ def build(ctx: outbox.JobContext) -> dict[str, Any]:
                                                      RequestStatus.IN_PROGRESS):
             return {"skipped": request.status if request else "gone"}
         # every attempt shows in the timeline: a retry after a crash is visible, not silent
-        privacy_requests._event(session, request, RequestStatus.IN_PROGRESS,
+        privacy_requests.add_event(session, request, RequestStatus.IN_PROGRESS,
                         f"Building your archive (attempt {ctx.attempt})")
         request.step = "Starting"
         account_id, reference = request.account_id, request.reference
@@ -92,7 +92,7 @@ def build(ctx: outbox.JobContext) -> dict[str, Any]:
         request.archive_sha256, request.records = result.sha256, result.records
         request.expires_at = now + timedelta(days=state.setting("EXPORT_TTL_DAYS"))
         request.completed_at, request.progress, request.step = now, 100, "Ready to download"
-        privacy_requests._event(session, request, RequestStatus.COMPLETED,
+        privacy_requests.add_event(session, request, RequestStatus.COMPLETED,
                         f"{result.records:,} records, {result.bytes:,} bytes")
         record_audit(session, stream=account_stream(account_id), action="export.completed",
                      actor_type="system", target_type="request", target_id=request.id,
@@ -120,7 +120,7 @@ def _stop(ctx: outbox.JobContext, account_id: str, mismatch: SchemaMismatch) -> 
         request = session.get(PrivacyRequest, ctx.target_id, with_for_update=True)
         if request is not None and request.status == RequestStatus.IN_PROGRESS:
             request.reason, request.step = reason, ""
-            privacy_requests._event(session, request, RequestStatus.FAILED,
+            privacy_requests.add_event(session, request, RequestStatus.FAILED,
                                     "Stopped: some records are not in the promised format")
             record_audit(session, stream=account_stream(account_id), action="export.stopped",
                          actor_type="system", target_type="request", target_id=request.id,

@@ -130,7 +130,7 @@ def new_reference() -> str:
     return f"DR-{chars[:4]}-{chars[4:]}"
 
 
-def _event(session: Session, request: PrivacyRequest, status: str, note: str = "") -> None:
+def add_event(session: Session, request: PrivacyRequest, status: str, note: str = "") -> None:
     request.status = status
     request.updated_at = utcnow()
     session.add(PrivacyRequestEvent(request_id=request.id, at=request.updated_at,
@@ -275,9 +275,9 @@ def create(identity: Identity, type_: str, *, jurisdiction: str | None = None,
             created_at=now, due_at=due_date(jurisdiction, now), updated_at=now, progress=0,
             step="", downloads=0)
         _insert(session, request)
-        _event(session, request, RequestStatus.RECEIVED)
+        add_event(session, request, RequestStatus.RECEIVED)
         if verified:
-            _event(session, request, RequestStatus.VERIFIED,
+            add_event(session, request, RequestStatus.VERIFIED,
                    "Identity confirmed by a fresh sign-in")
         record_audit(session, stream=account_stream(account_id), action="request.created",
                      actor_type="account", actor_id=account_id, target_type="request",
@@ -310,7 +310,7 @@ def list_for(account_id: str) -> list[PrivacyRequest]:
                                     .order_by(PrivacyRequest.created_at.desc())))
 
 
-def _own_for_update(session: Session, account_id: str,
+def own_for_update(session: Session, account_id: str,
                     request_id: str) -> PrivacyRequest | None:
     """The account's own request, locked for a change; None for anyone else's or no id of
     ours."""
@@ -324,11 +324,14 @@ def cancel(account_id: str, request_id: str) -> PrivacyRequest | None:
     """Cancel an open request (an export being built is abandoned). None: not the
     account's; unchanged when it is no longer open."""
     with get_state().db.transaction() as session:
-        request = _own_for_update(session, account_id, request_id)
+        request = own_for_update(session, account_id, request_id)
         if request is None:
             return None
+        if request.type == RequestType.DELETION:
+            raise TypeError("a deletion is canceled through services.deletion.cancel, which "
+                            "also restores the account")
         if request.status in OPEN_STATUSES:
-            _event(session, request, RequestStatus.CANCELED, "Canceled by you")
+            add_event(session, request, RequestStatus.CANCELED, "Canceled by you")
             request.step = ""
             record_audit(session, stream=account_stream(account_id),
                          action="request.canceled", actor_type="account",
@@ -341,7 +344,7 @@ def retry(account_id: str, request_id: str) -> PrivacyRequest | None:
     account's; NotRetryable (nothing changed): any other request, or a retry already under
     way."""
     with get_state().db.transaction() as session:
-        request = _own_for_update(session, account_id, request_id)
+        request = own_for_update(session, account_id, request_id)
         if request is None:
             return None
         if (request.status != RequestStatus.FAILED or request.type != RequestType.EXPORT
@@ -352,7 +355,7 @@ def retry(account_id: str, request_id: str) -> PrivacyRequest | None:
         request.reason = None
         request.progress = 0
         request.step = "Waiting for a worker"
-        _event(session, request, RequestStatus.VERIFIED, "Tried again at your request")
+        add_event(session, request, RequestStatus.VERIFIED, "Tried again at your request")
         return request
 
 
@@ -366,4 +369,4 @@ def job_failed(session: Session, job: BackgroundJob) -> None:
     request.reason = (f"The export could not be built ({job.error or 'unknown error'}). "
                       "You can try again now; if it keeps failing, support has the details.")
     request.step = ""
-    _event(session, request, RequestStatus.FAILED, f"Failed after {job.attempts} attempts")
+    add_event(session, request, RequestStatus.FAILED, f"Failed after {job.attempts} attempts")
