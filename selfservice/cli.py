@@ -150,9 +150,15 @@ def ping(wait: float) -> None:
 
 @cli.command("sources")
 def sources() -> None:
-    """List the registered data sources."""
-    for source in get_state().extension.sources:
-        click.echo(f"{source.name:28} {source.legal_basis:22} {source.retention}")
+    """List the registered data sources and what deletion does to each (erase, anonymise,
+    retain, or manual: no eraser, a privacy officer confirms it by hand)."""
+    registry = get_state().extension.sources
+    click.echo(f"{'SOURCE':28} {'LEGAL BASIS':22} {'ON DELETION':11} RETENTION")
+    for source in registry:
+        erasure = registry.erasure_of(source)
+        click.echo(f"{source.name:28} {source.legal_basis:22} {erasure:11} {source.retention}")
+        if erasure == "retain" and source.erasure_reason:
+            click.echo(f"{'':28} {'':22} {'':11} kept: {source.erasure_reason}")
 
 
 @cli.command("config")
