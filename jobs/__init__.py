@@ -8,6 +8,7 @@ from selfservice.job_registry import JobRegistry
 from selfservice.services import account_chain, cookie_consent, privacy_requests, sessions
 from selfservice.services import diagnostics as diagnostics_service
 from selfservice.services import exports as exports_service
+from selfservice.services import retention as retention_service
 
 from . import diagnostics, exports, mail, retention
 
@@ -23,3 +24,4 @@ def register(jobs: JobRegistry) -> None:
     jobs.register(account_chain.CONFIRMATION_JOB, mail.training_confirmation)
     jobs.register(cookie_consent.SWEEP_JOB, retention.sweep_cookie_consents, daily=True)
     jobs.register(sessions.SWEEP_JOB, retention.sweep_sessions, daily=True)
+    jobs.register(retention_service.SWEEP_JOB, retention.sweep_sources, daily=True)

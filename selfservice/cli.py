@@ -1,4 +1,5 @@
-"""``flask selfservice ...``: database, worker, dispatcher, health, sources, settings."""
+"""``flask selfservice ...``: database, worker, dispatcher, health, sources, settings (the
+retention and legal-hold groups live in cli_retention)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from flask.cli import AppGroup
 
 from . import config as config_module
 from . import migrate
+from .cli_retention import holds_cli, retention_cli
 from .models import BackgroundJob, Purpose
 from .queue import default_worker_name
 from .services import (
@@ -36,6 +38,8 @@ from .state import get_state
 cli = AppGroup("selfservice", help="Privacy self-service plugin.")
 db_cli = AppGroup("db", help="The plugin's tables (Alembic, own version table).")
 cli.add_command(db_cli)
+cli.add_command(retention_cli)
+cli.add_command(holds_cli)
 logger = logging.getLogger(__name__)
 
 
