@@ -19,6 +19,7 @@ from . import (
     consent_api,
     cookie_api,
     hardening,
+    legal_holds,
     openapi,
     privacy_requests,
     sessions,
@@ -101,7 +102,7 @@ def create_blueprint() -> Blueprint:
         bp.register_error_handler(code, http_error)
     bp.register_error_handler(Invalid, invalid_input)
     for module_routes in (routes, consent_api.routes, privacy_requests.api_routes,
-                          cookie_api.routes, sessions.api_routes):
+                          cookie_api.routes, sessions.api_routes, legal_holds.routes):
         module_routes.register(bp)
     hardening.protect(bp, api=True)
     return bp
