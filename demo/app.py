@@ -138,7 +138,9 @@ def create_app(config: dict[str, Any] | None = None, *,
     from . import console
     from .cli import cli
     from .identity import account_resolver, identity_loader, org_members_loader
+    from .marketing import register_marketing
     from .models import create_tables
+    from .retention import register_sweepers
     from .sources import register_sources
 
     app = Flask(__name__, instance_path=instance_path)
@@ -172,6 +174,8 @@ def create_app(config: dict[str, Any] | None = None, *,
     selfservice.account_resolver(account_resolver(engine))
     selfservice.org_members_loader(org_members_loader(engine))
     register_sources(selfservice, engine)
+    register_marketing(selfservice, engine)
+    register_sweepers(selfservice, engine)
     selfservice.init_app(app)
     app.extensions["demo"] = DemoConsole(engine=engine, selfservice=selfservice)
 

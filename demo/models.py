@@ -209,6 +209,22 @@ class SecurityEvent(ConsoleBase):
     user_agent: Mapped[str] = mapped_column(sa.String(400))
 
 
+class MarketingContact(ConsoleBase):
+    """Someone on a marketing list: kept until they unsubscribe or two years without
+    activity (section 5). Leads who never opened an account have no ``account_id``."""
+
+    __tablename__ = "marketing_contacts"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    account_id: Mapped[str | None] = mapped_column(_account_fk(), index=True)
+    email: Mapped[str] = mapped_column(sa.String(254))
+    #: "newsletter", "product_updates", "events"
+    list_name: Mapped[str] = mapped_column(sa.String(40))
+    subscribed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    #: the last sign-up, open or click: the retention sweep counts inactivity from here
+    last_activity_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
 def create_tables(engine: sa.Engine) -> None:
     ConsoleBase.metadata.create_all(engine)
 

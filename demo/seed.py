@@ -18,6 +18,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from .marketing import contact_rows
 from .models import (
     Account,
     ApiKey,
@@ -27,6 +28,7 @@ from .models import (
     GpuJob,
     InferenceLog,
     Invoice,
+    MarketingContact,
     MarketplaceModel,
     Membership,
     Organisation,
@@ -73,6 +75,11 @@ def seed(engine: sa.Engine, *, inference_logs: int = 150_000, seed: int = 7,
     now = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
     plan = _Plan(random.Random(seed), now)
     plan.build(alice_logs=inference_logs)
+    # drawn from a generator of their own: the other tables stay as they were without them
+    customers = [(row["id"], row["email"]) for row in plan.rows[Account]
+                 if not (row["is_support"] or row["is_privacy_officer"])]
+    plan.rows[MarketingContact] = contact_rows(random.Random(f"{seed}:marketing"), now,
+                                               customers[:11])
     counts: dict[str, int] = {}
     # one transaction: a failed seed leaves nothing behind, and a re-run starts clean
     with engine.begin() as conn:
@@ -104,7 +111,8 @@ class _Plan:
 
     def tables(self) -> Iterator[tuple[type, Iterable[Row]]]:
         for model in (Account, Organisation, Membership, ApiKey, Invoice, Payment, GpuInstance,
-                      GpuJob, FineTuneJob, FineTuneDataset, MarketplaceModel, SecurityEvent):
+                      GpuJob, FineTuneJob, FineTuneDataset, MarketplaceModel, SecurityEvent,
+                      MarketingContact):
             yield model, self.rows.get(model, [])
         yield InferenceLog, self._inference_rows()
 
