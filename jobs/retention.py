@@ -20,6 +20,8 @@ def sweep_sessions(ctx: JobContext) -> Mapping[str, Any]:
 
 def sweep_sources(ctx: JobContext) -> Mapping[str, Any]:
     """The host's retention rules (section 5), each recorded as a sweep with its counts."""
-    sweeps = retention_service.sweep_all()
+    sweeps = retention_service.daily_sweep()
+    if sweeps is None:
+        return {"skipped": "SELFSERVICE_RETENTION_SWEEPS is off"}
     return {"rules": len(sweeps), "deleted": sum(s.deleted for s in sweeps),
             "failed": [f"{s.source}.{s.rule}" for s in sweeps if s.status == "failed"]}

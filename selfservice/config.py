@@ -128,6 +128,9 @@ SETTINGS: dict[str, tuple[Any, str]] = {
                                "out (none when the grace period is shorter)."),
     "ERASURE_BATCH": (5000, "Records an eraser or retention sweeper is asked to remove per "
                       "call (each call is one short transaction)."),
+    "RETENTION_SWEEPS": (True, "Run the host's retention sweepers in the daily job. False: "
+                         "only `flask selfservice retention sweep` runs them (for example to "
+                         "review `retention plan` first on a console with years of data)."),
     "ERASED_PROOF_RETENTION_DAYS": (1095, "Days the pseudonymised consent ledger and audit "
                                     "trail of an erased account are kept as proof (a legal "
                                     "obligation), after which a daily sweep deletes them."),
@@ -289,6 +292,7 @@ _SHAPES: tuple[tuple[str, Callable[[Any], bool], str], ...] = (
     ("CONTROLLER", lambda v: isinstance(v, dict), "be a dict (name, email, address...)"),
     ("RECEIPT_RETIRED_KEYS", lambda v: isinstance(v, list | tuple),
      "be a list of PEM public keys"),
+    ("RETENTION_SWEEPS", lambda v: isinstance(v, bool), "be True or False"),
     ("MAX_BODY_BYTES", lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 1024,
      "be a whole number of bytes, at least 1024"),
     ("URL_PREFIX", _is_prefix, "start with '/' and not end with it"),

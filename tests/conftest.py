@@ -221,7 +221,10 @@ def start_worker(app: Flask, tmp_path: Any) -> Iterator[Callable[..., Worker]]:
     config = app.config
     env = dict(os.environ, FLASK_APP="wsgi", PYTHONPATH=str(ROOT),
                DEMO_DATABASE_URL=config["DEMO_DATABASE_URL"], DEMO_SECRET_KEY=config["SECRET_KEY"],
-               SELFSERVICE_DISPATCH_INTERVAL="1")
+               SELFSERVICE_DISPATCH_INTERVAL="1",
+               # a worker runs the daily jobs at once: the retention sweep would delete the
+               # seed's older logs under a test's feet (a test turns it on to see it run)
+               SELFSERVICE_RETENTION_SWEEPS="false")
     for key in ("REDIS_URL", "QUEUE_NAME", "QUEUE_PREFIX", "EXPORT_DIR", "SMTP_HOST",
                 "SMTP_PORT"):
         if config.get(f"SELFSERVICE_{key}") is not None:

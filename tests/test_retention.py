@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Collection
+import time
+from collections.abc import Callable, Collection
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -23,6 +24,8 @@ from selfservice.job_registry import JobContext
 from selfservice.jobs.retention import sweep_sources
 from selfservice.models import RetentionSweep
 from selfservice.services import legal_holds, retention
+
+from .helpers import Worker
 
 REVIEW = timedelta(days=90)
 ALICE, BOB = "acct-alice", "acct-bob"
@@ -250,6 +253,37 @@ def test_holds_on_the_command_line(app: Flask) -> None:
                                             "--json"]).output)
     assert (gone["active"], gone["released_by"], gone["release_reason"]) == (
         False, "acct-pat", "Case settled")
+
+
+def test_a_worker_runs_the_sweeps_once_a_day(app: Flask,
+                                             start_worker: Callable[..., Worker]) -> None:
+    with app.app_context():
+        due = {p.name: p.due for p in retention.plan()}
+    worker = start_worker(SELFSERVICE_RETENTION_SWEEPS="true")
+    deadline = time.monotonic() + 60
+    while True:
+        with app.extensions["selfservice"].db.read() as session:
+            rows = list(session.scalars(sa.select(RetentionSweep)
+                                        .where(RetentionSweep.status != "running")))
+        if len(rows) == len(due) or time.monotonic() > deadline:
+            break
+        time.sleep(0.3)
+    assert worker.stop() == 0, worker.output()[-2000:]
+    # the sweep ran a few seconds after the plan: a log may have come of age since
+    assert {f"{r.source}.{r.rule}": r.status for r in rows} == dict.fromkeys(due, "done")
+    done = {f"{r.source}.{r.rule}": r.deleted for r in rows}
+    assert done["marketing_contacts.inactive"] == due["marketing_contacts.inactive"] > 0
+    assert done["inference_logs.bodies"] >= due["inference_logs.bodies"] > 0
+
+
+@pytest.mark.settings(SELFSERVICE_RETENTION_SWEEPS=False)
+def test_the_daily_job_can_be_turned_off(app: Flask) -> None:
+    state = app.extensions["selfservice"]
+    context = JobContext("job-1", retention.SWEEP_JOB, None, None, {}, 1, state.db)
+    before = table_counts(app)
+    with app.app_context():
+        assert sweep_sources(context) == {"skipped": "SELFSERVICE_RETENTION_SWEEPS is off"}
+    assert table_counts(app) == before
 
 
 def test_the_daily_job_sweeps_every_rule(app: Flask) -> None:

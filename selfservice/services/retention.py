@@ -169,6 +169,11 @@ def sweep(rule: RetentionRule, now: datetime | None = None) -> RetentionSweep:
     return _record(sweep_id, deleted, len(spared), "done")
 
 
+def daily_sweep() -> list[RetentionSweep] | None:
+    """The daily job's work: every rule, unless SELFSERVICE_RETENTION_SWEEPS is off (None)."""
+    return sweep_all() if get_state().setting("RETENTION_SWEEPS") else None
+
+
 def sweep_all(now: datetime | None = None) -> list[RetentionSweep]:
     """Every rule once, in registration order; a failed rule does not stop the others."""
     moment = now or utcnow()
