@@ -19,6 +19,7 @@ from flask.cli import AppGroup
 
 from . import config as config_module
 from . import migrate
+from .cli_deletion import deletion_cli
 from .models import BackgroundJob, Purpose
 from .queue import default_worker_name
 from .services import (
@@ -36,6 +37,7 @@ from .state import get_state
 cli = AppGroup("selfservice", help="Privacy self-service plugin.")
 db_cli = AppGroup("db", help="The plugin's tables (Alembic, own version table).")
 cli.add_command(db_cli)
+cli.add_command(deletion_cli)
 logger = logging.getLogger(__name__)
 
 

@@ -70,6 +70,7 @@ def run(ctx: JobContext) -> dict[str, Any]:
     if plan is None:
         return {"skipped": "completed"}
     steps = _steps(plan.request_id)
+    _lock_again(plan, steps)
     for index, step in enumerate(steps):
         if step.kind == StepKind.ACCOUNT and _waiting(plan.request_id):
             break  # the account goes last: after every manual step is confirmed
@@ -85,6 +86,15 @@ def run(ctx: JobContext) -> dict[str, Any]:
 
 # -- starting ---------------------------------------------------------------------------------
 
+def _lock_again(plan: Plan, steps: list[ErasureStep]) -> None:
+    """The host locks the account again (confirmation's call may have failed; the hook is
+    idempotent), unless the account is erased already."""
+    lock = get_state().extension.deletion.lock
+    if lock is not None and any(s.kind == StepKind.ACCOUNT and s.status not in FINISHED
+                                for s in steps):
+        lock(plan.account_id)
+
+
 def _begin(request_id: str, attempt: int) -> Plan | None:
     state = get_state()
     with state.db.transaction() as session:
@@ -98,12 +108,12 @@ def _begin(request_id: str, attempt: int) -> Plan | None:
             return None
         if deletion.started_at is None:
             deletion.started_at = utcnow()
-            privacy_requests._event(session, request, RequestStatus.IN_PROGRESS,
+            privacy_requests.add_event(session, request, RequestStatus.IN_PROGRESS,
                                     "Erasure started")
             _audit(session, request_id, "deletion.erasure_started",
                    {"pseudonym": deletion.pseudonym})
         else:
-            privacy_requests._event(session, request, RequestStatus.IN_PROGRESS,
+            privacy_requests.add_event(session, request, RequestStatus.IN_PROGRESS,
                                     f"Erasure resumed (attempt {attempt})")
         request.reason = None
         request.step = "Erasing your data"
@@ -325,7 +335,7 @@ def _complete(plan: Plan) -> None:
         deletion.certificate = document
         deletion.certificate_sha256 = certificates.digest(document)
         request.progress, request.step = 100, ""
-        privacy_requests._event(session, request, RequestStatus.COMPLETED, "Erasure completed")
+        privacy_requests.add_event(session, request, RequestStatus.COMPLETED, "Erasure completed")
         # the proof is kept; the account it named is gone
         request.account_id = deletion.account_id = plan.pseudonym
         request.idempotency_key = None

@@ -120,7 +120,7 @@ def retry(reference: str, actor_id: str | None) -> PrivacyRequest:
         for step in failed:  # records_before stays: the count is still exact
             step.status = StepStatus.PENDING
         request.reason = None
-        privacy_requests._event(session, request, RequestStatus.IN_PROGRESS,
+        privacy_requests.add_event(session, request, RequestStatus.IN_PROGRESS,
                                 "Erasure resumed by our privacy team")
         request.step = "Waiting for a worker"
         record_audit(session, stream=stream(request.id), action="deletion.retried",
@@ -149,7 +149,7 @@ def job_failed(session: Session, job: BackgroundJob) -> None:
         request.reason = ("Erasure stopped: " + (job.error or "an unexpected error") +
                           " Our privacy team has been told and will resume it.")
     request.step = ""
-    privacy_requests._event(session, request, RequestStatus.FAILED,
+    privacy_requests.add_event(session, request, RequestStatus.FAILED,
                             f"Erasure stopped after {job.attempts} attempts")
     record_audit(session, stream=stream(request.id), action="deletion.failed",
                  actor_type="system", target_type="request", target_id=request.id,
