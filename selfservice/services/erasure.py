@@ -214,7 +214,8 @@ def _erase_account(plan: Plan, step: ErasureStep) -> None:
 
 def _erase_source(ctx: JobContext, plan: Plan, step: ErasureStep, percent: int) -> None:
     """Call the source's eraser until it returns 0. With a counter the count is
-    records_before - count_after (exact after a resumed step); else the sum of the batches."""
+    records_before - count_after (exact after a resumed step); else the sum of the batches
+    (kept on the step after each one)."""
     registry = get_state().extension.sources
     eraser = registry.erasers.get(step.name)
     if eraser is None:
@@ -232,9 +233,10 @@ def _erase_source(ctx: JobContext, plan: Plan, step: ErasureStep, percent: int) 
         ctx.progress(percent, f"Erasing {step.name}")  # the heartbeat, between batches
     records = erased
     if count is not None and before is not None:
+        # records that left the subject (erased, or anonymised away from it); an anonymiser
+        # that keeps them under the account is counted by its batches
         removed = before - count(plan.subject)
-        if step.action == ErasureAction.ERASE or removed > 0:
-            records = removed
+        records = removed if removed > 0 or not erased else erased
     _finish(plan, step, StepStatus.DONE, records=records)
 
 
