@@ -27,8 +27,16 @@ from selfservice.services import consent_verification, own_erasure
 
 from . import erasure_app
 from .helpers import Worker
-from .test_erasure import CAROL, confirm, counts, run_jobs, spread_canary, state, steps
-from .test_erasure import verify_offline
+from .test_erasure import (
+    CAROL,
+    confirm,
+    counts,
+    run_jobs,
+    spread_canary,
+    state,
+    steps,
+    verify_offline,
+)
 
 #: a worker whose silence the reaper notices within seconds
 FAST_REAPER = {"SELFSERVICE_JOB_HEARTBEAT": 1, "SELFSERVICE_JOB_STALE_AFTER": 3}
