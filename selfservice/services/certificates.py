@@ -129,8 +129,11 @@ def lookup(reference: str) -> dict[str, Any] | None:
 # -- the completion e-mail --------------------------------------------------------------------
 
 def schedule_mail(session: Session, deletion: Deletion) -> None:
-    """Ask for the completion e-mail, in the completing transaction."""
-    if deletion.notify_email and get_state().setting("SMTP_HOST"):
+    """Ask for the completion e-mail, in the completing transaction (without mail, the
+    address is forgotten now)."""
+    if not get_state().setting("SMTP_HOST"):
+        deletion.notify_email = None
+    if deletion.notify_email:
         outbox.schedule(session, MAIL_JOB, target_type="request",
                         target_id=deletion.request_id,
                         dedupe_key=f"mail:deletion_completed:{deletion.request_id}")

@@ -37,6 +37,10 @@ from ..state import get_state
 from . import certificates, legal_holds, own_erasure, privacy_requests
 
 ERASE_JOB = "deletion.erase"
+#: what the request's step says while a manual step waits
+WAITING = "Waiting for a privacy officer to confirm: "
+#: the plugin's own source whose eraser pseudonymises the consent ledger and audit trail
+LEDGER_SOURCE = "consent_events"
 #: steps that are over: never run again
 FINISHED = frozenset({StepStatus.DONE, StepStatus.RETAINED, StepStatus.HELD})
 _ERROR_CHARS = 300
@@ -72,14 +76,13 @@ def run(ctx: JobContext) -> dict[str, Any]:
     steps = _steps(plan.request_id)
     _lock_again(plan, steps)
     for index, step in enumerate(steps):
-        if step.kind == StepKind.ACCOUNT and _waiting(plan.request_id):
-            break  # the account goes last: after every manual step is confirmed
+        # the account goes last: after every manual step is confirmed
+        if step.kind == StepKind.ACCOUNT and (waiting := _wait(plan)):
+            return {"waiting": waiting}
         _run_step(ctx, plan, step, int(95 * index / len(steps)))
         ctx.progress(int(95 * (index + 1) / len(steps)))
-    waiting = _waiting(plan.request_id)
-    if waiting:
-        _wait(plan, waiting[0])
-        return {"waiting": [step.name for step in waiting]}
+    if waiting := _wait(plan):
+        return {"waiting": waiting}
     _complete(plan)
     return {"completed": plan.reference}
 
@@ -133,16 +136,24 @@ def _steps(request_id: str) -> list[ErasureStep]:
                                     .order_by(ErasureStep.position, ErasureStep.id)))
 
 
-def _waiting(request_id: str) -> list[ErasureStep]:
-    """Manual steps no privacy officer has confirmed yet."""
-    with get_state().db.read() as session:
-        return list(session.scalars(
+def _wait(plan: Plan) -> list[str]:
+    """The manual steps no privacy officer has confirmed yet. If there are any, the request
+    says it waits for the first; decided under the request's lock, as a confirmation is, so
+    a confirmation either is seen here or sees this run's decision to stop."""
+    with get_state().db.transaction() as session:
+        request = session.get(PrivacyRequest, plan.request_id, with_for_update=True)
+        assert request is not None
+        waiting = list(session.scalars(
             sa.select(ErasureStep)
-            .where(ErasureStep.request_id == request_id,
+            .where(ErasureStep.request_id == plan.request_id,
                    ErasureStep.kind == StepKind.SOURCE,
                    ErasureStep.action == ErasureAction.MANUAL,
                    ErasureStep.status.not_in(list(FINISHED)))
             .order_by(ErasureStep.position)))
+        if waiting:
+            request.step = f"{WAITING}{waiting[0].description}"[:200]
+            _audit(session, plan.request_id, "deletion.waiting", {"step": waiting[0].name})
+        return [step.name for step in waiting]
 
 
 # -- one step ---------------------------------------------------------------------------------
@@ -308,19 +319,15 @@ def _fail(plan: Plan, step: ErasureStep, exc: BaseException) -> None:
                {"step": row.name, "error": type(exc).__name__})
 
 
-def _wait(plan: Plan, step: ErasureStep) -> None:
-    with get_state().db.transaction() as session:
-        request = session.get(PrivacyRequest, plan.request_id, with_for_update=True)
-        assert request is not None
-        request.step = f"Waiting for a privacy officer to confirm: {step.description}"[:200]
-        _audit(session, plan.request_id, "deletion.waiting", {"step": step.name})
-
-
 # -- completion -------------------------------------------------------------------------------
 
 def _complete(plan: Plan) -> None:
     """Sign the certificate, complete the request and keep it under the pseudonym."""
-    own_erasure.pseudonymise(plan.account_id, plan.pseudonym, plan.request_id)
+    ledger = next((s for s in _steps(plan.request_id)
+                   if s.kind == StepKind.SOURCE and s.name == LEDGER_SOURCE), None)
+    if ledger is not None and ledger.status == StepStatus.DONE:
+        # what named the account since the ledger's step (not under a hold)
+        own_erasure.pseudonymise(plan.account_id, plan.pseudonym, plan.request_id)
     with get_state().db.transaction() as session:
         request = session.get(PrivacyRequest, plan.request_id, with_for_update=True)
         deletion = session.get(Deletion, plan.request_id, with_for_update=True)

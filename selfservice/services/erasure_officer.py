@@ -15,6 +15,7 @@ from ..models import (
     Deletion,
     ErasureAction,
     ErasureStep,
+    JobStatus,
     PrivacyRequest,
     RequestStatus,
     StepKind,
@@ -23,7 +24,7 @@ from ..models import (
 from ..state import get_state
 from ..text import is_free_text
 from . import outbox, privacy_requests
-from .erasure import ERASE_JOB, stream
+from .erasure import ERASE_JOB, WAITING, stream
 
 OFFICER = "privacy_officer"
 
@@ -106,7 +107,14 @@ def confirm_manual(reference: str, source_name: str, actor_id: str | None,
         record_audit(session, stream=stream(request.id), action="deletion.step_confirmed",
                      actor_type=OFFICER, actor_id=actor_id, target_type="request",
                      target_id=request.id, details={"step": step.name})
-        _reschedule(session, request, deletion, actor_id)
+        busy = session.scalar(sa.select(BackgroundJob.id).where(
+            BackgroundJob.kind == ERASE_JOB, BackgroundJob.target_id == request.id,
+            BackgroundJob.status.in_((JobStatus.PENDING, JobStatus.ENQUEUED,
+                                      JobStatus.RUNNING))).limit(1))
+        # a run under way sees this step done before the account (it decides under the same
+        # lock); one that stopped to wait for it needs a successor
+        if busy is None or request.step.startswith(WAITING):
+            _reschedule(session, request, deletion, actor_id)
         return step
 
 

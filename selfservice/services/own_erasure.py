@@ -15,7 +15,6 @@ import os
 from collections.abc import Iterable
 from contextlib import suppress
 from datetime import datetime, timedelta
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -199,12 +198,13 @@ def pseudonymise(account_id: str, pseudonym: str, request_id: str) -> int:
             ConsentEvent.subject_id == account_id)) or 0)
         subjects = _consent_subjects(session, account_id)
         hashes: dict[str, str] = {}
-        heads: dict[str, Any] = {}
+        heads = (GENESIS, GENESIS)
         for subject in subjects:
-            if subject[0] != SubjectType.ACCOUNT or subject[1] != account_id:
+            own_chain = subject == (SubjectType.ACCOUNT.value, account_id)
+            if not own_chain:
                 lock_consent_subject(session, *subject)
-            heads[":".join(subject)] = _rechain_consent(session, subject, account_id,
-                                                        pseudonym, hashes)
+            moved = _rechain_consent(session, subject, account_id, pseudonym, hashes)
+            heads = moved if own_chain else heads
         _move_heads(session, hashes, account_id, pseudonym)
         records = sum(_rechain_stream(session, name, account_id, pseudonym, hashes)
                       for name in _audit_streams(session, account_id, subjects))
@@ -216,9 +216,9 @@ def pseudonymise(account_id: str, pseudonym: str, request_id: str) -> int:
                          action="deletion.ledger_pseudonymised", actor_type="system",
                          target_type="request", target_id=request_id,
                          details={"pseudonym": pseudonym, "consent_events": own,
-                                  "audit_records": records,
-                                  "heads": {k.replace(account_id, pseudonym): list(v)
-                                            for k, v in heads.items()}})
+                                  "other_chains": len(subjects) - (own > 0),
+                                  "audit_records": records, "old_head": heads[0],
+                                  "new_head": heads[1]})
     return own
 
 
