@@ -337,3 +337,26 @@ def test_deleting_an_organisation_admin_leaves_every_members_chain_verifying(
     with host.app_context():
         assert consent_verification.verify_subject("account", CAROL).valid
         assert consent.get_preferences(identity(host, CAROL)).training_opt_in is True
+
+
+@pytest.mark.backends("sqlite")
+def test_a_hold_on_the_whole_account_keeps_everything_and_no_recipient_is_told(
+        host: Flask) -> None:
+    spread_canary(host, CAROL)
+    host.config["SELFSERVICE_DELETION_GRACE_DAYS"] = 30
+    request = confirm(host, CAROL, now=utcnow() - timedelta(days=31))
+    before = counts(host, CAROL)
+    with state(host).db.transaction() as session:
+        session.add(LegalHold(account_id=CAROL, sources=None, reason="Regulator's inquiry",
+                              placed_by="acct-pat", review_at=utcnow() + timedelta(days=30)))
+    run_jobs(host)
+    assert row(host, PrivacyRequest, request.id).status == "completed"
+    plan = steps(host, request.id)
+    assert {s.status for s in plan.values()} == {"held"}
+    # nothing erased, the ledger not pseudonymised; only the deletion request itself moved
+    # to the pseudonym, as the proof of what was (not) done
+    assert counts(host, CAROL) == {**before, "privacy_requests": before["privacy_requests"] - 1}
+    with host.app_context():
+        assert consent_verification.verify_subject("account", CAROL).valid
+    with host.extensions["demo"].engine.connect() as connection:
+        assert connection.scalar(sa.text("SELECT COUNT(*) FROM canary_crm_log")) == 0
