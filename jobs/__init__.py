@@ -5,12 +5,21 @@ job row records. :func:`register` tells an application which function runs which
 from __future__ import annotations
 
 from selfservice.job_registry import JobRegistry
-from selfservice.services import account_chain, cookie_consent, privacy_requests, sessions
+from selfservice.services import (
+    account_chain,
+    certificates,
+    cookie_consent,
+    erasure,
+    erasure_officer,
+    own_erasure,
+    privacy_requests,
+    sessions,
+)
 from selfservice.services import diagnostics as diagnostics_service
 from selfservice.services import exports as exports_service
 from selfservice.services import retention as retention_service
 
-from . import diagnostics, exports, mail, retention
+from . import deletion, diagnostics, exports, mail, retention
 
 
 def register(jobs: JobRegistry) -> None:
@@ -25,3 +34,6 @@ def register(jobs: JobRegistry) -> None:
     jobs.register(cookie_consent.SWEEP_JOB, retention.sweep_cookie_consents, daily=True)
     jobs.register(sessions.SWEEP_JOB, retention.sweep_sessions, daily=True)
     jobs.register(retention_service.SWEEP_JOB, retention.sweep_sources, daily=True)
+    jobs.register(erasure.ERASE_JOB, deletion.erase, on_failed=erasure_officer.job_failed)
+    jobs.register(certificates.MAIL_JOB, deletion.deletion_completed)
+    jobs.register(own_erasure.PROOF_SWEEP_JOB, deletion.sweep_erased_proof, daily=True)

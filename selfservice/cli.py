@@ -20,6 +20,7 @@ from flask.cli import AppGroup
 
 from . import config as config_module
 from . import migrate
+from .cli_deletion import deletion_cli
 from .cli_retention import holds_cli, retention_cli
 from .models import BackgroundJob, Purpose
 from .queue import default_worker_name
@@ -40,6 +41,7 @@ db_cli = AppGroup("db", help="The plugin's tables (Alembic, own version table)."
 cli.add_command(db_cli)
 cli.add_command(retention_cli)
 cli.add_command(holds_cli)
+cli.add_command(deletion_cli)
 logger = logging.getLogger(__name__)
 
 

@@ -31,6 +31,7 @@ from .queue import JobQueue
 from .receipts import key_from_setting
 from .services import org_training_policy, outbox
 from .services.cookie_consent import registry as cookie_registry
+from .services.own_erasure import erasers as own_erasers
 from .services.own_sources import own_sources
 from .sources import DataSource, Eraser, Exporter, SourceRegistry
 from .state import SelfServiceState
@@ -210,9 +211,7 @@ class SelfService:
             state.receipt_key = key_from_setting(cfg("RECEIPT_KEY"), "")
         with app.app_context():  # a bad cookie registry stops the app now
             cookie_registry()
-        for source in own_sources():  # the plugin's records are exported like the host's
-            if source.name not in self.sources:
-                self.sources.register(source)
+        self._register_own_sources(cfg("ERASED_PROOF_RETENTION_DAYS"))
 
         db.on_after_commit(outbox.enqueue_after_commit)
         event.listen(db.sessionmaker, "after_soft_rollback", outbox.forget_uncommitted)
@@ -231,6 +230,15 @@ class SelfService:
         if cfg("REGISTER_BLUEPRINTS"):
             for blueprint, prefix in self.blueprints(app):
                 app.register_blueprint(blueprint, url_prefix=prefix)
+
+    def _register_own_sources(self, proof_days: int) -> None:
+        """The plugin's records are exported and erased like the host's."""
+        for source in own_sources(proof_days):
+            if source.name not in self.sources:
+                self.sources.register(source)
+        for name, eraser in own_erasers().items():
+            if name not in self.sources.erasers:
+                self.sources.register_eraser(name, eraser)
 
     def _init_login(self, app: Flask) -> None:
         manager: LoginManager | None = getattr(app, "login_manager", None)

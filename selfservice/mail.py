@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import smtplib
 import ssl
+from collections.abc import Sequence
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from typing import Any
@@ -23,8 +24,9 @@ def enabled() -> bool:
     return bool(get_state().setting("SMTP_HOST"))
 
 
-def compose(*, to: str, subject: str, text: str, message_id: str | None = None
-            ) -> EmailMessage:
+def compose(*, to: str, subject: str, text: str, message_id: str | None = None,
+            attachments: Sequence[tuple[str, str, bytes]] = ()) -> EmailMessage:
+    """A plain-text message; ``attachments`` are (file name, media type, content)."""
     state = get_state()
     message = EmailMessage()
     message["From"] = state.setting("MAIL_FROM")
@@ -35,6 +37,10 @@ def compose(*, to: str, subject: str, text: str, message_id: str | None = None
     message["Message-ID"] = message_id or make_msgid(domain="selfservice")
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(text)
+    for filename, media_type, content in attachments:
+        maintype, _, subtype = media_type.partition("/")
+        message.add_attachment(content, maintype=maintype, subtype=subtype or "octet-stream",
+                               filename=filename)
     return message
 
 

@@ -196,7 +196,8 @@ def verify(document: Mapping[str, Any], key_set: Mapping[str, Any]) -> dict[str,
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m selfservice.receipts",
-                                     description="Verify a consent receipt offline.")
+                                     description="Verify a consent receipt or a deletion "
+                                                 "certificate offline.")
     sub = parser.add_subparsers(dest="command", required=True)
     check = sub.add_parser("verify", help="verify RECEIPT (a downloaded .json) with JWKS")
     check.add_argument("receipt")
@@ -211,12 +212,17 @@ def main(argv: list[str] | None = None) -> int:
     except InvalidReceipt as exc:
         print(f"INVALID: {exc}", file=sys.stderr)
         return 1
+    kid = json.loads(b64url_decode(document["jws"].split(".")[0]))["kid"]
+    if receipt.get("type") == "deletion-certificate":
+        print(f"valid: deletion certificate {receipt.get('reference')} for "
+              f"{receipt.get('subject')}, completed {receipt.get('completed_at')}, "
+              f"signed by key {kid}")
+        return 0
     purposes = [p["purpose"] for s in receipt.get("services", []) for p in s.get("purposes", [])]
     granted = receipt.get("ledger", {}).get("granted")
     print(f"valid: receipt {receipt.get('consentReceiptID')} for "
           f"{receipt.get('piiPrincipalId')}: {', '.join(purposes)} = "
-          f"{'yes' if granted else 'no'}, signed by key "
-          f"{json.loads(b64url_decode(document['jws'].split('.')[0]))['kid']}")
+          f"{'yes' if granted else 'no'}, signed by key {kid}")
     return 0
 
 

@@ -36,6 +36,8 @@ class Subject:
 
     account_id: str
     org_id: str | None = None
+    #: how many records an eraser may remove in one call (SELFSERVICE_ERASURE_BATCH)
+    batch_size: int = 5000
 
 
 Exporter = Callable[[Subject], Iterable[Mapping[str, Any]]]
@@ -195,6 +197,9 @@ class SourceRegistry:
             if source.erasure in ("erase", "anonymise") and source.name not in self.erasers:
                 raise ValueError(f"source {source.name!r} declares erasure="
                                  f"{source.erasure!r} but no eraser is registered for it")
+
+    def get(self, name: str) -> DataSource | None:
+        return self._sources.get(name)
 
     def __getitem__(self, name: str) -> DataSource:
         return self._sources[name]

@@ -16,6 +16,7 @@ from ..models import (
     AuditEvent,
     ConsentEvent,
     ConsentMethod,
+    Deletion,
     OrgPolicy,
     OrgTrainingPolicy,
     PrivacyPreferences,
@@ -45,7 +46,10 @@ def verify_events(session: Session, subject_type: str, subject_id: str,
     else:
         row = session.get(OrgTrainingPolicy, subject_id)
         stream, action = f"org:{subject_id}", "org.training_policy"
-    head = (row.head_seq, row.head_hash) if row else (0, "0" * 64)
+    erased = row is None and subject_type == SubjectType.ACCOUNT and is_erased(session,
+                                                                                subject_id)
+    # an erased account's chain is kept under its pseudonym without a preferences row
+    head = None if erased else (row.head_seq, row.head_hash) if row else (0, "0" * 64)
     report = verify_chain(events, consent_content, head)
     if not report.valid:
         return report
@@ -55,10 +59,17 @@ def verify_events(session: Session, subject_type: str, subject_id: str,
     if noted != [(e.seq, e.hash) for e in events]:
         return ChainReport(False, None, report.records,
                            "the audit trail does not match the ledger")
-    if subject_type == SubjectType.ACCOUNT and events and not _projection_matches(row, events):
+    if (subject_type == SubjectType.ACCOUNT and events and not erased
+            and not _projection_matches(row, events)):
         return ChainReport(False, None, report.records,
                            "the preferences shown do not match the ledger")
     return report
+
+
+def is_erased(session: Session, subject_id: str) -> bool:
+    """The id is the pseudonym of a deletion under way or done: its chain is kept as proof."""
+    return session.scalar(sa.select(Deletion.request_id).where(
+        Deletion.pseudonym == subject_id, Deletion.started_at.is_not(None))) is not None
 
 
 def _projection_matches(prefs: PrivacyPreferences | None,

@@ -67,7 +67,34 @@ def _privacy_requests(subject: Subject) -> Iterator[dict[str, Any]]:
                                 for e in events]}
 
 
-def own_sources() -> list[DataSource]:
+def _count_consent_events(subject: Subject) -> int:
+    with get_state().db.read() as session:
+        return int(session.scalar(sa.select(sa.func.count()).where(
+            ConsentEvent.subject_type == SubjectType.ACCOUNT.value,
+            ConsentEvent.subject_id == subject.account_id)) or 0)
+
+
+def _count_cookie_consents(subject: Subject) -> int:
+    with get_state().db.read() as session:
+        return int(session.scalar(sa.select(sa.func.count()).where(
+            account_records(subject.account_id))) or 0)
+
+
+def _count_privacy_requests(subject: Subject) -> int:
+    with get_state().db.read() as session:
+        return int(session.scalar(sa.select(sa.func.count()).where(
+            PrivacyRequest.account_id == subject.account_id)) or 0)
+
+
+def ledger_kept(days: int) -> str:
+    """What deletion keeps of the consent ledger, in the customer's words."""
+    period = f"{days // 365} years" if days % 365 == 0 and days >= 730 else f"{days} days"
+    return (f"Proof of the consent choices you made is kept for {period} under a random "
+            "pseudonym that no longer leads to you, because the law asks us to be able to "
+            "prove consent; then it is deleted.")
+
+
+def own_sources(proof_days: int = 1095) -> list[DataSource]:
     return [
         DataSource(
             name="consent_events",
@@ -77,6 +104,8 @@ def own_sources() -> list[DataSource]:
             legal_basis="legal_obligation",
             retention="As long as the account exists",
             category="privacy", builtin=True, export=_consent_events,
+            count=_count_consent_events, erasure="anonymise",
+            erasure_reason=ledger_kept(proof_days),
             schema={"type": "object", "title": "Consent event", "properties": {
                 "id": _STRING, "subject": _STRING, "seq": {"type": "integer"},
                 "purpose": {"enum": ["training", "marketing_emails", "limit_sensitive_data",
@@ -97,6 +126,7 @@ def own_sources() -> list[DataSource]:
             legal_basis="legal_obligation",
             retention="3 years after your last choice, or until the account is deleted",
             category="privacy", builtin=True, export=_cookie_consents,
+            count=_count_cookie_consents, erasure="erase",
             schema={"type": "object", "title": "Cookie consent record", "properties": {
                 "id": _STRING, "consent_id": _STRING, "seq": {"type": "integer"},
                 "categories": {"type": "object", "additionalProperties": {"type": "boolean"}},
@@ -113,6 +143,9 @@ def own_sources() -> list[DataSource]:
             legal_basis="legal_obligation",
             retention="As long as the account exists, then as the law requires",
             category="privacy", builtin=True, export=_privacy_requests,
+            count=_count_privacy_requests, erasure="erase",
+            erasure_reason="This deletion request itself is kept, under the same pseudonym, "
+                           "as proof that it was done.",
             schema={"type": "object", "title": "Privacy request", "properties": {
                 "reference": _STRING, "type": _STRING, "status": _STRING,
                 "jurisdiction": _STRING, "details": {"type": "object"},
