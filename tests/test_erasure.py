@@ -210,6 +210,14 @@ def test_after_erasure_the_canary_is_only_where_the_plan_keeps_it_and_the_certif
             AuditEvent.stream == f"account:{CAROL}", AuditEvent.actor_id == CAROL,
             AuditEvent.target_id == CAROL)))
 
+        # the record of her other requests stays under the pseudonym (CCPA regs. 7101): what,
+        # when and the answer, without what she wrote or its timeline
+        records = session.execute(sa.select(PrivacyRequest.type, PrivacyRequest.details,
+                                            PrivacyRequest.created_at)
+                                  .where(PrivacyRequest.account_id == kept.pseudonym,
+                                         PrivacyRequest.id != request.id)).all()
+    assert [(r.type, r.details) for r in records] == [("correction", {})]
+
     # the certificate went to the address given at confirmation, which is then forgotten
     mails = [m for m in mailbox.messages if "has been deleted" in str(m["Subject"])]
     assert len(mails) == 1 and mails[0]["To"] == "carol@example.com"

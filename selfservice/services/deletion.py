@@ -29,10 +29,10 @@ from ..state import get_state
 from ..text import REFUSAL, is_free_text, is_identifier
 from . import deletion_plans, outbox, privacy_requests, sessions
 from .audit import account_stream
+from .erasure import ERASE_JOB
 
 logger = logging.getLogger(__name__)
 
-ERASE_JOB = "deletion.erase"
 SCHEDULED_MAIL_JOB = "mail.deletion_scheduled"
 REMINDER_MAIL_JOB = "mail.deletion_reminder"
 CANCELED_MAIL_JOB = "mail.deletion_canceled"

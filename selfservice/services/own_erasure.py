@@ -77,14 +77,18 @@ def erase_cookie_consents(subject: Subject) -> int:
 
 
 def erase_privacy_requests(subject: Subject) -> int:
-    """Delete one batch of the account's other requests, their timelines and archives (the
-    deletion under way is kept: it becomes the proof)."""
+    """Anonymise one batch of the account's other requests: the record of each (date, type,
+    jurisdiction, outcome and any reason for a denial) stays under the deletion's pseudonym,
+    as US state law asks for 24 months (CCPA regulations, section 7101); what the customer
+    wrote (details, timeline notes) and export archives are deleted. The deletion under way is
+    kept as it is: it becomes the proof."""
     with get_state().db.transaction() as session:
-        keep = sa.select(Deletion.request_id).where(Deletion.account_id == subject.account_id,
-                                                    Deletion.canceled_at.is_(None))
+        deletion = _deletion(session, subject.account_id)
+        if deletion is None:
+            raise RuntimeError("no deletion is under way for this account")
         requests = list(session.scalars(
             sa.select(PrivacyRequest).where(PrivacyRequest.account_id == subject.account_id,
-                                            PrivacyRequest.id.not_in(keep))
+                                            PrivacyRequest.id != deletion.request_id)
             .limit(subject.batch_size)))
         if not requests:
             return 0
@@ -93,13 +97,18 @@ def erase_privacy_requests(subject: Subject) -> int:
         session.execute(sa.delete(PrivacyRequestEvent)
                         .where(PrivacyRequestEvent.request_id.in_(ids)))
         session.execute(sa.delete(Deletion).where(Deletion.request_id.in_(ids)))
-        deleted = matched(session.execute(sa.delete(PrivacyRequest)
-                                          .where(PrivacyRequest.id.in_(ids))))
+        for request in requests:
+            request.account_id = deletion.pseudonym
+            request.details = {}
+            request.idempotency_key = None
+            request.step = ""
+            request.archive_name = request.archive_sha256 = None
+            request.archive_bytes = request.records = None
     for path in paths:  # after the commit: a failed commit keeps its archives
         if path:
             with suppress(FileNotFoundError):
                 os.remove(path)
-    return deleted
+    return len(requests)
 
 
 # -- pseudonymising the chains ----------------------------------------------------------------
@@ -240,6 +249,9 @@ def sweep_expired_proof(now: datetime | None = None) -> int:
                 ConsentEvent.subject_id == pseudonym)))
             gone += matched(session.execute(sa.delete(AuditEvent).where(
                 AuditEvent.stream == account_stream(pseudonym))))
+            # the record of the account's other requests (the deletion's own stays)
+            gone += matched(session.execute(sa.delete(PrivacyRequest).where(
+                PrivacyRequest.account_id == pseudonym, PrivacyRequest.id != request_id)))
             if gone:
                 record_audit(session, stream=f"deletion:{request_id}",
                              action="deletion.proof_expired", actor_type="system",

@@ -86,10 +86,13 @@ def _count_privacy_requests(subject: Subject) -> int:
             PrivacyRequest.account_id == subject.account_id)) or 0)
 
 
+def _years(days: int) -> str:
+    return f"{days // 365} years" if days % 365 == 0 and days >= 730 else f"{days} days"
+
+
 def ledger_kept(days: int) -> str:
     """What deletion keeps of the consent ledger, in the customer's words."""
-    period = f"{days // 365} years" if days % 365 == 0 and days >= 730 else f"{days} days"
-    return (f"Proof of the consent choices you made is kept for {period} under a random "
+    return (f"Proof of the consent choices you made is kept for {_years(days)} under a random "
             "pseudonym that no longer leads to you, because the law asks us to be able to "
             "prove consent; then it is deleted.")
 
@@ -143,9 +146,12 @@ def own_sources(proof_days: int = 1095) -> list[DataSource]:
             legal_basis="legal_obligation",
             retention="As long as the account exists, then as the law requires",
             category="privacy", builtin=True, export=_privacy_requests,
-            count=_count_privacy_requests, erasure="erase",
-            erasure_reason="This deletion request itself is kept, under the same pseudonym, "
-                           "as proof that it was done.",
+            count=_count_privacy_requests, erasure="anonymise",
+            erasure_reason="A record of each request (when, what kind, the answer and any "
+                           "reason for refusing it) is kept without your name or e-mail "
+                           f"address for {_years(proof_days)}, as the law requires; what you "
+                           "wrote in them and your export files are deleted. This deletion "
+                           "request itself is kept the same way, as proof that it was done.",
             schema={"type": "object", "title": "Privacy request", "properties": {
                 "reference": _STRING, "type": _STRING, "status": _STRING,
                 "jurisdiction": _STRING, "details": {"type": "object"},
