@@ -1,5 +1,6 @@
-"""``flask selfservice ...``: database, worker, dispatcher, health, sources, settings (the
-retention and legal-hold groups live in cli_retention)."""
+"""``flask selfservice ...``: database, worker, dispatcher, health, sources, settings, the
+audit trail, the consent ledger, cookie consent (the retention, legal-hold and deletion groups
+live in cli_retention and cli_deletion)."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from .cli_retention import holds_cli, retention_cli
 from .models import BackgroundJob, Purpose
 from .queue import default_worker_name
 from .services import (
+    audit,
     consent,
     consent_types,
     consent_verification,
@@ -182,6 +184,27 @@ def show_config(markdown: bool) -> None:
         if key in config_module.SECRET_SETTINGS and value:
             value = "(set)"
         click.echo(f"SELFSERVICE_{key} = {value!r}")
+
+
+# -- the audit trail -------------------------------------------------------------------------
+
+audit_cli = AppGroup("audit", help="The audit trail: verify it.")
+cli.add_command(audit_cli)
+
+
+@audit_cli.command("verify")
+@click.option("--stream", help="Only this stream (e.g. account:<id>).")
+def audit_verify(stream: str | None) -> None:
+    """Check every stream of the audit trail (its hash chain, and its end against its recorded
+    head). Exit status 1 if an event was edited, deleted or reordered anywhere."""
+    total = broken = 0
+    for name, report in audit.verify_trail(stream):
+        total += 1
+        if not report.valid:
+            broken += 1
+            click.echo(f"BROKEN {name} at seq {report.first_bad_seq}: {report.reason}")
+    click.echo(f"{total - broken} of {total} streams verify")
+    raise SystemExit(1 if broken else 0)
 
 
 # -- the consent ledger -----------------------------------------------------------------------

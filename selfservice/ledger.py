@@ -5,6 +5,8 @@ reordering any record breaks verification from that point on. A consent chain's 
 and hash) is also kept in its preference or organisation-policy row, and the audit trail notes
 every consent event's seq and hash, so cutting records off the end, or removing a whole chain,
 shows too (services.consent_verification.verify_subject checks all three against each other).
+Each audit stream's head is kept in ``selfservice_audit_heads`` for the same reason
+(services.audit.verify_trail checks every stream against it).
 """
 
 from __future__ import annotations
@@ -19,10 +21,11 @@ from typing import Any, Protocol, TypeVar
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from .db import utcnow
-from .models import AuditEvent, ConsentEvent, CookieConsentRecord, new_id
+from .db import matched, utcnow
+from .models import AuditEvent, AuditHead, ConsentEvent, CookieConsentRecord, new_id
 
 GENESIS = "0" * 64
+_HEAD_MISMATCH = "the chain does not end at its recorded head"
 _AUDIT_FIELDS = ("stream", "seq", "at", "actor_type", "actor_id", "action", "target_type",
                  "target_id", "details")
 _CONSENT_FIELDS = ("id", "subject_type", "subject_id", "seq", "purpose", "granted", "method",
@@ -122,7 +125,7 @@ def verify_chain(records: Iterable[R], content: Callable[[R], Mapping[str, Any]]
         count += 1
     if head is not None and (count, prev) != (head[0], head[1]):
         return ChainReport(False, count + 1 if count < head[0] else head[0], count,
-                           "the chain does not end at its recorded head")
+                           _HEAD_MISMATCH)
     return ChainReport(True, None, count)
 
 
@@ -132,12 +135,28 @@ def _audit_content(event: AuditEvent) -> dict[str, Any]:
     return {name: getattr(event, name) for name in _AUDIT_FIELDS}
 
 
+def _audit_tail(session: Session, stream: str) -> tuple[Tail, AuditHead | None]:
+    """Where the stream's next event goes, and its head row.
+
+    The head decides: after events were cut off the end, the next one still follows the head,
+    so the gap stays for verification to find. Only events a writer added without the head
+    (a stream that predates it, or code that rewrote a stream without ``reseal_audit_stream``)
+    make the events' own tail count, so an append never collides with them.
+    """
+    tail = _tail(session, AuditEvent, [AuditEvent.stream == stream])
+    head = session.get(AuditHead, stream)
+    if head is not None and head.seq >= tail.seq - 1:
+        tail = Tail(head.seq + 1, head.hash, tail.last_at)
+    return tail, head
+
+
 def record_audit(session: Session, *, stream: str, action: str, actor_type: str,
                  actor_id: str | None = None, target_type: str | None = None,
                  target_id: str | None = None,
                  details: Mapping[str, Any] | None = None,
                  new_stream: bool = False) -> AuditEvent:
-    """Append one event to ``stream`` inside the caller's transaction.
+    """Append one event to ``stream`` inside the caller's transaction, and move the stream's
+    head (``selfservice_audit_heads``) to it in the same transaction.
 
     ``new_stream``: the caller has just created the stream's subject in this transaction
     (a new job's random id), so no one else can append to it and it has no tail to read.
@@ -145,10 +164,10 @@ def record_audit(session: Session, *, stream: str, action: str, actor_type: str,
     Appends to one stream are serialised (``lock_stream``). The unique ``(stream, seq)`` is the
     safety net: a writer that bypassed the lock fails instead of forking the chain.
     """
-    tail = Tail(1, GENESIS, None)
+    tail, head = Tail(1, GENESIS, None), None
     if not new_stream:
         lock_stream(session, stream)
-        tail = _tail(session, AuditEvent, [AuditEvent.stream == stream])
+        tail, head = _audit_tail(session, stream)
     event = AuditEvent(
         stream=stream, seq=tail.seq, at=tail.next_at(),
         actor_type=actor_type, actor_id=actor_id, action=action,
@@ -157,14 +176,66 @@ def record_audit(session: Session, *, stream: str, action: str, actor_type: str,
     )
     event.hash = chain_hash(event.prev_hash, _audit_content(event))
     session.add(event)
+    if head is None:
+        session.add(AuditHead(stream=stream, seq=event.seq, hash=event.hash))
+    else:
+        head.seq, head.hash = event.seq, event.hash
     session.flush()
     return event
+
+
+def reseal_audit_stream(session: Session, stream: str) -> None:
+    """Move the stream's head to its last event as it is now (none: the head goes too), in
+    the caller's transaction, which holds the stream's lock.
+
+    Only for the plugin's own code that rewrites a stream on purpose (pseudonymising an erased
+    account's trail and hashing it again): whatever was cut off the stream's end before is no
+    longer noticed afterwards.
+    """
+    last = session.execute(sa.select(AuditEvent.seq, AuditEvent.hash)
+                           .where(AuditEvent.stream == stream)
+                           .order_by(AuditEvent.seq.desc()).limit(1)).first()
+    head = session.get(AuditHead, stream)
+    if last is None:
+        if head is not None:
+            session.delete(head)
+    elif head is None:
+        session.add(AuditHead(stream=stream, seq=last.seq, hash=last.hash))
+    else:
+        head.seq, head.hash = last.seq, last.hash
+    session.flush()
+
+
+def drop_audit_stream(session: Session, stream: str) -> int:
+    """Delete a whole stream, its head with it, in the caller's transaction (a retention
+    period that ended: the caller records that in another stream). Returns events deleted."""
+    lock_stream(session, stream)
+    deleted = matched(session.execute(sa.delete(AuditEvent).where(AuditEvent.stream == stream)))
+    session.execute(sa.delete(AuditHead).where(AuditHead.stream == stream))
+    return deleted
 
 
 def verify_audit_chain(events: Iterable[AuditEvent]) -> tuple[bool, int | None]:
     """Check one stream's events in ``seq`` order. Returns (valid, seq of the first bad one)."""
     report = verify_chain(events, _audit_content)
     return report.valid, report.first_bad_seq
+
+
+def verify_audit_stream(events: Iterable[AuditEvent],
+                        head: tuple[int, str] | None) -> ChainReport:
+    """One stream's events in ``seq`` order, checked against each other and against the
+    stream's head (``None``: the stream has none, which only a tampered trail lacks)."""
+    report = verify_chain(events, _audit_content, head)
+    if head is None:
+        if not report.valid:
+            return report
+        return ChainReport(False, report.records, report.records,
+                           "the stream has no recorded head, so its end is not vouched for")
+    if report.reason != _HEAD_MISMATCH or report.records >= head[0]:
+        return report
+    reason = ("every event of the stream is missing" if report.records == 0
+              else "events are missing from the end of the stream")
+    return ChainReport(False, report.records + 1, report.records, reason)
 
 
 # -- the consent ledger -----------------------------------------------------------------------

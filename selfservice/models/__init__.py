@@ -28,6 +28,7 @@ from .deletion import (
 from .jobs import (
     AccountSession,
     AuditEvent,
+    AuditHead,
     BackgroundJob,
     JobStatus,
 )
@@ -43,6 +44,7 @@ from .requests import (
 __all__ = [
     "AccountSession",
     "AuditEvent",
+    "AuditHead",
     "BackgroundJob",
     "ConsentEvent",
     "ConsentMethod",

@@ -1,4 +1,5 @@
-"""Background jobs, the audit trail and sign-in sessions."""
+"""Background jobs, the audit trail (its events and the heads of its streams) and sign-in
+sessions."""
 
 from __future__ import annotations
 
@@ -95,6 +96,24 @@ class AuditEvent(Base):
     details: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
     prev_hash: Mapped[str] = mapped_column(sa.String(64))
     hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+
+
+class AuditHead(Base):
+    """Where each audit stream ends: its last event's ``seq`` and ``hash``, written by
+    ``record_audit`` in the same transaction as the event.
+
+    A chain's records vouch for those before them, never for those after: without the head,
+    cutting events off a stream's end, or removing a whole stream, would leave a chain that
+    verifies. With it, ``flask selfservice audit verify`` notices both.
+    """
+
+    __tablename__ = "selfservice_audit_heads"
+
+    stream: Mapped[str] = mapped_column(sa.String(120), primary_key=True)
+    #: seq of the stream's last event
+    seq: Mapped[int]
+    #: hash of the stream's last event
+    hash: Mapped[str] = mapped_column(sa.String(64))
 
 
 class AccountSession(Base):
