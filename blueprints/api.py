@@ -23,6 +23,7 @@ from . import (
     openapi,
     privacy_requests,
     sessions,
+    staff_access,
     unrouted,
 )
 from .guards import api_identity, check_csrf, service_token_name
@@ -102,7 +103,8 @@ def create_blueprint() -> Blueprint:
         bp.register_error_handler(code, http_error)
     bp.register_error_handler(Invalid, invalid_input)
     for module_routes in (routes, consent_api.routes, privacy_requests.api_routes,
-                          cookie_api.routes, sessions.api_routes, legal_holds.routes):
+                          cookie_api.routes, sessions.api_routes, legal_holds.routes,
+                          staff_access.api_routes):
         module_routes.register(bp)
     hardening.protect(bp, api=True)
     return bp

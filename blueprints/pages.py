@@ -11,6 +11,7 @@ from flask import Blueprint, render_template
 from selfservice.auth import auth_time
 from selfservice.identity import Identity
 from selfservice.paths import TEMPLATE_FOLDER
+from selfservice.services import staff_access
 from selfservice.sources import LEGAL_BASES
 from selfservice.state import get_state
 
@@ -22,6 +23,7 @@ from . import (
     preferences,
     privacy_requests,
     sessions,
+    unrouted,
 )
 from .forms import ConfirmOnlyForm
 from .gpc import apply_gpc_to_account
@@ -44,6 +46,7 @@ def index(identity: Identity) -> str:
         legal_bases=LEGAL_BASES,
         other_sessions=sessions.other_sessions(identity),
         sessions_form=ConfirmOnlyForm(),
+        access_log=staff_access.access_log(identity.account_id),
     )
 
 
@@ -51,6 +54,7 @@ def create_blueprint() -> Blueprint:
     bp = Blueprint("selfservice", __name__, template_folder=TEMPLATE_FOLDER,
                    static_folder=os.path.join(TEMPLATE_FOLDER, "selfservice", "static"),
                    static_url_path="/static")
+    unrouted.hide_routes(bp)  # the staff pages, before anything else looks at a request
     bp.before_app_request(apply_gpc_to_account)
     cookie_enforcement.register_hooks(bp)
     bp.app_context_processor(cookie_templates.context)

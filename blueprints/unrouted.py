@@ -5,10 +5,15 @@ A catch-all rule under the API prefix (any method) routes such requests to the A
 whose error handler answers them; the host's own error handlers, for its other routes, stay as
 they are. A rule with a fixed path always wins over the catch-all, so it takes nothing from the
 plugin's views or from a host route mounted under the same prefix.
+
+A view may also be hidden from some callers (the staff routes, from everyone but staff): its
+``route_hidden`` attribute (:data:`HIDDEN`) says so per request, and such a caller gets exactly
+what a path that does not exist answers, with any method, before anything else runs.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, NoReturn
 
 from flask import Blueprint, current_app, request
@@ -16,6 +21,9 @@ from flask.sansio.blueprints import BlueprintSetupState
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
 ENDPOINT = "unrouted"
+#: the attribute of a view hidden from some callers: a function, true when this request's
+#: caller must not learn that the route exists
+HIDDEN = "route_hidden"
 #: the methods an ``Allow`` header may name
 _METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
@@ -31,7 +39,7 @@ def _refusal() -> HTTPException:
             endpoint, _ = adapter.match(method=method)
         except HTTPException:  # no rule for this method (or a redirect)
             continue
-        if endpoint != request.endpoint:
+        if endpoint.rpartition(".")[2] != ENDPOINT and not hidden(endpoint):
             allowed.append(method)
     return MethodNotAllowed(valid_methods=allowed) if allowed else NotFound()
 
@@ -41,11 +49,25 @@ def unrouted(**_: Any) -> NoReturn:
     raise _refusal()
 
 
+def hidden(endpoint: str | None) -> bool:
+    """Whether this request's caller must not learn that ``endpoint``'s route exists."""
+    view = current_app.view_functions.get(endpoint or "")
+    check: Callable[[], bool] | None = getattr(view, HIDDEN, None)
+    return check is not None and check()
+
+
 def refuse_early(endpoint: str | None, values: dict[str, Any] | None) -> None:
     """URL value preprocessor: the answer comes before any ``before_request`` function (the
-    CSRF check, the host's), since there is nothing there to protect."""
-    if endpoint is not None and endpoint.rpartition(".")[2] == ENDPOINT:
+    CSRF check, the body limit, the host's), since there is nothing there to protect."""
+    if endpoint is not None and (endpoint.rpartition(".")[2] == ENDPOINT or hidden(endpoint)):
         raise _refusal()
+
+
+def refuse_hidden(endpoint: str | None, values: dict[str, Any] | None) -> None:
+    """URL value preprocessor of a blueprint without the catch-all (the pages): a hidden
+    route is not found, before anything else runs."""
+    if hidden(endpoint):
+        raise NotFound()
 
 
 def _mount(state: BlueprintSetupState) -> None:
@@ -59,7 +81,14 @@ def _mount(state: BlueprintSetupState) -> None:
         state.app.url_map.add(state.app.url_rule_class(rule, endpoint=endpoint))
 
 
+def hide_routes(bp: Blueprint) -> None:
+    """``bp``'s hidden routes are not found by those they are hidden from. Register it before
+    anything else that looks at a request (the body limit)."""
+    bp.url_value_preprocessor(refuse_hidden)
+
+
 def register(bp: Blueprint) -> None:
-    """The catch-all under ``bp``'s prefix, answered by ``bp``'s error handlers."""
+    """The catch-all under ``bp``'s prefix, answered by ``bp``'s error handlers; hidden routes
+    answer as the catch-all does."""
     bp.url_value_preprocessor(refuse_early)
     bp.record(_mount)
