@@ -30,6 +30,7 @@ from selfservice.models import (
     PrivacyRequest,
 )
 from selfservice.services import (
+    audit,
     consent,
     consent_receipts,
     consent_verification,
@@ -197,9 +198,11 @@ def test_after_erasure_the_canary_is_only_where_the_plan_keeps_it_and_the_certif
     assert body["recipients"][0]["reference"].startswith("CRM-")
     assert body["account"] == {"status": "done", "held": None}
 
-    # every consent chain verifies: the pseudonym's, and every other account's
+    # every consent chain verifies: the pseudonym's, and every other account's; and so does
+    # the whole audit trail, the re-hashed streams against their heads
     with host.app_context():
         reports = list(consent_verification.verify_all())
+        assert [(n, r.reason) for n, r in audit.verify_trail() if not r.valid] == []
     assert reports and all(r.valid for _, _, r in reports), [
         (t, i, r.reason) for t, i, r in reports if not r.valid]
     assert ("account", kept.pseudonym) in {(t, i) for t, i, _ in reports}
@@ -337,6 +340,7 @@ def test_deleting_an_organisation_admin_leaves_every_members_chain_verifying(
     assert row(host, PrivacyRequest, request.id).status == "completed"
     with host.app_context():
         reports = list(consent_verification.verify_all())
+        assert [(n, r.reason) for n, r in audit.verify_trail() if not r.valid] == []
     assert all(r.valid for _, _, r in reports), [(i, r.reason) for _, i, r in reports
                                                   if not r.valid]
     with state(host).db.read() as session:

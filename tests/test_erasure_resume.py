@@ -23,7 +23,7 @@ from selfservice.models import (
     PrivacyRequest,
     PrivacyRequestEvent,
 )
-from selfservice.services import consent_verification, own_erasure
+from selfservice.services import audit, consent_verification, own_erasure
 
 from . import erasure_app
 from .helpers import Worker
@@ -133,7 +133,9 @@ def test_the_pseudonymous_proof_is_deleted_after_its_retention_and_the_rest_stil
         assert own_erasure.sweep_expired_proof(utcnow() + timedelta(days=days + 1)) > 0
         assert own_erasure.sweep_expired_proof(utcnow() + timedelta(days=days + 1)) == 0
         reports = list(consent_verification.verify_all())
+        trail = [(stream, r.reason) for stream, r in audit.verify_trail() if not r.valid]
     assert all(r.valid for _, _, r in reports)
+    assert trail == []  # the proof's audit stream went with its head
     with state(host).db.read() as session:
         assert not session.scalar(sa.select(sa.func.count()).where(
             ConsentEvent.subject_id == pseudonym))

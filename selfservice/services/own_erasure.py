@@ -25,9 +25,11 @@ from ..ledger import (
     _audit_content,
     chain_hash,
     consent_content,
+    drop_audit_stream,
     lock_consent_subject,
     lock_stream,
     record_audit,
+    reseal_audit_stream,
 )
 from ..models import (
     AccountSession,
@@ -191,6 +193,10 @@ def _rechain_stream(session: Session, name: str, account_id: str, pseudonym: str
         event.hash = prev = chain_hash(prev, _audit_content(event))
         changed += event.hash != before
     session.flush()
+    # the streams end where they now end (the account's old name no longer has one)
+    reseal_audit_stream(session, target)
+    if name != target:
+        reseal_audit_stream(session, name)
     return changed
 
 
@@ -247,8 +253,7 @@ def sweep_expired_proof(now: datetime | None = None) -> int:
             gone = matched(session.execute(sa.delete(ConsentEvent).where(
                 ConsentEvent.subject_type == SubjectType.ACCOUNT,
                 ConsentEvent.subject_id == pseudonym)))
-            gone += matched(session.execute(sa.delete(AuditEvent).where(
-                AuditEvent.stream == account_stream(pseudonym))))
+            gone += drop_audit_stream(session, account_stream(pseudonym))
             # the record of the account's other requests (the deletion's own stays)
             gone += matched(session.execute(sa.delete(PrivacyRequest).where(
                 PrivacyRequest.account_id == pseudonym, PrivacyRequest.id != request_id)))
