@@ -37,6 +37,7 @@ from .requests import (
     Jurisdiction,
     PrivacyRequest,
     PrivacyRequestEvent,
+    RequestNote,
     RequestStatus,
     RequestType,
 )
@@ -65,6 +66,7 @@ __all__ = [
     "PrivacyRequest",
     "PrivacyRequestEvent",
     "Purpose",
+    "RequestNote",
     "RequestStatus",
     "RequestType",
     "RetentionSweep",

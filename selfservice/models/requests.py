@@ -60,6 +60,10 @@ class PrivacyRequest(Base):
         sa.UniqueConstraint("account_id", "idempotency_key",
                             name="uq_selfservice_privacy_requests_idempotency"),
         sa.Index("ix_selfservice_privacy_requests_account", "account_id", "type", "created_at"),
+        # the support queue: open requests by due date
+        sa.Index("ix_selfservice_privacy_requests_queue", "status", "due_at", "id"),
+        # the regulator's numbers: requests of a type received in a period
+        sa.Index("ix_selfservice_privacy_requests_metrics", "type", "created_at"),
     )
 
     id: Mapped[str] = mapped_column(sa.String(32), primary_key=True, default=new_id)
@@ -89,6 +93,24 @@ class PrivacyRequest(Base):
     records: Mapped[int | None] = mapped_column(sa.BigInteger)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     downloads: Mapped[int] = mapped_column(default=0)
+    #: how it came in: console, api, email, support (the record CCPA regs. 7101 ask for)
+    channel: Mapped[str] = mapped_column(sa.String(16), default="console",
+                                         server_default="console")
+    #: the staff member working it
+    assignee: Mapped[str | None] = mapped_column(sa.String(64))
+    #: a deadline extended once, with the reason the customer was told
+    extended_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    extension_reason: Mapped[str | None] = mapped_column(sa.String(500))
+    extended_by: Mapped[str | None] = mapped_column(sa.String(64))
+    #: a privacy officer's decision on a manual request: completed or denied, with a reason
+    #: code (the message to the customer is ``reason``)
+    decision: Mapped[str | None] = mapped_column(sa.String(16))
+    decision_code: Mapped[str | None] = mapped_column(sa.String(40))
+    decided_by: Mapped[str | None] = mapped_column(sa.String(64))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: an appeal names the request whose decision it appeals
+    appeal_of: Mapped[str | None] = mapped_column(
+        sa.ForeignKey("selfservice_privacy_requests.id", ondelete="SET NULL"), index=True)
 
 
 class PrivacyRequestEvent(Base):
@@ -102,3 +124,20 @@ class PrivacyRequestEvent(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     status: Mapped[str] = mapped_column(sa.String(16))
     note: Mapped[str] = mapped_column(sa.String(300), default="")
+
+
+class RequestNote(Base):
+    """Staff notes on a request: internal notes, and messages written to the customer."""
+
+    __tablename__ = "selfservice_request_notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    request_id: Mapped[str] = mapped_column(
+        sa.ForeignKey("selfservice_privacy_requests.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    author_id: Mapped[str | None] = mapped_column(sa.String(64))
+    #: support or privacy_officer
+    author_role: Mapped[str] = mapped_column(sa.String(32))
+    #: note (internal) or message (sent to the customer)
+    kind: Mapped[str] = mapped_column(sa.String(16), default="note")
+    text: Mapped[str] = mapped_column(sa.Text)
