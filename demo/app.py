@@ -137,6 +137,8 @@ def create_app(config: dict[str, Any] | None = None, *,
 
     from . import console
     from .cli import cli
+    from .deletion import register_deletion_hooks
+    from .erasure import register_erasers
     from .identity import account_resolver, identity_loader, org_members_loader
     from .marketing import register_marketing
     from .models import create_tables
@@ -176,6 +178,8 @@ def create_app(config: dict[str, Any] | None = None, *,
     register_sources(selfservice, engine)
     register_marketing(selfservice, engine)
     register_sweepers(selfservice, engine)
+    register_erasers(selfservice, engine)
+    register_deletion_hooks(selfservice, engine)
     selfservice.init_app(app)
     app.extensions["demo"] = DemoConsole(engine=engine, selfservice=selfservice)
 

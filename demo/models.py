@@ -1,7 +1,15 @@
-"""The console's own tables (not the plugin's: no ``selfservice_`` prefix, its own MetaData)."""
+"""The console's own tables (not the plugin's: no ``selfservice_`` prefix, its own MetaData).
+
+Deletion shapes the foreign keys: the rows an account's deletion erases cascade from
+``accounts`` (a safety net: the erasers delete them first, in bounded batches); the rows it
+keeps do not. Billing records are anonymised and kept for tax law (``account_id`` becomes NULL),
+marketplace listings lose their publisher, and the security log is retained for up to 13
+months, so ``security_events.account_id`` has no foreign key at all.
+"""
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -17,8 +25,20 @@ class ConsoleBase(DeclarativeBase):
     metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
 
 
+#: bumped when a table changes; an older demo database is dropped and created again (demo
+#: data only: ``flask demo seed`` fills it again)
+SCHEMA_VERSION = 2
+
+log = logging.getLogger(__name__)
+
+
 def _account_fk() -> sa.ForeignKey:
     return sa.ForeignKey("accounts.id", ondelete="CASCADE")
+
+
+def _kept_fk() -> sa.ForeignKey:
+    """For rows kept after the account is erased: the link is cut, the row stays."""
+    return sa.ForeignKey("accounts.id", ondelete="SET NULL")
 
 
 class Account(ConsoleBase):
@@ -74,6 +94,10 @@ class ApiKey(ConsoleBase):
     key_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: a disabled key authenticates nothing; None while it works
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: why: "deletion" while the account waits for its erasure (cancelling re-enables it)
+    disabled_reason: Mapped[str | None] = mapped_column(sa.String(40))
 
 
 class InferenceLog(ConsoleBase):
@@ -103,7 +127,8 @@ class Invoice(ConsoleBase):
     __tablename__ = "invoices"
 
     id: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
-    account_id: Mapped[str] = mapped_column(_account_fk(), index=True)
+    #: None once the account is erased: the invoice is kept, anonymised, for tax law
+    account_id: Mapped[str | None] = mapped_column(_kept_fk(), index=True)
     #: billing month, "2025-11"
     period: Mapped[str] = mapped_column(sa.String(7))
     amount_cents: Mapped[int]
@@ -112,6 +137,8 @@ class Invoice(ConsoleBase):
     #: draft | open | paid | void
     status: Mapped[str] = mapped_column(sa.String(16))
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    #: set when the account is erased: the customer's country, which tax law still needs
+    billing_country: Mapped[str | None] = mapped_column(sa.String(2))
 
 
 class Payment(ConsoleBase):
@@ -120,12 +147,14 @@ class Payment(ConsoleBase):
     id: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
     invoice_id: Mapped[str] = mapped_column(sa.ForeignKey("invoices.id", ondelete="CASCADE"),
                                             index=True)
-    account_id: Mapped[str] = mapped_column(_account_fk(), index=True)
+    #: None once the account is erased (kept, anonymised, for tax law)
+    account_id: Mapped[str | None] = mapped_column(_kept_fk(), index=True)
     amount_cents: Mapped[int]
     #: "visa", "mastercard", "sepa_debit"...
     method_brand: Mapped[str] = mapped_column(sa.String(32))
-    #: the last four digits only: the processor holds the card number, we never do
-    last4: Mapped[str] = mapped_column(sa.String(4))
+    #: the last four digits only: the processor holds the card number, we never do; None
+    #: once the account is erased
+    last4: Mapped[str | None] = mapped_column(sa.String(4))
     paid_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
@@ -188,20 +217,26 @@ class MarketplaceModel(ConsoleBase):
     __tablename__ = "marketplace_models"
 
     id: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
-    publisher_account_id: Mapped[str] = mapped_column(_account_fk(), index=True)
+    #: None once the publisher's account is erased: the listing stays (others downloaded the
+    #: model), without its personal fields
+    publisher_account_id: Mapped[str | None] = mapped_column(_kept_fk(), index=True)
     name: Mapped[str] = mapped_column(sa.String(200))
     description: Mapped[str] = mapped_column(sa.Text)
     #: comma-separated
     tags: Mapped[str] = mapped_column(sa.String(500))
     category: Mapped[str] = mapped_column(sa.String(50))
     published_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    #: when the publisher's account was erased and the listing withdrawn
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class SecurityEvent(ConsoleBase):
     __tablename__ = "security_events"
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
-    account_id: Mapped[str] = mapped_column(_account_fk(), index=True)
+    #: no foreign key: the log is retained after the account is erased (security and abuse
+    #: prevention, up to 13 months; the retention sweep removes it)
+    account_id: Mapped[str] = mapped_column(sa.String(64), index=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     #: login | login_failed | logout | api_key_created | api_key_revoked | password_reset...
     kind: Mapped[str] = mapped_column(sa.String(40))
@@ -225,8 +260,55 @@ class MarketingContact(ConsoleBase):
     last_activity_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
 
 
+class ProcessorErasureRequest(ConsoleBase):
+    """The demo's processors (a CRM, an e-mail service), simulated: each erasure request they
+    receive, with the ticket reference they answer. One per processor and account. Kept after
+    the account is erased (it stands for the processor's own records), so no foreign key."""
+
+    __tablename__ = "processor_erasure_requests"
+    __table_args__ = (sa.UniqueConstraint("recipient", "account_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    #: "crm" | "email_service"
+    recipient: Mapped[str] = mapped_column(sa.String(40))
+    account_id: Mapped[str] = mapped_column(sa.String(64))
+    reference: Mapped[str] = mapped_column(sa.String(40), unique=True)
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class SchemaVersion(ConsoleBase):
+    """One row: the SCHEMA_VERSION the console's tables were created with."""
+
+    __tablename__ = "demo_schema"
+
+    version: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+
+
+def _stale(engine: sa.Engine) -> bool:
+    """The console's tables exist but were made by an older version of this module."""
+    tables = set(sa.inspect(engine).get_table_names())
+    if "accounts" not in tables:
+        return False
+    if SchemaVersion.__tablename__ not in tables:
+        return True
+    with engine.connect() as connection:
+        return connection.scalar(sa.select(SchemaVersion.version)) != SCHEMA_VERSION
+
+
 def create_tables(engine: sa.Engine) -> None:
+    """Create the console's tables; an older demo database's are dropped first (they hold
+    sample data only)."""
+    if _stale(engine):
+        log.warning("the demo's tables are from an older version: dropped and created again "
+                    "(`flask demo seed` fills them)")
+        drop_tables(engine)
     ConsoleBase.metadata.create_all(engine)
+    try:
+        with engine.begin() as connection:
+            if connection.scalar(sa.select(sa.func.count()).select_from(SchemaVersion)) == 0:
+                connection.execute(sa.insert(SchemaVersion).values(version=SCHEMA_VERSION))
+    except sa.exc.IntegrityError:
+        pass  # another process (the worker, the web server) wrote it first
 
 
 def drop_tables(engine: sa.Engine) -> None:

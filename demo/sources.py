@@ -17,6 +17,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from selfservice import DataSource, SelfService, Subject
 
+from .erasure import declare_erasure
 from .models import (
     Account,
     ApiKey,
@@ -153,7 +154,11 @@ def counter(engine: sa.Engine, owner: ColumnElement[Any],
 
 
 def console_sources(engine: sa.Engine) -> list[DataSource]:
-    """Every console table that holds a subject's personal data, reading from ``engine``."""
+    """Every console table that holds a subject's personal data, reading from ``engine``.
+
+    Deletion walks the sources in this order, so a table comes before the table its rows
+    cascade from (GPU jobs before their instances, datasets before their fine-tune job): each
+    eraser then counts exactly its own rows."""
     a, m, o, k = Account, Membership, Organisation, ApiKey
     log, inv, pay = InferenceLog, Invoice, Payment
     gi, gj, ft, fd = GpuInstance, GpuJob, FineTuneJob, FineTuneDataset
@@ -272,23 +277,6 @@ def console_sources(engine: sa.Engine) -> list[DataSource]:
             owner=pay.account_id, order_by=[pay.paid_at, pay.id],
         ),
         _source(
-            engine, name="gpu_instances", title="GPU instance", category="compute",
-            description="GPU instances you created: GPU type, region, hourly price, when each "
-                        "was started and terminated",
-            purpose="To provision, bill for and support your GPU instances.",
-            legal_basis="contract", retention=GPU_RETENTION, retention_days=None,
-            fields=[
-                Field("id", gi.id, "string", "Instance identifier"),
-                Field("gpu_type", gi.gpu_type, "string", "GPU model"),
-                Field("region", gi.region, "string", "Data centre region"),
-                _time("created_at", gi.created_at, "When the instance was started"),
-                _time("terminated_at", gi.terminated_at, "When it was terminated (null while "
-                      "it runs)", nullable=True),
-                Field("hourly_cents", gi.hourly_cents, "integer", "Price per hour, US cents"),
-            ],
-            owner=gi.account_id, order_by=[gi.created_at, gi.id],
-        ),
-        _source(
             engine, name="gpu_jobs", title="GPU job", category="compute",
             description="Jobs run on your GPU instances: run times, GPU seconds, exit codes "
                         "and error logs",
@@ -310,21 +298,21 @@ def console_sources(engine: sa.Engine) -> list[DataSource]:
             owner=gj.account_id, order_by=[gj.started_at, gj.id],
         ),
         _source(
-            engine, name="fine_tune_jobs", title="Fine-tune job", category="fine_tuning",
-            description="Your fine-tune jobs: base model, status and the resulting adapter",
-            purpose="To run the fine-tunes you requested and serve the resulting adapters.",
-            legal_basis="contract", retention=FINE_TUNE_RETENTION, retention_days=None,
+            engine, name="gpu_instances", title="GPU instance", category="compute",
+            description="GPU instances you created: GPU type, region, hourly price, when each "
+                        "was started and terminated",
+            purpose="To provision, bill for and support your GPU instances.",
+            legal_basis="contract", retention=GPU_RETENTION, retention_days=None,
             fields=[
-                Field("id", ft.id, "string", "Fine-tune job identifier"),
-                Field("base_model", ft.base_model, "string", "Model fine-tuned"),
-                Field("status", ft.status, "string",
-                      "queued, running, succeeded, failed or cancelled"),
-                _time("created_at", ft.created_at, "When the job was created"),
-                _time("finished_at", ft.finished_at, "When it finished", nullable=True),
-                Field("adapter_name", ft.adapter_name, "string", "Name of the resulting adapter",
-                      nullable=True),
+                Field("id", gi.id, "string", "Instance identifier"),
+                Field("gpu_type", gi.gpu_type, "string", "GPU model"),
+                Field("region", gi.region, "string", "Data centre region"),
+                _time("created_at", gi.created_at, "When the instance was started"),
+                _time("terminated_at", gi.terminated_at, "When it was terminated (null while "
+                      "it runs)", nullable=True),
+                Field("hourly_cents", gi.hourly_cents, "integer", "Price per hour, US cents"),
             ],
-            owner=ft.account_id, order_by=[ft.created_at, ft.id],
+            owner=gi.account_id, order_by=[gi.created_at, gi.id],
         ),
         _source(
             engine, name="fine_tune_datasets", title="Fine-tune dataset", category="fine_tuning",
@@ -342,6 +330,23 @@ def console_sources(engine: sa.Engine) -> list[DataSource]:
                 _time("uploaded_at", fd.uploaded_at, "When it was uploaded"),
             ],
             owner=fd.account_id, order_by=[fd.uploaded_at, fd.id],
+        ),
+        _source(
+            engine, name="fine_tune_jobs", title="Fine-tune job", category="fine_tuning",
+            description="Your fine-tune jobs: base model, status and the resulting adapter",
+            purpose="To run the fine-tunes you requested and serve the resulting adapters.",
+            legal_basis="contract", retention=FINE_TUNE_RETENTION, retention_days=None,
+            fields=[
+                Field("id", ft.id, "string", "Fine-tune job identifier"),
+                Field("base_model", ft.base_model, "string", "Model fine-tuned"),
+                Field("status", ft.status, "string",
+                      "queued, running, succeeded, failed or cancelled"),
+                _time("created_at", ft.created_at, "When the job was created"),
+                _time("finished_at", ft.finished_at, "When it finished", nullable=True),
+                Field("adapter_name", ft.adapter_name, "string", "Name of the resulting adapter",
+                      nullable=True),
+            ],
+            owner=ft.account_id, order_by=[ft.created_at, ft.id],
         ),
         _source(
             engine, name="marketplace_models", title="Marketplace model", category="marketplace",
@@ -381,5 +386,6 @@ def console_sources(engine: sa.Engine) -> list[DataSource]:
 
 
 def register_sources(selfservice: SelfService, engine: sa.Engine) -> None:
+    """Register every source, with how deletion treats it (erasure.ERASURE)."""
     for source in console_sources(engine):
-        selfservice.register_source(source)
+        selfservice.register_source(declare_erasure(source))
