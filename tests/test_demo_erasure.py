@@ -20,6 +20,7 @@ from demo.models import (
     Account,
     ApiKey,
     GpuInstance,
+    InferenceLog,
     Invoice,
     MarketplaceModel,
     Membership,
@@ -365,3 +366,23 @@ def test_a_current_database_keeps_its_data(app: Flask) -> None:
     models.create_tables(engine)
     with engine.connect() as connection:
         assert connection.scalar(sa.select(Account.id).where(Account.id == ALICE)) == ALICE
+
+
+def test_a_row_behind_where_the_eraser_left_off_is_still_erased(app: Flask) -> None:
+    """The eraser resumes after its last batch; a row that appears before that point (an old
+    log arriving late) is found by the pass from the start that ends every erasure."""
+    engine, registry, _ = parts(app)
+    eraser, subject = registry.erasers["inference_logs"], SmallBatches(ALICE)
+    assert eraser(subject) == 7 and eraser(subject) == 7
+    with engine.begin() as connection:
+        connection.execute(sa.insert(InferenceLog).values(
+            account_id=ALICE, created_at=datetime(2001, 1, 1, tzinfo=UTC), model="m",
+            endpoint="/v1/chat", prompt_tokens=1, completion_tokens=1, latency_ms=1,
+            status_code=200))
+    total = 14
+    while done := eraser(subject):
+        total += done
+    assert total == 301
+    with app.app_context():
+        assert registry["inference_logs"].count is not None
+        assert registry["inference_logs"].count(subject) == 0
