@@ -20,6 +20,7 @@ import sqlalchemy as sa
 
 from devtools.bench_banner import bench_banner_size
 from devtools.bench_consent import bench_training_eligibility
+from devtools.bench_erasure import bench_erasure
 from devtools.bench_export import bench_export
 from devtools.services import ROOT, PostgresServer, RedisServer
 
@@ -101,6 +102,7 @@ def main() -> None:
                                     redis.url))
         results.append(bench_training_eligibility(postgres.create_database("bench_consent")))
         results.extend(bench_export(postgres))
+        results.extend(bench_erasure(postgres))
     finally:
         redis.cleanup()
         postgres.stop()

@@ -1,0 +1,393 @@
+"""Erasing a big account and sweeping old records, for `make bench`.
+
+The demo's acct-alice with 1,000,000 inference-log records (plus her other sources), on
+PostgreSQL and SQLite. Each database is seeded once as a template (demo.seed, then VACUUM
+ANALYZE / ANALYZE, as bench_export does) and every run gets a fresh copy of it
+(``CREATE DATABASE ... TEMPLATE`` / a file copy), read once before the run so no run pays for a
+cold cache. Every run happens in a fresh child process, timed inside the child.
+
+* ``erasure``: the account erased through the plugin's erasure path: every source's eraser in
+  registry order, one bounded batch per call until it returns 0 (``ERASURE_BATCH``), the
+  recipients told, then the account eraser. Baseline, on the same rows in the same run: one
+  plain ``DELETE FROM inference_logs WHERE account_id = ?``. Also reported: the longest single
+  statement and the longest transaction (SQLAlchemy cursor and transaction events), with
+  the target that no statement holds its locks for 1 s or more.
+* ``erasure peak RSS``: the erasing child's VmHWM at 1,000,000 records against 100,000 (a
+  tenth).
+* ``retention sweep``: inference logs older than 90 days (the metadata rule of section 5)
+  through the sweeper, in batches, against one plain ``DELETE ... WHERE created_at < ?``.
+
+``python -m devtools.bench_erasure`` runs it alone (its own PostgreSQL);
+``--records``/``--small``/``--rounds``/``--backends`` shrink or grow it. ``make bench`` uses
+BENCH_ERASURE_RECORDS (default 250,000; set 1000000 for the full size).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import secrets
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from devtools.bench_copies import Copies, warm
+from devtools.bench_export import NOW, _label, _mb, _vm
+from devtools.services import ROOT, PostgresServer
+
+#: `make bench` erases 250,000 records by default (about 3 minutes for both databases);
+#: BENCH_ERASURE_RECORDS=1000000 runs the full size (about 7 minutes)
+RECORDS = int(os.environ.get("BENCH_ERASURE_RECORDS", "250000"))
+ROUNDS = 1
+ACCOUNT = "acct-alice"
+BATCH = 5000
+TARGET = 1.5
+SWEEP_TARGET = 1.5
+STATEMENT_LIMIT_S = 1.0
+RSS_GROWTH = 1.15
+#: the inference logs' metadata rule (section 5): 90 days
+SWEEP_DAYS = 90
+CUTOFF = NOW - timedelta(days=SWEEP_DAYS)
+
+
+def log(message: str) -> None:
+    print(f"[bench_erasure] {message}", file=sys.stderr, flush=True)
+
+
+# -- measuring inside a child -------------------------------------------------------------------
+
+class Timer:
+    """The longest statement (cursor events) and transaction (begin to commit) on an engine."""
+
+    def __init__(self, engine: sa.Engine) -> None:
+        self.statements = 0
+        self.longest = 0.0
+        self.longest_sql = ""
+        self.longest_tx = 0.0
+        sa.event.listen(engine, "before_cursor_execute", self._before)
+        sa.event.listen(engine, "after_cursor_execute", self._after)
+        sa.event.listen(engine, "begin", self._begin)
+        sa.event.listen(engine, "commit", self._end)
+        sa.event.listen(engine, "rollback", self._end)
+
+    def _before(self, conn: sa.Connection, *args: Any) -> None:
+        conn.info["bench_t0"] = time.perf_counter()
+
+    def _after(self, conn: sa.Connection, cursor: Any, statement: str, *args: Any) -> None:
+        took = time.perf_counter() - conn.info.pop("bench_t0")
+        self.statements += 1
+        if took > self.longest:
+            self.longest, self.longest_sql = took, " ".join(statement.split())[:200]
+
+    def _begin(self, conn: sa.Connection) -> None:
+        conn.info["bench_tx0"] = time.perf_counter()
+
+    def _end(self, conn: sa.Connection) -> None:
+        started = conn.info.pop("bench_tx0", None)
+        if started is not None:
+            self.longest_tx = max(self.longest_tx, time.perf_counter() - started)
+
+    def report(self) -> dict[str, Any]:
+        return {"statements": self.statements, "longest_statement_s": round(self.longest, 4),
+                "longest_statement": self.longest_sql,
+                "longest_transaction_s": round(self.longest_tx, 4)}
+
+
+def _app(url: str) -> Any:
+    from demo.app import create_app
+
+    return create_app({"DEMO_DATABASE_URL": url, "DEMO_CREATE_TABLES": False,
+                       "SECRET_KEY": secrets.token_hex(32), "SELFSERVICE_ERASURE_BATCH": BATCH})
+
+
+def _left(engine: sa.Engine, where: str) -> int:
+    with engine.connect() as connection:
+        return int(connection.scalar(sa.text(
+            f"SELECT count(*) FROM inference_logs WHERE {where}"),  # noqa: S608
+            {"a": ACCOUNT, "cutoff": CUTOFF}) or 0)
+
+
+def child_erase(url: str) -> dict[str, Any]:
+    """Ours: the plugin's erasure path over every source, then the account."""
+    from selfservice import Subject
+
+    app = _app(url)
+    engine: sa.Engine = app.extensions["demo"].engine
+    extension = app.extensions["selfservice"].extension
+    timer = Timer(engine)
+    per_source: dict[str, int] = {}
+    calls = 0
+    rss_before = _vm("VmRSS")
+    started = time.perf_counter()
+    with app.app_context():
+        subject = Subject(ACCOUNT)
+        for source in extension.sources:
+            eraser = extension.sources.erasers.get(source.name)
+            if eraser is None or source.builtin:
+                continue
+            total = 0
+            while done := eraser(subject):
+                total += done
+                calls += 1
+            per_source[source.name] = total
+        for recipient in extension.deletion.recipients.values():
+            recipient.notify(ACCOUNT)
+        extension.deletion.account_eraser(ACCOUNT)
+    wall = time.perf_counter() - started
+    measured = timer.report()  # before the check below, which is no part of the erasure
+    return {"wall": wall, "records": per_source.get("inference_logs", 0),
+            "per_source": per_source, "eraser_calls": calls, "rss_before_kb": rss_before,
+            "left": _left(engine, "account_id = :a"), **measured}
+
+
+def child_plain(url: str) -> dict[str, Any]:
+    """The baseline: one plain DELETE of the account's inference logs."""
+    from selfservice.db import create_engine
+
+    engine = create_engine(url)
+    timer = Timer(engine)
+    started = time.perf_counter()
+    with engine.begin() as connection:
+        deleted = connection.execute(sa.text(
+            "DELETE FROM inference_logs WHERE account_id = :a"), {"a": ACCOUNT}).rowcount
+    wall = time.perf_counter() - started
+    measured = timer.report()
+    return {"wall": wall, "records": deleted, "left": _left(engine, "account_id = :a"),
+            **measured}
+
+
+def _sweeper(extension: Any, engine: sa.Engine) -> tuple[str, Any]:
+    """The registered sweeper of the inference logs' 90-day rule, or (until the demo
+    registers one) the batched DELETE by date a sweeper runs."""
+    for rule in extension.deletion.rules.values():
+        if rule.source == "inference_logs" and rule.days == SWEEP_DAYS:
+            return f"sweeper {rule.source}.{rule.rule}", rule.sweep
+    from demo.models import InferenceLog
+
+    def sweep(cutoff: Any, held: Any, batch: int) -> int:
+        ids = (sa.select(InferenceLog.id).where(InferenceLog.created_at < cutoff,
+                                                 InferenceLog.account_id.not_in(held))
+               .order_by(InferenceLog.created_at).limit(batch))
+        with engine.begin() as connection:
+            return int(connection.execute(
+                sa.delete(InferenceLog).where(InferenceLog.id.in_(ids))).rowcount)
+
+    return "batched DELETE by date (stand-in: no demo sweeper registered)", sweep
+
+
+def child_sweep(url: str) -> dict[str, Any]:
+    """Ours: the sweep in batches until one comes back short, as the plugin runs it."""
+    app = _app(url)
+    engine: sa.Engine = app.extensions["demo"].engine
+    timer = Timer(engine)
+    path, sweep = _sweeper(app.extensions["selfservice"].extension, engine)
+    total = 0
+    started = time.perf_counter()
+    with app.app_context():
+        while True:
+            done = sweep(CUTOFF, [], BATCH)
+            total += done
+            if done < BATCH:
+                break
+    wall = time.perf_counter() - started
+    measured = timer.report()
+    return {"wall": wall, "records": total, "path": path,
+            "left": _left(engine, "created_at < :cutoff"), **measured}
+
+
+def child_plain_sweep(url: str) -> dict[str, Any]:
+    from selfservice.db import create_engine
+
+    engine = create_engine(url)
+    timer = Timer(engine)
+    started = time.perf_counter()
+    with engine.begin() as connection:
+        deleted = connection.execute(sa.text(
+            "DELETE FROM inference_logs WHERE created_at < :cutoff"), {"cutoff": CUTOFF}).rowcount
+    wall = time.perf_counter() - started
+    measured = timer.report()
+    return {"wall": wall, "records": deleted, "left": _left(engine, "created_at < :cutoff"),
+            **measured}
+
+
+CHILDREN = {"erase": child_erase, "plain": child_plain, "sweep": child_sweep,
+            "plain_sweep": child_plain_sweep}
+
+
+def child_main(kind: str, url: str) -> None:
+    report = CHILDREN[kind](url)
+    report["peak_rss_kb"] = _vm("VmHWM")
+    print(json.dumps(report))
+
+
+def run_child(kind: str, url: str) -> dict[str, Any]:
+    command = [sys.executable, "-m", "devtools.bench_erasure", "--child", kind, "--url", url]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"{kind} failed ({done.returncode}):\n{done.stderr[-4000:]}")
+    report: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    if report["left"]:
+        raise AssertionError(f"{kind} left {report['left']:,} rows it should have deleted")
+    return report
+
+
+def _run(copies: Copies, records: int, kind: str, tag: str) -> dict[str, Any]:
+    url = copies.copy(records, f"erasure_{kind}_{tag}")
+    try:
+        warm(url)
+        return run_child(kind, url)
+    finally:
+        copies.drop(url)
+
+
+def bench_backend(backend: str, postgres: PostgresServer | None, records: int = RECORDS,
+                  small: int | None = None, rounds: int = ROUNDS) -> list[dict[str, Any]]:
+    started = time.perf_counter()
+    small = small or records // 10
+    folder = tempfile.mkdtemp(prefix="ss-bench-erasure-")
+    runs: dict[str, list[dict[str, Any]]] = {k: [] for k in (*CHILDREN, "small")}
+    try:
+        copies = Copies(backend, postgres, folder)
+        setup = {size: copies.template(size) for size in (records, small)}
+        log(f"{backend}: seeded {records:,} and {small:,} in "
+            f"{sum(s['seed_seconds'] for s in setup.values()):.0f}s")
+        for round_ in range(rounds):
+            pairs = (["erase", "plain"], ["sweep", "plain_sweep"])
+            for pair in pairs:
+                for kind in pair if round_ % 2 == 0 else pair[::-1]:
+                    report = _run(copies, records, kind, str(round_))
+                    runs[kind].append(report)
+                    log(f"{backend} round {round_ + 1}/{rounds}: {kind} {report['wall']:.2f}s, "
+                        f"{report['records']:,} rows, longest statement "
+                        f"{report['longest_statement_s']:.3f}s, peak RSS "
+                        f"{_mb(report['peak_rss_kb'])} MB")
+            runs["small"].append(_run(copies, small, "erase", f"small_{round_}"))
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    for kind, expected in (("erase", records), ("plain", records), ("small", small)):
+        if {r["records"] for r in runs[kind]} != {expected}:
+            raise AssertionError(f"{kind} erased {[r['records'] for r in runs[kind]]} logs")
+    if {r["records"] for r in runs["sweep"] + runs["plain_sweep"]} != {
+            runs["plain_sweep"][0]["records"]}:
+        raise AssertionError("the sweep and the plain DELETE by date removed other rows")
+    return _entries(backend, records, small, runs, setup, time.perf_counter() - started)
+
+
+def _median(reports: list[dict[str, Any]], key: str = "wall") -> float:
+    return float(statistics.median(r[key] for r in reports))
+
+
+def _walls(reports: list[dict[str, Any]]) -> list[float]:
+    return [round(r["wall"], 3) for r in reports]
+
+
+def _entries(backend: str, records: int, small: int, runs: dict[str, list[dict[str, Any]]],
+             setup: dict[int, dict[str, Any]], total: float) -> list[dict[str, Any]]:
+    label = _label(records)
+    ours, plain = runs["erase"], runs["plain"]
+    value, baseline = _median(ours), _median(plain)
+    longest = max(r["longest_statement_s"] for r in ours)
+    worst = max(ours, key=lambda r: r["longest_statement_s"])
+    erase = {
+        "name": f"erasure_{label}_{backend}", "unit": "s", "value": round(value, 3),
+        "baseline_name": f"plain_delete_by_account_{label}_{backend}",
+        "baseline": round(baseline, 3), "ratio": round(value / baseline, 3),
+        "target": f"ratio <= {TARGET}", "meets": value / baseline <= TARGET,
+        "details": {
+            "account": ACCOUNT, "inference_logs": records, "batch": BATCH,
+            "path": "every demo eraser in registry order until it returns 0, the recipients, "
+                    "then the account eraser (driven directly: the plugin's erase job is not "
+                    "merged yet)",
+            "per_source": ours[0]["per_source"], "eraser_calls": ours[0]["eraser_calls"],
+            "statistic": "median", "rounds": len(ours), "value_runs": _walls(ours),
+            "baseline_runs": _walls(plain),
+            "records_per_s": round(records / value), "baseline_records_per_s":
+                round(records / baseline),
+            "seed": {str(k): v for k, v in setup.items()}, "total_seconds": round(total, 1)}}
+    statement = {
+        "name": f"erasure_{label}_longest_statement_{backend}", "unit": "s",
+        "value": round(longest, 4),
+        "baseline_name": f"plain_delete_by_account_{label}_{backend}_statement",
+        "baseline": round(max(r["longest_statement_s"] for r in plain), 4),
+        "ratio": round(longest / max(r["longest_statement_s"] for r in plain), 4),
+        "target": f"value < {STATEMENT_LIMIT_S:g}", "meets": longest < STATEMENT_LIMIT_S,
+        "details": {"statement": worst["longest_statement"],
+                    "longest_transaction_s": max(r["longest_transaction_s"] for r in ours),
+                    "statements": ours[0]["statements"],
+                    "measured": "SQLAlchemy before/after_cursor_execute around every statement; "
+                                "transactions from the begin to the commit event"}}
+    big, little = (_mb(max(r["peak_rss_kb"] for r in runs[k])) for k in ("erase", "small"))
+    rss = {
+        "name": f"erasure_{label}_peak_rss_{backend}", "unit": "MB", "value": big,
+        "baseline_name": f"erasure_{_label(small)}_peak_rss_{backend}", "baseline": little,
+        "ratio": round(big / little, 3), "target": f"ratio <= {RSS_GROWTH}",
+        "meets": big / little <= RSS_GROWTH,
+        "details": {"statistic": "max over the runs of the erasing child's VmHWM at its end",
+                    "small_wall_s": round(_median(runs["small"]), 3)}}
+    sweep, plain_sweep = runs["sweep"], runs["plain_sweep"]
+    rows = sweep[0]["records"]
+    rate, plain_rate = rows / _median(sweep), rows / _median(plain_sweep)
+    retention = {
+        "name": f"retention_sweep_{label}_{backend}", "unit": "rows/s", "value": round(rate),
+        "baseline_name": f"plain_delete_by_date_{label}_{backend}",
+        "baseline": round(plain_rate), "ratio": round(plain_rate / rate, 3),
+        "target": f"ratio <= {SWEEP_TARGET} (ratio = baseline rows/s / ours)",
+        "meets": plain_rate / rate <= SWEEP_TARGET,
+        "details": {"rule": f"inference logs older than {SWEEP_DAYS} days", "rows": rows,
+                    "path": sweep[0]["path"], "batch": BATCH,
+                    "value_runs": _walls(sweep), "baseline_runs": _walls(plain_sweep),
+                    "longest_statement_s": max(r["longest_statement_s"] for r in sweep),
+                    "baseline_statement_s": max(r["longest_statement_s"] for r in plain_sweep)}}
+    return [erase, statement, rss, retention]
+
+
+def bench_erasure(postgres: PostgresServer, records: int = RECORDS, small: int | None = None,
+                  rounds: int = ROUNDS, backends: tuple[str, ...] = ("postgresql", "sqlite")
+                  ) -> list[dict[str, Any]]:
+    results = []
+    for backend in backends:
+        results.extend(bench_backend(backend, postgres, records, small, rounds))
+    return results
+
+
+@contextlib.contextmanager
+def _postgres() -> Iterator[PostgresServer]:
+    server = PostgresServer().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="erasure and retention sweep benchmarks")
+    parser.add_argument("--records", type=int, default=RECORDS)
+    parser.add_argument("--small", type=int, help="the RSS comparison's size (records / 10)")
+    parser.add_argument("--rounds", type=int, default=ROUNDS)
+    parser.add_argument("--backends", default="postgresql,sqlite")
+    parser.add_argument("--child", choices=sorted(CHILDREN), help=argparse.SUPPRESS)
+    parser.add_argument("--url", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child_main(args.child, args.url)
+        return
+    started = time.perf_counter()
+    with _postgres() as postgres:
+        entries = bench_erasure(postgres, args.records, args.small, args.rounds,
+                                tuple(args.backends.split(",")))
+    print(json.dumps(entries, indent=2))
+    log(f"done in {time.perf_counter() - started:.0f}s")
+
+
+if __name__ == "__main__":
+    main()
