@@ -14,10 +14,11 @@ privacy policy), and the erasers that do it.
 
 Every eraser is ``fn(subject) -> int``: one bounded batch in its own transaction (the subject's
 ``batch_size`` when it has one, else :data:`BATCH`), returning how many records it erased or
-anonymised, 0 once nothing is left. They select the batch through the account's index and
-delete or update it by primary key (by tuple id on PostgreSQL): ``DELETE FROM t WHERE id IN
-(SELECT id FROM t WHERE account_id = :a ORDER BY ... LIMIT :n)``, so no statement holds its
-locks for long, on SQLite as on PostgreSQL.
+anonymised, 0 once nothing is left. Deleters take a range of the account's index (for the
+inference logs, ``(account_id, created_at, id)``): ``DELETE FROM t WHERE account_id = :a AND
+(created_at, id) > :start AND (created_at, id) <= :last``, where ``:last`` is the batch's last
+key; anonymisers update ``WHERE id IN (SELECT id FROM t WHERE account_id = :a LIMIT :n)``. So
+no statement holds its locks for long, on SQLite as on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -112,42 +113,33 @@ def _batch(model: type[ConsoleBase], owner: Column, subject: Subject,
             .order_by(*(order or [_key(model)])).limit(batch_size(subject)))
 
 
-def _delete(engine: sa.Engine, model: type[ConsoleBase], rows: sa.Select[Any],
-            limit: int) -> sa.Delete:
-    """DELETE the first ``limit`` of ``rows`` (a select of the model's rows in order): by primary
-    key, or on PostgreSQL by tuple id (``ctid = ANY(ARRAY(SELECT ctid ...))``, a TID scan
-    instead of a second walk down the primary key's index)."""
-    if engine.dialect.name == "postgresql":
-        ctid: sa.ColumnClause[Any] = sa.literal_column("ctid")
-        batch = rows.with_only_columns(ctid).limit(limit).scalar_subquery()
-        return sa.delete(model).where(ctid == sa.any_(sa.func.ARRAY(batch)))
-    return sa.delete(model).where(_key(model).in_(rows.with_only_columns(_key(model))
-                                                  .limit(limit)))
-
-
 def deleter(engine: sa.Engine, model: type[ConsoleBase], owner: Column,
             order: Sequence[Column] = ()) -> Eraser:
     """An eraser deleting the subject's rows of ``model`` (``owner == account id``), a batch
     at a time, in ``order`` (default: primary key; an index on ``owner, *order`` serves it).
 
-    It remembers, in this process, where its last batch ended, and starts the next one there:
-    PostgreSQL keeps the index entries of deleted rows until VACUUM, and a batch that started
-    from the beginning would walk past all of them each time. The note is only a shortcut:
-    when nothing is left after it, one pass from the beginning makes sure nothing was missed.
+    A batch is a range of that index: the batch's last key is read first, then one DELETE
+    takes the range up to it (a single index range scan, no join back through the primary
+    key). The eraser remembers, in this process, where its last batch ended and starts the
+    next one there: PostgreSQL keeps the index entries of deleted rows until VACUUM, and a
+    batch starting from the beginning would walk past all of them each time. The note is
+    only a shortcut: when nothing is left after it, one pass from the beginning makes sure
+    nothing was missed.
     """
     order = list(order or [_key(model)])
     position = sa.tuple_(*order)
     after: dict[str, tuple[Any, ...]] = {}
 
     def erase(subject: Subject, start: tuple[Any, ...] | None = None) -> int:
-        limit = batch_size(subject)
-        rows = sa.select(*order).select_from(model).where(owner == subject.account_id)
+        mine = [owner == subject.account_id]
         if start is not None:
-            rows = rows.where(position > sa.tuple_(*start))
-        rows = rows.order_by(*order)
+            mine.append(position > sa.tuple_(*start))
         with engine.begin() as connection:
-            last = connection.execute(rows.offset(limit - 1).limit(1)).first()
-            done = int(connection.execute(_delete(engine, model, rows, limit)).rowcount)
+            last = connection.execute(sa.select(*order).where(*mine).order_by(*order)
+                                      .offset(batch_size(subject) - 1).limit(1)).first()
+            if last is not None:  # else fewer than a batch are left: all of them
+                mine.append(position <= sa.tuple_(*last))
+            done = int(connection.execute(sa.delete(model).where(*mine)).rowcount)
         if last is not None:
             after[subject.account_id] = tuple(last)
         if done == 0 and start is not None:

@@ -162,9 +162,10 @@ class _Plan:
                                 ("ci-tests", 75, 3.0)):
             self.api_key(a, name, age, used)
         self.logs.append((a, "alice", logs, 180))
-        self.invoices(a, "EUR", months=7, low=2_500, high=19_000, brand="visa")
+        # nothing stops her account's deletion: every invoice paid, every instance terminated
+        self.invoices(a, "EUR", months=7, low=2_500, high=19_000, brand="visa", settled=True)
         first = self.gpu_instance(a, GPU_TYPES[0], "us-east-1", 170, 100)
-        second = self.gpu_instance(a, GPU_TYPES[2], "us-west-2", 60, None)
+        second = self.gpu_instance(a, GPU_TYPES[2], "us-west-2", 60, 2)
         self.gpu_jobs(a, first, 22)
         self.gpu_jobs(a, second, 18)
         summary = self.fine_tune(a, "llama-3.1-8b-instruct", "succeeded", 120,
@@ -258,14 +259,15 @@ class _Plan:
                  last_used_at=self.ago(used_days_ago) if used_days_ago < age_days else None)
 
     def invoices(self, account_id: str, currency: str, *, months: int, low: int, high: int,
-                 brand: str) -> None:
+                 brand: str, settled: bool = False) -> None:
+        """Monthly invoices; the last one stays open for ten days unless ``settled``."""
         last4 = f"{self.rng.randrange(10_000):04d}"
         month = datetime(self.now.year, self.now.month, 1, tzinfo=UTC)
         for back in range(months, 0, -1):
             start = _add_months(month, -back)
             issued = _add_months(start, 1) + timedelta(hours=6)
             amount = self.rng.randint(low, high)
-            paid = back > 1 or self.now - issued > timedelta(days=10)
+            paid = settled or back > 1 or self.now - issued > timedelta(days=10)
             invoice_id = self.ident("inv")
             self.add(Invoice, id=invoice_id, account_id=account_id,
                      period=start.strftime("%Y-%m"), amount_cents=amount, currency=currency,

@@ -278,49 +278,46 @@ def test_lock_disables_keys_and_restore_brings_back_only_those(app: Flask) -> No
     assert keys(engine) == before
 
 
+def running_instance_and_open_invoice(engine: sa.Engine, account_id: str) -> None:
+    with engine.begin() as connection:
+        connection.execute(sa.insert(GpuInstance).values(
+            id=f"gpu_{account_id}", account_id=account_id, gpu_type="H100",
+            region="us-east-1", created_at=datetime.now(UTC), terminated_at=None,
+            hourly_cents=250))
+        connection.execute(sa.insert(Invoice).values(
+            id=f"inv_{account_id}", account_id=account_id, period="2025-01",
+            amount_cents=100, currency="USD", status="open", issued_at=datetime.now(UTC)))
+
+
 def test_blockers_follow_the_console_data(app: Flask) -> None:
     engine, _, hooks = parts(app)
 
     def codes(account_id: str) -> set[str]:
         return {b.code for b in hooks.blockers(account_id)}
 
-    def alice_has(table: type[Any], *where: Any) -> bool:
-        with engine.connect() as connection:
-            return bool(connection.scalar(sa.select(sa.func.count()).select_from(table)
-                                          .where(*where)))
-
+    # the seed: alice has paid every invoice and terminated every instance; bob owns Acme
+    # AI, which has members (his last invoice is open for the first ten days of a month)
+    assert codes(ALICE) == set() and codes("acct-carol") == set()
     bob = {b.code: b for b in hooks.blockers("acct-bob")}
     owner = bob["org_owner_with_members"]
     assert "“Acme AI”" in owner.message and owner.action_url == "/console/team"
     assert owner.action_label and "owner" in owner.message
-    # the seed gives alice one running instance; her last invoice is unpaid for the first
-    # ten days of a month
-    expected = {"running_gpu_instances"} if alice_has(
-        GpuInstance, GpuInstance.account_id == ALICE, GpuInstance.terminated_at.is_(None)
-    ) else set()
-    if alice_has(Invoice, Invoice.account_id == ALICE, Invoice.status == "open"):
-        expected.add("unpaid_invoices")
-    assert "running_gpu_instances" in expected
-    assert codes(ALICE) == expected and "org_owner_with_members" not in codes("acct-carol")
-    with engine.begin() as connection:
-        connection.execute(sa.update(GpuInstance).where(GpuInstance.account_id == ALICE)
-                           .values(terminated_at=datetime.now(UTC)))
-        connection.execute(sa.update(Invoice).where(Invoice.account_id == ALICE)
-                           .values(status="paid"))
-        connection.execute(sa.insert(GpuInstance).values(
-            id="gpu_test_running", account_id="acct-bob", gpu_type="H100", region="us-east-1",
-            created_at=datetime.now(UTC), terminated_at=None, hourly_cents=250))
-        connection.execute(sa.insert(Invoice).values(
-            id="inv_test_open", account_id="acct-bob", period="2025-01", amount_cents=100,
-            currency="USD", status="open", issued_at=datetime.now(UTC)))
-    assert codes(ALICE) == set()
+    assert set(bob) <= {"org_owner_with_members", "unpaid_invoices"}
+    running_instance_and_open_invoice(engine, ALICE)
+    running_instance_and_open_invoice(engine, "acct-bob")
+    assert codes(ALICE) == {"running_gpu_instances", "unpaid_invoices"}
     bob = {b.code: b for b in hooks.blockers("acct-bob")}
     assert set(bob) == {"org_owner_with_members", "running_gpu_instances", "unpaid_invoices"}
     assert all(b.message and b.action_url and b.action_label for b in bob.values())
     assert "1 GPU instance still running" in bob["running_gpu_instances"].message
-    with engine.begin() as connection:  # everyone else leaves Acme: bob may go
+    with engine.begin() as connection:  # alice terminates and pays; everyone leaves Acme
+        connection.execute(sa.update(GpuInstance).where(GpuInstance.account_id == ALICE)
+                           .values(terminated_at=datetime.now(UTC)))
+        connection.execute(sa.update(Invoice).where(Invoice.account_id == ALICE)
+                           .values(status="paid"))
         connection.execute(sa.delete(Membership).where(Membership.org_id == "org-acme",
                                                        Membership.account_id != "acct-bob"))
+    assert codes(ALICE) == set()
     assert "org_owner_with_members" not in codes("acct-bob")
 
 
