@@ -1,13 +1,15 @@
-"""The databases of the erasure benchmark: each size seeded once as a template (demo.seed,
-then VACUUM ANALYZE / ANALYZE: bench_export.prepare), and a fresh copy of it for every run
-(``CREATE DATABASE ... TEMPLATE ... STRATEGY FILE_COPY`` on PostgreSQL, a file copy of the
-checkpointed SQLite file)."""
+"""The erasure benchmark's databases and its statement timer.
+
+Each size is seeded once as a template (demo.seed, then VACUUM ANALYZE / ANALYZE:
+bench_export.prepare), and every run gets a fresh copy of it (``CREATE DATABASE ... TEMPLATE
+... STRATEGY FILE_COPY`` on PostgreSQL, a file copy of the checkpointed SQLite file)."""
 
 from __future__ import annotations
 
 import contextlib
 import os
 import shutil
+import time
 from typing import Any
 
 import sqlalchemy as sa
@@ -76,3 +78,44 @@ def warm(url: str) -> None:
         connection.execute(sa.text("SELECT count(*) FROM inference_logs WHERE account_id = :a"),
                            {"a": ACCOUNT})
     engine.dispose()
+
+
+class Timer:
+    """The longest statement (cursor events) and transaction (begin to commit) on an engine."""
+
+    def __init__(self, engine: sa.Engine) -> None:
+        self.statements = 0
+        self.longest = 0.0
+        self.longest_sql = ""
+        self.longest_tx = 0.0
+        self.longest_write = 0.0
+        sa.event.listen(engine, "before_cursor_execute", self._before)
+        sa.event.listen(engine, "after_cursor_execute", self._after)
+        sa.event.listen(engine, "begin", self._begin)
+        sa.event.listen(engine, "commit", self._end)
+        sa.event.listen(engine, "rollback", self._end)
+
+    def _before(self, conn: sa.Connection, *args: Any) -> None:
+        conn.info["bench_t0"] = time.perf_counter()
+
+    def _after(self, conn: sa.Connection, cursor: Any, statement: str, *args: Any) -> None:
+        took = time.perf_counter() - conn.info.pop("bench_t0")
+        self.statements += 1
+        if statement.lstrip()[:6].upper() in ("DELETE", "UPDATE", "INSERT"):
+            self.longest_write = max(self.longest_write, took)
+        if took > self.longest:
+            self.longest, self.longest_sql = took, " ".join(statement.split())[:200]
+
+    def _begin(self, conn: sa.Connection) -> None:
+        conn.info["bench_tx0"] = time.perf_counter()
+
+    def _end(self, conn: sa.Connection) -> None:
+        started = conn.info.pop("bench_tx0", None)
+        if started is not None:
+            self.longest_tx = max(self.longest_tx, time.perf_counter() - started)
+
+    def report(self) -> dict[str, Any]:
+        return {"statements": self.statements, "longest_statement_s": round(self.longest, 4),
+                "longest_statement": self.longest_sql,
+                "longest_transaction_s": round(self.longest_tx, 4),
+                "longest_write_s": round(self.longest_write, 4)}

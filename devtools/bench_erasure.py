@@ -6,18 +6,20 @@ ANALYZE / ANALYZE, as bench_export does) and every run gets a fresh copy of it
 (``CREATE DATABASE ... TEMPLATE`` / a file copy), read once before the run so no run pays for a
 cold cache. Every run happens in a fresh child process, timed inside the child.
 
-* ``erasure``: the account erased through the plugin's erasure path: every source's eraser in
-  registry order, one bounded batch per call until it returns 0 (``ERASURE_BATCH``), the
-  recipients told, then the account eraser. Baseline, on the same rows in the same run: one
-  plain ``DELETE FROM inference_logs WHERE account_id = ?``. Also reported: the longest single
-  statement and the longest transaction (SQLAlchemy cursor and transaction events), with
-  the target that no statement holds its locks for 1 s or more.
+* ``erasure``: the account erased through the plugin's erasure path: the deletion confirmed
+  with no grace period, then the erase job in the child: every source's eraser in registry
+  order, one bounded batch per call until it returns 0 (``ERASURE_BATCH``), the plugin's own
+  records, the recipients, the account eraser, the certificate. Baseline, on the same rows in
+  the same run: one plain ``DELETE FROM inference_logs WHERE account_id = ?``. Also reported:
+  the longest single statement and the longest transaction (SQLAlchemy cursor and
+  transaction events), with the target that no statement holds its locks for 1 s or more.
 * ``erasure peak RSS``: the erasing child's VmHWM at 1,000,000 records against 100,000 (a
   tenth).
 * ``retention sweep``: inference logs older than 90 days (the metadata rule of section 5)
-  through the sweeper, in batches, against one plain ``DELETE ... WHERE created_at < ?``.
+  through ``services.retention.sweep`` and the demo's sweeper, in batches, against one plain
+  ``DELETE ... WHERE created_at < ?``.
 
-``python -m devtools.bench_erasure`` runs it alone (its own PostgreSQL);
+``python -m devtools.bench_erasure`` runs it alone (its own PostgreSQL and Redis);
 ``--records``/``--small``/``--rounds``/``--backends`` shrink or grow it. ``make bench`` uses
 BENCH_ERASURE_RECORDS (default 250,000; set 1000000 for the full size).
 """
@@ -41,9 +43,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from devtools.bench_copies import Copies, warm
+from devtools.bench_copies import Copies, Timer, warm
 from devtools.bench_export import NOW, _label, _mb, _vm
-from devtools.services import ROOT, PostgresServer
+from devtools.services import ROOT, PostgresServer, RedisServer
 
 #: `make bench` erases 250,000 records by default (about 3 minutes for both databases);
 #: BENCH_ERASURE_RECORDS=1000000 runs the full size (about 7 minutes)
@@ -66,52 +68,17 @@ def log(message: str) -> None:
 
 # -- measuring inside a child -------------------------------------------------------------------
 
-class Timer:
-    """The longest statement (cursor events) and transaction (begin to commit) on an engine."""
-
-    def __init__(self, engine: sa.Engine) -> None:
-        self.statements = 0
-        self.longest = 0.0
-        self.longest_sql = ""
-        self.longest_tx = 0.0
-        self.longest_write = 0.0
-        sa.event.listen(engine, "before_cursor_execute", self._before)
-        sa.event.listen(engine, "after_cursor_execute", self._after)
-        sa.event.listen(engine, "begin", self._begin)
-        sa.event.listen(engine, "commit", self._end)
-        sa.event.listen(engine, "rollback", self._end)
-
-    def _before(self, conn: sa.Connection, *args: Any) -> None:
-        conn.info["bench_t0"] = time.perf_counter()
-
-    def _after(self, conn: sa.Connection, cursor: Any, statement: str, *args: Any) -> None:
-        took = time.perf_counter() - conn.info.pop("bench_t0")
-        self.statements += 1
-        if statement.lstrip()[:6].upper() in ("DELETE", "UPDATE", "INSERT"):
-            self.longest_write = max(self.longest_write, took)
-        if took > self.longest:
-            self.longest, self.longest_sql = took, " ".join(statement.split())[:200]
-
-    def _begin(self, conn: sa.Connection) -> None:
-        conn.info["bench_tx0"] = time.perf_counter()
-
-    def _end(self, conn: sa.Connection) -> None:
-        started = conn.info.pop("bench_tx0", None)
-        if started is not None:
-            self.longest_tx = max(self.longest_tx, time.perf_counter() - started)
-
-    def report(self) -> dict[str, Any]:
-        return {"statements": self.statements, "longest_statement_s": round(self.longest, 4),
-                "longest_statement": self.longest_sql,
-                "longest_transaction_s": round(self.longest_tx, 4),
-                "longest_write_s": round(self.longest_write, 4)}
-
-
 def _app(url: str) -> Any:
+    """The demo console on ``url``: deletion with no grace period, the parent's Redis."""
     from demo.app import create_app
+    from selfservice.receipts import generate_pem
 
-    return create_app({"DEMO_DATABASE_URL": url, "DEMO_CREATE_TABLES": False,
-                       "SECRET_KEY": secrets.token_hex(32), "SELFSERVICE_ERASURE_BATCH": BATCH})
+    return create_app({
+        "DEMO_DATABASE_URL": url, "DEMO_CREATE_TABLES": False,
+        "SECRET_KEY": secrets.token_hex(32), "SELFSERVICE_ERASURE_BATCH": BATCH,
+        "SELFSERVICE_DELETION_GRACE_DAYS": 0, "SELFSERVICE_RECEIPT_KEY": generate_pem().decode(),
+        "SELFSERVICE_REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:1/0"),
+        "SELFSERVICE_QUEUE_NAME": f"bench-erasure-{os.getpid()}"})
 
 
 def _left(engine: sa.Engine, where: str) -> int:
@@ -121,37 +88,52 @@ def _left(engine: sa.Engine, where: str) -> int:
             {"a": ACCOUNT, "cutoff": CUTOFF}) or 0)
 
 
+def _erase_job(app: Any, request_id: str) -> dict[str, Any]:
+    """The erase job the confirmation scheduled, run here as a worker would run it."""
+    from selfservice.models import BackgroundJob
+    from selfservice.services import erasure, outbox
+
+    state = app.extensions["selfservice"]
+    with state.db.read() as session:
+        job_id = session.scalar(sa.select(BackgroundJob.id).where(
+            BackgroundJob.kind == erasure.ERASE_JOB, BackgroundJob.target_id == request_id))
+    ctx = outbox.claim(state.db, job_id, "bench")
+    assert ctx is not None, "the erase job was not runnable"
+    result = erasure.run(ctx)
+    outbox.succeed(state.db, job_id, ctx.attempt, result)
+    return result
+
+
 def child_erase(url: str) -> dict[str, Any]:
-    """Ours: the plugin's erasure path over every source, then the account."""
-    from selfservice import Subject
+    """Ours: the plugin's erasure path. The deletion is confirmed with no grace period (the
+    plan frozen, the account locked), then the erase job runs every step: the sources'
+    erasers until each returns 0, the plugin's own records, the recipients, the account, the
+    certificate."""
+    from selfservice.models import ErasureStep
+    from selfservice.services import deletion
 
     app = _app(url)
     engine: sa.Engine = app.extensions["demo"].engine
-    extension = app.extensions["selfservice"].extension
+    state = app.extensions["selfservice"]
     timer = Timer(engine)
-    per_source: dict[str, int] = {}
-    calls = 0
     rss_before = _vm("VmRSS")
     started = time.perf_counter()
     with app.app_context():
-        subject = Subject(ACCOUNT)
-        for source in extension.sources:
-            eraser = extension.sources.erasers.get(source.name)
-            if eraser is None or source.builtin:
-                continue
-            total = 0
-            while done := eraser(subject):
-                total += done
-                calls += 1
-            per_source[source.name] = total
-        for recipient in extension.deletion.recipients.values():
-            recipient.notify(ACCOUNT)
-        extension.deletion.account_eraser(ACCOUNT)
+        who = state.extension.load_identity(ACCOUNT)
+        request, _ = deletion.start(who)
+        deletion.confirm(who, request.id, who.email)
+        confirmed = time.perf_counter()
+        result = _erase_job(app, request.id)
     wall = time.perf_counter() - started
-    measured = timer.report()  # before the check below, which is no part of the erasure
-    return {"wall": wall, "records": per_source.get("inference_logs", 0),
-            "per_source": per_source, "eraser_calls": calls, "rss_before_kb": rss_before,
-            "left": _left(engine, "account_id = :a"), **measured}
+    measured = timer.report()  # before the checks below, which are no part of the erasure
+    with state.db.read() as session:
+        steps = {s.name: s.records for s in session.scalars(
+            sa.select(ErasureStep).where(ErasureStep.request_id == request.id))}
+    if "completed" not in result:
+        raise AssertionError(f"the erase job did not complete: {result}")
+    return {"wall": wall, "confirm_s": round(confirmed - started, 3),
+            "records": steps.get("inference_logs"), "per_source": steps,
+            "rss_before_kb": rss_before, "left": _left(engine, "account_id = :a"), **measured}
 
 
 def child_plain(url: str) -> dict[str, Any]:
@@ -170,42 +152,24 @@ def child_plain(url: str) -> dict[str, Any]:
             **measured}
 
 
-def _sweeper(extension: Any, engine: sa.Engine) -> tuple[str, Any]:
-    """The registered sweeper of the inference logs' 90-day rule, or (until the demo
-    registers one) the batched DELETE by date a sweeper runs."""
-    for rule in extension.deletion.rules.values():
-        if rule.source == "inference_logs" and rule.days == SWEEP_DAYS:
-            return f"sweeper {rule.source}.{rule.rule}", rule.sweep
-    from demo.models import InferenceLog
-
-    def sweep(cutoff: Any, held: Any, batch: int) -> int:
-        ids = (sa.select(InferenceLog.id).where(InferenceLog.created_at < cutoff,
-                                                 InferenceLog.account_id.not_in(held))
-               .order_by(InferenceLog.created_at).limit(batch))
-        with engine.begin() as connection:
-            return int(connection.execute(
-                sa.delete(InferenceLog).where(InferenceLog.id.in_(ids))).rowcount)
-
-    return "batched DELETE by date (stand-in: no demo sweeper registered)", sweep
-
-
 def child_sweep(url: str) -> dict[str, Any]:
-    """Ours: the sweep in batches until one comes back short, as the plugin runs it."""
+    """Ours: the plugin's retention sweep of the inference logs' 90-day rule (the demo's
+    sweeper, in batches, legal holds read before each), as the daily job runs it."""
+    from selfservice.services import retention
+
     app = _app(url)
     engine: sa.Engine = app.extensions["demo"].engine
     timer = Timer(engine)
-    path, sweep = _sweeper(app.extensions["selfservice"].extension, engine)
-    total = 0
-    started = time.perf_counter()
     with app.app_context():
-        while True:
-            done = sweep(CUTOFF, [], BATCH)
-            total += done
-            if done < BATCH:
-                break
-    wall = time.perf_counter() - started
+        rule = next(r for r in retention.rules()
+                    if r.source == "inference_logs" and r.days == SWEEP_DAYS)
+        started = time.perf_counter()
+        row = retention.sweep(rule, now=NOW)
+        wall = time.perf_counter() - started
     measured = timer.report()
-    return {"wall": wall, "records": total, "path": path,
+    if row.status != "done":
+        raise AssertionError(f"the sweep ended {row.status}: {row.error}")
+    return {"wall": wall, "records": row.deleted, "path": f"sweeper {rule.source}.{rule.rule}",
             "left": _left(engine, "created_at < :cutoff"), **measured}
 
 
@@ -309,10 +273,12 @@ def _entries(backend: str, records: int, small: int, runs: dict[str, list[dict[s
         "target": f"ratio <= {TARGET}", "meets": value / baseline <= TARGET,
         "details": {
             "account": ACCOUNT, "inference_logs": records, "batch": BATCH,
-            "path": "every demo eraser in registry order until it returns 0, the recipients, "
-                    "then the account eraser (driven directly: the plugin's erase job is not "
-                    "merged yet)",
-            "per_source": ours[0]["per_source"], "eraser_calls": ours[0]["eraser_calls"],
+            "path": "deletion.start and deletion.confirm with no grace period (plan frozen, "
+                    "account locked), then the erase job in this process: every source's "
+                    "eraser until it returns 0, the plugin's own records, the recipients, "
+                    "the account, the certificate",
+            "per_source": ours[0]["per_source"],
+            "confirm_s": [r["confirm_s"] for r in ours],
             "statistic": "median", "rounds": len(ours), "value_runs": _walls(ours),
             "baseline_runs": _walls(plain),
             "records_per_s": round(records / value), "baseline_records_per_s":
@@ -359,10 +325,14 @@ def _entries(backend: str, records: int, small: int, runs: dict[str, list[dict[s
 def bench_erasure(postgres: PostgresServer, records: int = RECORDS, small: int | None = None,
                   rounds: int = ROUNDS, backends: tuple[str, ...] = ("postgresql", "sqlite")
                   ) -> list[dict[str, Any]]:
-    results = []
-    for backend in backends:
-        results.extend(bench_backend(backend, postgres, records, small, rounds))
-    return results
+    """Every entry of every backend, with a Redis of its own for the plugin's queue."""
+    redis = RedisServer().start()
+    os.environ["BENCH_REDIS_URL"] = redis.url
+    try:
+        return [entry for backend in backends
+                for entry in bench_backend(backend, postgres, records, small, rounds)]
+    finally:
+        redis.cleanup()
 
 
 @contextlib.contextmanager
