@@ -100,7 +100,7 @@ def test_every_console_source_declares_its_erasure(app: Flask) -> None:
         "inference_logs": "erase", "invoices": "anonymise", "payments": "anonymise",
         "gpu_jobs": "erase", "gpu_instances": "erase", "fine_tune_datasets": "erase",
         "fine_tune_jobs": "erase", "marketplace_models": "erase",
-        "security_events": "retain"}
+        "security_events": "retain", "marketing_contacts": "erase"}
     security, invoices = registry["security_events"], registry["invoices"]
     assert security.retain_legal_basis == "legitimate_interests"
     assert security.retain_days == 396 and "13 months" in security.erasure_reason
