@@ -11,6 +11,7 @@ deletion's pseudonym, never the account.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -37,6 +38,8 @@ from ..state import get_state
 from . import certificates, legal_holds, own_erasure, privacy_requests
 
 ERASE_JOB = "deletion.erase"
+#: seconds between progress writes while a source is erased
+PROGRESS_EVERY = 1.0
 #: what the request's step says while a manual step waits
 WAITING = "Waiting for a privacy officer to confirm: "
 #: the plugin's own source whose eraser pseudonymises the consent ledger and audit trail
@@ -238,10 +241,16 @@ def _erase_source(ctx: JobContext, plan: Plan, step: ErasureStep, percent: int) 
         before = count(plan.subject)
     _start(plan, step, records_before=before)
     erased = step.records or 0  # the batches an earlier attempt recorded
+    # with a counter, the count survives a crash through records_before, so progress is
+    # written at most once a second (the job's own thread keeps its heartbeat); without one,
+    # each batch's count is written as it is done
+    shown = time.monotonic()
     while (batch := eraser(plan.subject)) > 0:
         erased += batch
-        _set(step.id, records=erased)
-        ctx.progress(percent, f"Erasing {step.name}")  # the heartbeat, between batches
+        if count is None or time.monotonic() - shown >= PROGRESS_EVERY:
+            _set(step.id, records=erased)
+            ctx.progress(percent, f"Erasing {step.name}")
+            shown = time.monotonic()
     records = erased
     if count is not None and before is not None:
         # records that left the subject (erased, or anonymised away from it); an anonymiser
