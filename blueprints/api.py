@@ -18,6 +18,7 @@ from selfservice.state import get_state
 from . import (
     consent_api,
     cookie_api,
+    deletion_api,
     hardening,
     legal_holds,
     openapi,
@@ -104,7 +105,7 @@ def create_blueprint() -> Blueprint:
     bp.register_error_handler(Invalid, invalid_input)
     for module_routes in (routes, consent_api.routes, privacy_requests.api_routes,
                           cookie_api.routes, sessions.api_routes, legal_holds.routes,
-                          staff_access.api_routes):
+                          staff_access.api_routes, deletion_api.routes):
         module_routes.register(bp)
     hardening.protect(bp, api=True)
     return bp

@@ -21,6 +21,12 @@ PROBLEM_TYPES: dict[str, str] = {
     "org-policy-locked": "Your organisation's training policy decides this setting; its owner "
                          "or admins can change the policy.",
     "ledger-invalid": "A record failed its integrity check, so nothing is certified from it.",
+    "deletion-blocked": "Something must be done before the account can be deleted; see "
+                        "blockers, each with what to do.",
+    "deletion-scheduled": "The account is scheduled for deletion: until the deletion is "
+                          "canceled, only GET /me, that deletion request (its plan) and its "
+                          "cancel answer.",
+    "erasure-begun": "Erasure has begun: the deletion can no longer be canceled.",
     "rate-limited": "Too many requests; see Retry-After.",
     "invalid-token": "The bearer token is missing or wrong.",
     "payload-too-large": "The request body is longer than this URL accepts; see detail.",

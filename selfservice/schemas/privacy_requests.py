@@ -104,8 +104,11 @@ def paths() -> dict[str, Any]:
         "/requests/{request_id}": {"get": {"summary": "One request, with its timeline",
                                            "parameters": params, "responses": one}},
         "/requests/{request_id}/cancel": {"post": {
-            "summary": "Cancel an open request", "security": session_csrf,
-            "parameters": params, "responses": one}},
+            "summary": "Cancel an open request; a deletion can be canceled during its grace "
+                       "period (the account is restored), not once erasure has begun",
+            "security": session_csrf, "parameters": params,
+            "responses": {**one, "409": problem_response("erasure has begun: the deletion "
+                                                         "can no longer be canceled")}}},
         "/requests/{request_id}/retry": {"post": {
             "summary": "Try a failed export again at once (only a failed export)",
             "security": session_csrf, "parameters": params,
