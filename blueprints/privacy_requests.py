@@ -26,10 +26,11 @@ from selfservice.auth import is_fresh
 from selfservice.db import utcnow
 from selfservice.identity import Identity
 from selfservice.models import OPEN_STATUSES, PrivacyRequest, RequestType
-from selfservice.services import exports
+from selfservice.services import deletion, exports
 from selfservice.services import privacy_requests as service
 from selfservice.text import is_client_key
 
+from . import deletion_pages
 from .forms import RequestForm
 from .guards import api_identity, page_identity, reauth_url
 from .problems import problem
@@ -131,10 +132,22 @@ def get_request(identity: Identity, request_id: str) -> Response:
     return response
 
 
+def cancel_any(account_id: str, request_id: str) -> PrivacyRequest | None:
+    """Cancel the account's request: a deletion through its own service (the account is
+    restored; ErasureBegun once erasure has begun), any other request here."""
+    item = service.get(account_id, request_id)
+    if item is not None and item.type == RequestType.DELETION:
+        return deletion.cancel(account_id, request_id)
+    return service.cancel(account_id, request_id)
+
+
 @api_routes.post("/requests/<request_id>/cancel")
 @api_identity()
 def cancel_request(identity: Identity, request_id: str) -> Response:
-    item = service.cancel(identity.account_id, request_id)
+    try:
+        item = cancel_any(identity.account_id, request_id)
+    except deletion.ErasureBegun as exc:
+        return problem(409, "erasure-begun", "Erasure has begun", exc.message)
     if item is None:
         return _not_found()
     return jsonify(request_json(item))
@@ -217,7 +230,8 @@ def request_page(identity: Identity, request_id: str) -> Any:
     return render_template("selfservice/request.html", item=item,
                            body=request_json(item), types=service.TYPES,
                            jurisdictions=service.JURISDICTIONS,
-                           open_statuses=OPEN_STATUSES, action_form=FlaskForm())
+                           open_statuses=OPEN_STATUSES, action_form=FlaskForm(),
+                           **deletion_pages.request_page_context(identity, item))
 
 
 @page_routes.post("/requests/<request_id>/<action>")
@@ -225,11 +239,11 @@ def request_page(identity: Identity, request_id: str) -> Any:
 def request_action(identity: Identity, request_id: str, action: str) -> Any:
     if action not in ("cancel", "retry") or not FlaskForm().validate_on_submit():
         abort(400)
-    act = service.cancel if action == "cancel" else service.retry
+    act = cancel_any if action == "cancel" else service.retry
     try:
         if act(identity.account_id, request_id) is None:
             abort(404)
-    except service.NotRetryable as exc:
+    except (service.NotRetryable, deletion.ErasureBegun) as exc:
         flash(exc.message, "error")
     return redirect(url_for(".request_page", request_id=request_id), 303)
 
