@@ -5,12 +5,21 @@ from __future__ import annotations
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, RadioField, SelectField, TextAreaField
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.fields import choices as wtforms_choices
-from wtforms.validators import DataRequired, InputRequired, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
+from selfservice.models import RequestType
 from selfservice.purposes import ORG_POLICIES
 from selfservice.services.privacy_requests import JURISDICTIONS, TYPES
+from selfservice.text import REFUSAL, is_free_text
 
 #: WTForms 3.3 deprecates (value, label) tuples in favour of SelectChoice (None before 3.3;
 #: unknown to the type stubs, which are of WTForms 3.2)
@@ -63,7 +72,32 @@ class OrgPolicyForm(FlaskForm):
 class RequestForm(FlaskForm):
     """Asking for one of the rights of the privacy policy."""
 
-    type = SelectField("What would you like us to do?", choices=choices(TYPES))
+    # deletion has a page of its own, a danger zone with the plan (deletion_pages)
+    type = SelectField("What would you like us to do?",
+                       choices=choices({k: v for k, v in TYPES.items()
+                                        if k != RequestType.DELETION}))
     jurisdiction = SelectField("Which law applies to you", choices=choices(JURISDICTIONS))
     csv = BooleanField("Also include CSV files (for spreadsheets), where the data is a table")
     description = TextAreaField("Tell us what it is about (optional)")
+
+
+class ConfirmDeletionForm(FlaskForm):
+    """Deletion is confirmed by typing the account's e-mail address (or the reference)."""
+
+    confirm = StringField(
+        "Type your e-mail address to confirm",
+        validators=[DataRequired(message="Type your e-mail address (or the request's "
+                                         "reference) to confirm. Nothing was changed."),
+                    Length(max=254, message="That is longer than any e-mail address. Nothing "
+                                            "was changed.")])
+
+
+class CancelDeletionForm(FlaskForm):
+    """Cancelling a scheduled deletion, with an optional reason."""
+
+    reason = TextAreaField("Why are you keeping your account? (optional)",
+                           validators=[Optional(), Length(max=300)])
+
+    def validate_reason(self, field: TextAreaField) -> None:
+        if field.data and not is_free_text(field.data):
+            raise ValidationError(f"The reason {REFUSAL}")

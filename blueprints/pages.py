@@ -19,6 +19,8 @@ from . import (
     cookie_enforcement,
     cookie_pages,
     cookie_templates,
+    deletion_lock,
+    deletion_pages,
     hardening,
     preferences,
     privacy_requests,
@@ -56,10 +58,12 @@ def create_blueprint() -> Blueprint:
                    static_url_path="/static")
     unrouted.hide_routes(bp)  # the staff pages, before anything else looks at a request
     bp.before_app_request(apply_gpc_to_account)
+    # a customer whose deletion is scheduled sees only the page to cancel it
+    bp.before_app_request(deletion_lock.enforce)
     cookie_enforcement.register_hooks(bp)
     bp.app_context_processor(cookie_templates.context)
     for module_routes in (routes, preferences.routes, privacy_requests.page_routes,
-                          cookie_pages.routes, sessions.page_routes):
+                          cookie_pages.routes, sessions.page_routes, deletion_pages.routes):
         module_routes.register(bp)
     hardening.protect(bp, api=False)
     return bp
