@@ -15,6 +15,7 @@ from selfservice.services import (
     privacy_requests,
     sessions,
 )
+from selfservice.services import deletion as deletion_service
 from selfservice.services import diagnostics as diagnostics_service
 from selfservice.services import exports as exports_service
 from selfservice.services import retention as retention_service
@@ -31,6 +32,9 @@ def register(jobs: JobRegistry) -> None:
     jobs.register(privacy_requests.READY_JOB, exports.export_ready)
     jobs.register(exports_service.SWEEP_JOB, exports.sweep_exports, daily=True)
     jobs.register(account_chain.CONFIRMATION_JOB, mail.training_confirmation)
+    jobs.register(deletion_service.SCHEDULED_MAIL_JOB, mail.deletion_scheduled)
+    jobs.register(deletion_service.REMINDER_MAIL_JOB, mail.deletion_reminder)
+    jobs.register(deletion_service.CANCELED_MAIL_JOB, mail.deletion_canceled)
     jobs.register(cookie_consent.SWEEP_JOB, retention.sweep_cookie_consents, daily=True)
     jobs.register(sessions.SWEEP_JOB, retention.sweep_sessions, daily=True)
     jobs.register(retention_service.SWEEP_JOB, retention.sweep_sources, daily=True)

@@ -1,0 +1,66 @@
+"""E-mails about a deletion during its grace period, sent by jobs (the request id in): the
+confirmation with the date erasure starts, the reminder before it, and the cancel. Each names
+the point of no return, how to cancel and the reference. (The completion e-mail, with the
+certificate, is sent by the erasure.)"""
+
+from __future__ import annotations
+
+from flask import render_template
+
+from .. import mail
+from ..job_registry import JobRefused
+from ..models import Deletion, PrivacyRequest, RequestStatus
+from ..state import get_state
+from .notifications import public_url
+
+
+def _load(request_id: str) -> tuple[PrivacyRequest, Deletion]:
+    with get_state().db.read() as session:
+        request = session.get(PrivacyRequest, request_id)
+        deletion = session.get(Deletion, request_id)
+    if request is None or deletion is None:
+        raise JobRefused("the deletion no longer exists")
+    return request, deletion
+
+
+def _send(request: PrivacyRequest, deletion: Deletion, kind: str, subject: str) -> dict[str, str]:
+    state = get_state()
+    identity = state.extension.load_identity(request.account_id)
+    if identity is None:
+        raise JobRefused("the account no longer exists")
+    prefix = state.setting("URL_PREFIX")
+    text = render_template(f"selfservice/email/deletion_{kind}.txt", identity=identity,
+                           request=request, deletion=deletion,
+                           cancel_url=public_url(f"{prefix}/delete/scheduled"),
+                           request_url=public_url(f"{prefix}/requests/{request.id}"))
+    mail.send(mail.compose(to=identity.email, subject=subject.format(request.reference),
+                           text=text, message_id=f"<deletion-{kind}-{request.id}@selfservice>"))
+    return {"sent": f"deletion_{kind}"}
+
+
+def send_scheduled(request_id: str) -> dict[str, str]:
+    """Right after the confirmation: when erasure starts, and how to cancel before."""
+    request, deletion = _load(request_id)
+    if deletion.grace_days == 0:
+        return _send(request, deletion, "scheduled",
+                     "Your account is being deleted ({})")
+    return _send(request, deletion, "scheduled",
+                 "Your account will be deleted on "
+                 f"{deletion.scheduled_for.strftime('%Y-%m-%d')} ({{}})")
+
+
+def send_reminder(request_id: str) -> dict[str, str]:
+    """Some days before erasure starts, unless the deletion was canceled meanwhile."""
+    request, deletion = _load(request_id)
+    if request.status != RequestStatus.SCHEDULED or deletion.canceled_at is not None:
+        return {"sent": "none", "why": f"the request is {request.status}"}
+    return _send(request, deletion, "reminder",
+                 "Reminder: your account will be deleted on "
+                 f"{deletion.scheduled_for.strftime('%Y-%m-%d')} ({{}})")
+
+
+def send_canceled(request_id: str) -> dict[str, str]:
+    """The customer canceled in time: the account is back."""
+    request, deletion = _load(request_id)
+    return _send(request, deletion, "canceled",
+                 "Your account will not be deleted ({})")
