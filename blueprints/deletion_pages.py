@@ -25,7 +25,7 @@ routes = Routes()
 
 #: what each action means, in the customer's words (the plan's table)
 ACTIONS = {"erase": "Erased", "anonymise": "Anonymised", "retain": "Kept",
-           "manual": "Erased by our privacy team"}
+           "manual": "Erased by hand"}
 
 
 def _open_deletion(account_id: str) -> PrivacyRequest | None:
@@ -88,7 +88,7 @@ def confirm_deletion_page(identity: Identity, request_id: str) -> Any:
         confirmed = deletion.confirm(identity, item.id, form.confirm.data)
     except deletion.WrongConfirmation:
         form.confirm.errors = [f"That is not the e-mail address of this account, nor the "
-                               f"reference {item.reference}. Nothing was changed."]
+                               f"reference {item.reference}."]
         return _render_plan(identity, item, form, 422)
     except deletion.Blocked as exc:
         form.form_errors.append("Deletion is not possible yet: see what to do first, above.")

@@ -87,9 +87,8 @@ class ConfirmDeletionForm(FlaskForm):
     confirm = StringField(
         "Type your e-mail address to confirm",
         validators=[DataRequired(message="Type your e-mail address (or the request's "
-                                         "reference) to confirm. Nothing was changed."),
-                    Length(max=254, message="That is longer than any e-mail address. Nothing "
-                                            "was changed.")])
+                                         "reference) to confirm."),
+                    Length(max=254, message="That is longer than any e-mail address.")])
 
 
 class CancelDeletionForm(FlaskForm):
