@@ -37,6 +37,7 @@ BODIES = {
     ("/legal-holds", "post"): "LegalHoldCreate",
     ("/legal-holds/{hold_id}/release", "post"): "LegalHoldRelease",
     ("/support/requests/{reference}/reveal", "post"): "RevealRequest",
+    ("/requests/{request_id}/confirm", "post"): "DeletionConfirm",
 }
 #: operations only a privacy officer reaches (anyone else gets 404 before the body is read)
 OFFICER_ONLY = ("/legal-holds",)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..models import ErasureAction
+from ..models import ErasureAction, StepKind, StepStatus
 from ..sources import LEGAL_BASES
 from .base import OPTIONAL_TIME, Schema, enum_of, json_response, problem_response, ref
 
@@ -30,6 +30,11 @@ COMPONENTS: dict[str, Schema] = {
             "legal_basis": {"oneOf": [{"type": "null"}, enum_of(LEGAL_BASES)]},
             "reason": {"type": ["string", "null"]},
             "retained_until": OPTIONAL_TIME,
+            "kind": {"enum": [str(k) for k in StepKind]},
+            "irreversible": {"type": ["string", "null"],
+                             "description": "what cannot be recalled of it once done"},
+            "status": {"oneOf": [{"type": "null"}, enum_of(StepStatus)],
+                       "description": "after confirmation: how far erasure has got with it"},
         },
     },
     "DeletionBlocker": {
@@ -56,11 +61,17 @@ COMPONENTS: dict[str, Schema] = {
             "frozen_at": {**OPTIONAL_TIME,
                           "description": "when the plan was frozen by your confirmation "
                                          "(null: a live preview)"},
+            "starts_if_confirmed_now": {**OPTIONAL_TIME,
+                                        "description": "before confirmation: when erasure "
+                                                       "would start if you confirmed now"},
             "sources": {"type": "array", "items": ref("DeletionPlanSource")},
+            "account": {"oneOf": [{"type": "null"}, ref("DeletionPlanSource")],
+                        "description": "the account itself, erased last"},
             "recipients": {"type": "array", "items": {
                 "type": "object", "required": ["name", "description"],
                 "properties": {"name": {"type": "string"},
-                               "description": {"type": "string"}}},
+                               "description": {"type": "string"},
+                               "status": {"type": ["string", "null"]}}},
                 "description": "the companies we share data with, told to erase it"},
             "blockers": {"type": "array", "items": ref("DeletionBlocker"),
                          "description": "what must be done before you can confirm"},
