@@ -119,7 +119,8 @@ def test_the_request_page_keeps_the_frozen_plan_and_offers_the_certificate(
                                                    certificate_sha256="ab" * 32,
                                                    finished_at=utcnow()))
     page = person.get(f"/privacy/requests/{request_id}")
-    assert "Download the signed certificate" in page.text and "<summary>Verify</summary>" in page.text
+    assert "Download the signed certificate" in page.text
+    assert "<summary>Verify</summary>" in page.text
     download = person.get(f"/privacy/requests/{request_id}/certificate")
     assert download.status_code == 200 and download.json() == certificate
     assert "attachment" in download.headers["Content-Disposition"]
