@@ -19,6 +19,7 @@ from selfservice.sources import LEGAL_BASES
 from . import deletion_lock
 from .forms import CancelDeletionForm, ConfirmDeletionForm, ConfirmOnlyForm
 from .guards import home_url, login_url, page_identity
+from .rate_limits import limited
 from .routing import Routes
 
 routes = Routes()
@@ -50,6 +51,7 @@ def delete_account(identity: Identity) -> Any:
 
 
 @routes.post("/delete")
+@limited("RATE_LIMIT_REQUESTS", "privacy-requests")
 @page_identity(fresh=True)
 def start_deletion(identity: Identity) -> Any:
     if not ConfirmOnlyForm().validate_on_submit():
