@@ -12,7 +12,7 @@ from flask import Response, abort, flash, redirect, render_template, url_for
 from selfservice.auth import is_fresh, sign_out
 from selfservice.identity import Identity
 from selfservice.models import OPEN_STATUSES, PrivacyRequest, RequestStatus, RequestType
-from selfservice.services import deletion, deletion_plans
+from selfservice.services import deletion, deletion_mail, deletion_plans
 from selfservice.services import privacy_requests as requests_service
 from selfservice.sources import LEGAL_BASES
 
@@ -105,6 +105,7 @@ def confirm_deletion_page(identity: Identity, request_id: str) -> Any:
     scheduled = deletion.deletion_of(item.id)
     return render_template("selfservice/deletion/confirmed.html", item=confirmed,
                            deletion=scheduled,
+                           reminder_at=deletion_mail.reminder_at(scheduled) if scheduled else None,
                            sign_in_url=login_url(url_for(".deletion_scheduled")))
 
 

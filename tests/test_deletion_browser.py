@@ -91,6 +91,7 @@ def test_a_customer_deletes_by_keyboard_signs_in_again_and_cancels(
     page.get_by_role("heading", name="Your account is scheduled for deletion").wait_for()
     assert "signed out on every device" in page.locator("main").inner_text()
     check(page, "confirmed", shots, found)
+    reference = page.locator("#deletion-reference").inner_text()
     assert page.request.get(base + "/privacy/api/v1/me").status == 401  # signed out
 
     press(page, page.get_by_role("link", name="Sign in to cancel"))
@@ -111,5 +112,9 @@ def test_a_customer_deletes_by_keyboard_signs_in_again_and_cancels(
     page.goto(base + "/console")
     assert page.url == base + "/console"
     assert page.get_by_role("link", name="Dashboard").first.is_visible()
+    page.goto(base + "/privacy/requests")
+    press(page, page.get_by_role("link", name=reference))
+    page.get_by_role("heading", name="The plan you confirmed").wait_for()
+    check(page, "request", shots, found)
     context.close()
     assert {name: v for name, v in found.items() if v} == {}

@@ -5,6 +5,8 @@ certificate, is sent by the erasure.)"""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from flask import render_template
 
 from .. import mail
@@ -23,6 +25,14 @@ def _load(request_id: str) -> tuple[PrivacyRequest, Deletion]:
     return request, deletion
 
 
+def reminder_at(deletion: Deletion) -> datetime | None:
+    """When the reminder goes out (SELFSERVICE_DELETION_REMINDER_DAYS before erasure), or None
+    when that would be within a day of the confirmation (then there is none)."""
+    remind = deletion.scheduled_for - timedelta(
+        days=get_state().setting("DELETION_REMINDER_DAYS"))
+    return remind if remind > deletion.confirmed_at + timedelta(days=1) else None
+
+
 def _send(request: PrivacyRequest, deletion: Deletion, kind: str, subject: str) -> dict[str, str]:
     state = get_state()
     identity = state.extension.load_identity(request.account_id)
@@ -31,6 +41,7 @@ def _send(request: PrivacyRequest, deletion: Deletion, kind: str, subject: str) 
     prefix = state.setting("URL_PREFIX")
     text = render_template(f"selfservice/email/deletion_{kind}.txt", identity=identity,
                            request=request, deletion=deletion,
+                           reminder_at=reminder_at(deletion),
                            cancel_url=public_url(f"{prefix}/delete/scheduled"),
                            request_url=public_url(f"{prefix}/requests/{request.id}"))
     mail.send(mail.compose(to=identity.email, subject=subject.format(request.reference),
