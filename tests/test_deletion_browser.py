@@ -23,6 +23,15 @@ def press(page: Any, locator: Any, key: str = "Enter") -> None:
     page.keyboard.press(key)
 
 
+def tab_to(page: Any, element_id: str) -> None:
+    """Press Tab: the next control in the page's order must be ``element_id``, and show its
+    focus."""
+    page.keyboard.press("Tab")
+    focused = page.evaluate("() => [document.activeElement.id,"
+                            " document.activeElement.matches(':focus-visible')]")
+    assert focused == [element_id, True], focused
+
+
 def provider_login(page: Any, email: str) -> None:
     page.locator("input[name=login]").fill(email)
     page.locator("input[name=password]").fill("any")
@@ -67,7 +76,9 @@ def test_a_customer_deletes_by_keyboard_signs_in_again_and_cancels(
     page.wait_for_url(base + "/privacy/delete")
     assert page.get_by_role("link", name="Export my data first").is_visible()
     check(page, "start", shots, found)
-    press(page, page.get_by_role("button", name="Continue"))
+    page.locator("#export-first").focus()
+    tab_to(page, "deletion-continue")
+    page.keyboard.press("Enter")
     page.wait_for_url(base + "/privacy/delete/*")
     plan_url = page.url
     assert page.locator("#point-of-no-return").is_visible()
@@ -87,6 +98,7 @@ def test_a_customer_deletes_by_keyboard_signs_in_again_and_cancels(
     field.focus()
     page.keyboard.press("Control+A")
     page.keyboard.type("ALICE@example.com")
+    tab_to(page, "deletion-confirm")
     page.keyboard.press("Enter")
     page.get_by_role("heading", name="Your account is scheduled for deletion").wait_for()
     assert "signed out on every device" in page.locator("main").inner_text()
@@ -106,7 +118,8 @@ def test_a_customer_deletes_by_keyboard_signs_in_again_and_cancels(
         assert page.url == base + "/privacy/delete/scheduled", elsewhere
     page.get_by_label("Why are you keeping your account? (optional)").focus()
     page.keyboard.type("Changed my mind")
-    press(page, page.get_by_role("button", name="Cancel the deletion and keep my account"))
+    tab_to(page, "deletion-cancel")
+    page.keyboard.press("Enter")
     page.wait_for_url(base + "/privacy/")
     page.get_by_role("status").filter(has_text="no longer scheduled for deletion").wait_for()
     page.goto(base + "/console")
