@@ -66,20 +66,21 @@ def published(person: Person, name: str) -> Draft202012Validator:
 
 
 def scheduled(app: Flask, person: Person) -> dict[str, Any]:
-    """Alice asks for deletion and confirms it; she is signed out, then signs in again."""
-    person.login("alice@example.com")
+    """Carol (a member of Acme AI, with nothing that blocks a deletion) asks for deletion and
+    confirms it; she is signed out, then signs in again."""
+    person.login("carol@example.com")
     created = ask_deletion(person)
-    response = confirm(person, created["id"], "Alice@Example.com")
+    response = confirm(person, created["id"], "Carol@Example.com")
     assert response.status_code == 200, response.text
     assert response.json()["status"] == "scheduled"
     assert person.http.get(person.app_url + API + "/me", timeout=10).status_code == 401
-    person.login("alice@example.com")
+    person.login("carol@example.com")
     return created
 
 
 def test_the_plan_is_previewed_then_frozen_and_has_the_published_shape(
         app: Flask, person: Person, ctx: Any) -> None:
-    person.login("alice@example.com")
+    person.login("carol@example.com")
     created = ask_deletion(person)
     assert created["status"] == "verified"
     url = f"{API}/requests/{created['id']}/deletion-plan"
@@ -89,10 +90,12 @@ def test_the_plan_is_previewed_then_frozen_and_has_the_published_shape(
     assert plan["grace_days"] == 30 and plan["blockers"] == []
     logs = next(s for s in plan["sources"] if s["name"] == "inference_logs")
     assert logs["action"] in ("erase", "anonymise", "retain", "manual")
-    assert logs["records"] == 300  # the seeded demo account
+    with app.extensions["demo"].engine.connect() as connection:
+        assert logs["records"] == connection.scalar(sa.text(
+            "SELECT count(*) FROM inference_logs WHERE account_id = 'acct-carol'"))
     assert plan["irreversible"], "the point of no return is always said"
-    assert confirm(person, created["id"], "alice@example.com").status_code == 200
-    person.login("alice@example.com")
+    assert confirm(person, created["id"], "carol@example.com").status_code == 200
+    person.login("carol@example.com")
     frozen = person.api("GET", url, csrf=False).json()
     published(person, "DeletionPlan").validate(frozen)
     assert frozen["frozen_at"] is not None and frozen["scheduled_for"] is not None
@@ -101,40 +104,40 @@ def test_the_plan_is_previewed_then_frozen_and_has_the_published_shape(
 
 def test_another_accounts_request_and_other_requests_are_not_found(
         app: Flask, make_person: Any, ctx: Any) -> None:
-    bob, alice = make_person(), make_person()
+    bob, carol = make_person(), make_person()
     bob.login("bob@example.com")
     bobs = ask_deletion(bob)
-    alice.login("alice@example.com")
-    appeal = alice.api("POST", API + "/requests", json={"type": "appeal"}).json()
+    carol.login("carol@example.com")
+    appeal = carol.api("POST", API + "/requests", json={"type": "appeal"}).json()
     for request_id in (bobs["id"], appeal["id"], "no-such-request"):
-        plan = alice.api("GET", f"{API}/requests/{request_id}/deletion-plan", csrf=False)
+        plan = carol.api("GET", f"{API}/requests/{request_id}/deletion-plan", csrf=False)
         assert (plan.status_code, problem_type(plan)) == (404, "not-found"), request_id
-        confirmed = confirm(alice, request_id, "alice@example.com")
+        confirmed = confirm(carol, request_id, "carol@example.com")
         assert confirmed.status_code == 404, request_id
-    assert confirm(alice, bobs["id"], "bob@example.com").status_code == 404
+    assert confirm(carol, bobs["id"], "bob@example.com").status_code == 404
     assert deletions(ctx) == [] and status_of(ctx, bobs["id"]) == "verified"
 
 
 def test_confirming_needs_a_fresh_login(app: Flask, person: Person, ctx: Any) -> None:
-    person.login("alice@example.com")
+    person.login("carol@example.com")
     created = ask_deletion(person)
     make_login_stale(app, person)
-    response = confirm(person, created["id"], "alice@example.com")
+    response = confirm(person, created["id"], "carol@example.com")
     assert (response.status_code, problem_type(response)) == (401, "reauth-required")
     assert "reauth_url" in response.json()
     assert deletions(ctx) == [] and status_of(ctx, created["id"]) == "verified"
 
 
-@pytest.mark.parametrize("typed", ["alice@example.org", " ", "DR-0000-0000"])
+@pytest.mark.parametrize("typed", ["carol@example.org", " ", "DR-0000-0000"])
 def test_a_wrong_confirmation_is_422_and_changes_nothing(
         app: Flask, person: Person, ctx: Any, typed: str) -> None:
-    person.login("alice@example.com")
+    person.login("carol@example.com")
     created = ask_deletion(person)
     response = confirm(person, created["id"], typed)
     assert (response.status_code, problem_type(response)) == (422, "validation-error")
     assert [e["field"] for e in response.json()["errors"]] == ["confirm"]
     assert deletions(ctx) == [] and status_of(ctx, created["id"]) == "verified"
-    assert person.me()["email"] == "alice@example.com"  # still signed in
+    assert person.me()["email"] == "carol@example.com"  # still signed in
     shapeless = person.api("POST", f"{API}/requests/{created['id']}/confirm", json={})
     assert [e["field"] for e in shapeless.json()["errors"]] == ["confirm"]
 
@@ -144,11 +147,11 @@ def test_blockers_are_409_with_what_to_do_and_change_nothing(
     ctx.extension.deletion.blocker_checks.append(lambda account_id: [Blocker(
         "org_owner_with_members", "You own an organisation with other members: transfer "
         "ownership first.", "/console/team", "Transfer ownership")])
-    person.login("alice@example.com")
+    person.login("carol@example.com")
     created = ask_deletion(person)
     plan = person.api("GET", f"{API}/requests/{created['id']}/deletion-plan", csrf=False)
     assert [b["code"] for b in plan.json()["blockers"]] == ["org_owner_with_members"]
-    response = confirm(person, created["id"], "alice@example.com")
+    response = confirm(person, created["id"], "carol@example.com")
     assert (response.status_code, problem_type(response)) == (409, "deletion-blocked")
     [blocker] = response.json()["blockers"]
     assert blocker == {"code": "org_owner_with_members", "action_url": "/console/team",
@@ -161,9 +164,9 @@ def test_blockers_are_409_with_what_to_do_and_change_nothing(
 def test_two_browsers_confirming_at_once_make_one_deletion(
         app: Flask, make_person: Any, ctx: Any) -> None:
     first, second = make_person(), make_person()
-    first.login("alice@example.com")
+    first.login("carol@example.com")
     created = ask_deletion(first)
-    second.login("alice@example.com")
+    second.login("carol@example.com")
     tokens = {id(p): p.me()["csrf_token"] for p in (first, second)}
     barrier = threading.Barrier(2)
     answers: list[int] = []
@@ -172,7 +175,7 @@ def test_two_browsers_confirming_at_once_make_one_deletion(
         barrier.wait()
         answers.append(person.http.post(
             f"{person.app_url}{API}/requests/{created['id']}/confirm", timeout=20,
-            json={"confirm": "alice@example.com"},
+            json={"confirm": "carol@example.com"},
             headers={"X-CSRF-Token": tokens[id(person)]}).status_code)
 
     threads = [threading.Thread(target=go, args=(p,)) for p in (first, second)]
@@ -187,7 +190,7 @@ def test_two_browsers_confirming_at_once_make_one_deletion(
 def test_in_the_grace_period_only_the_deletion_answers_until_it_is_canceled(
         app: Flask, person: Person, ctx: Any) -> None:
     created = scheduled(app, person)
-    assert person.me()["email"] == "alice@example.com"
+    assert person.me()["email"] == "carol@example.com"
     for method, path in (("GET", "/preferences"), ("GET", "/requests"),
                          ("GET", "/consent-events"), ("POST", "/requests")):
         answer = person.api(method, API + path, json={"type": "appeal"})
@@ -224,7 +227,7 @@ def test_the_emails_name_the_date_the_point_of_no_return_and_how_to_cancel(
     outbox.work(burst=True)
     when = deletions(ctx)[0].scheduled_for.strftime("%Y-%m-%d")
     reference = created["reference"]
-    [confirmation] = [m for m in mailbox.to("alice@example.com")
+    [confirmation] = [m for m in mailbox.to("carol@example.com")
                       if "will be deleted" in m["Subject"]]
     assert confirmation["Subject"] == f"Your account will be deleted on {when} ({reference})"
     body = confirmation.get_content()
@@ -233,15 +236,15 @@ def test_the_emails_name_the_date_the_point_of_no_return_and_how_to_cancel(
         assert words in body, words
     mailbox.clear()
     deletion_mail.send_reminder(created["id"])
-    [reminder] = mailbox.to("alice@example.com")
+    [reminder] = mailbox.to("carol@example.com")
     assert reminder["Subject"].startswith(f"Reminder: your account will be deleted on {when}")
     assert "/privacy/delete/scheduled" in reminder.get_content()
     mailbox.clear()
     person.api("POST", f"{API}/requests/{created['id']}/cancel")
     outbox.work(burst=True)
-    [canceled] = mailbox.to("alice@example.com")
+    [canceled] = mailbox.to("carol@example.com")
     assert canceled["Subject"] == f"Your account will not be deleted ({reference})"
     assert "Nothing was erased" in canceled.get_content()
     mailbox.clear()
     assert deletion_mail.send_reminder(created["id"])["sent"] == "none"  # canceled: no reminder
-    assert mailbox.to("alice@example.com") == []
+    assert mailbox.to("carol@example.com") == []

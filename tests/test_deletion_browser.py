@@ -68,7 +68,7 @@ def test_a_customer_deletes_by_keyboard_signs_in_again_and_cancels(
     page = context.new_page()
     base = live_server.url
     page.goto(base + "/auth/login?next=/privacy/")
-    provider_login(page, "alice@example.com")
+    provider_login(page, "carol@example.com")
     page.wait_for_url(base + "/privacy/")
     press(page, page.get_by_role("button", name="Reject all"))  # the console's cookie banner
     page.locator("#ss-cookies").wait_for(state="hidden")
@@ -97,7 +97,7 @@ def test_a_customer_deletes_by_keyboard_signs_in_again_and_cancels(
     field = page.get_by_label("Type your e-mail address to confirm")
     field.focus()
     page.keyboard.press("Control+A")
-    page.keyboard.type("ALICE@example.com")
+    page.keyboard.type("CAROL@example.com")
     tab_to(page, "deletion-confirm")
     page.keyboard.press("Enter")
     page.get_by_role("heading", name="Your account is scheduled for deletion").wait_for()
@@ -110,7 +110,7 @@ def test_a_customer_deletes_by_keyboard_signs_in_again_and_cancels(
     grace = base + "/privacy/delete/scheduled"
     page.wait_for_url(lambda url: url.startswith((oidc.issuer, grace)))  # type: ignore
     if page.url.startswith(oidc.issuer):  # the provider may remember the sign-in
-        provider_login(page, "alice@example.com")
+        provider_login(page, "carol@example.com")
     page.wait_for_url(grace)
     check(page, "grace", shots, found)
     for elsewhere in ("/console", "/privacy/preferences", "/console/team"):

@@ -33,12 +33,12 @@ def start(person: Person) -> Any:
     response = person.http.post(person.app_url + "/privacy/delete", timeout=10,
                                 data={"csrf_token": token}, allow_redirects=False,
                                 headers={"Referer": person.app_url + "/privacy/delete"})
-    return person.follow(response, login="alice@example.com")
+    return person.follow(response, login="carol@example.com")
 
 
 def test_the_danger_zone_is_linked_and_the_generic_form_no_longer_offers_deletion(
         app: Flask, person: Person) -> None:
-    overview = person.login("alice@example.com")
+    overview = person.login("carol@example.com")
     assert 'href="/privacy/delete"' in overview.text
     page = person.get("/privacy/requests")
     assert 'href="/privacy/delete"' in page.text
@@ -51,7 +51,7 @@ def test_the_danger_zone_is_linked_and_the_generic_form_no_longer_offers_deletio
 
 def test_continue_needs_a_fresh_sign_in_then_opens_or_reuses_the_request(
         app: Flask, person: Person, ctx: Any) -> None:
-    person.login("alice@example.com")
+    person.login("carol@example.com")
     make_login_stale(app, person)
     plan = start(person)
     assert "/auth/reauth" in " ".join(person.visited)
@@ -69,13 +69,13 @@ def test_blockers_are_shown_with_what_to_do_and_no_confirmation(
     ctx.extension.deletion.blocker_checks.append(lambda account_id: [Blocker(
         "gpu_running", "You have a GPU instance running: stop it first.", "/console",
         "See your instances")])
-    person.login("alice@example.com")
+    person.login("carol@example.com")
     plan = start(person)
     assert "You have a GPU instance running: stop it first." in plan.text
     assert '<a href="/console">See your instances</a>' in plan.text
     assert 'name="confirm"' not in plan.text
     forced = person.http.post(plan.url, timeout=10, allow_redirects=False, data={
-        "csrf_token": csrf_token(plan.text), "confirm": "alice@example.com"})
+        "csrf_token": csrf_token(plan.text), "confirm": "carol@example.com"})
     assert forced.status_code == 409 and "See your instances" in forced.text
     with ctx.db.read() as session:
         assert session.scalar(sa.select(sa.func.count()).select_from(Deletion)) == 0
@@ -83,12 +83,12 @@ def test_blockers_are_shown_with_what_to_do_and_no_confirmation(
 
 def test_the_lock_leaves_static_files_and_logout_alone(
         app: Flask, person: Person, ctx: Any) -> None:
-    person.login("alice@example.com")
+    person.login("carol@example.com")
     plan = start(person)
     done = person.http.post(plan.url, timeout=10, allow_redirects=False, data={
-        "csrf_token": csrf_token(plan.text), "confirm": "alice@example.com"})
+        "csrf_token": csrf_token(plan.text), "confirm": "carol@example.com"})
     assert done.status_code == 200 and "signed out on every device" in done.text
-    person.login("alice@example.com", next_path="/privacy/delete/scheduled")
+    person.login("carol@example.com", next_path="/privacy/delete/scheduled")
     css = person.http.get(person.app_url + "/privacy/static/selfservice.css", timeout=10,
                           allow_redirects=False)
     assert css.status_code == 200
@@ -102,12 +102,12 @@ def test_the_lock_leaves_static_files_and_logout_alone(
 
 def test_the_request_page_keeps_the_frozen_plan_and_offers_the_certificate(
         app: Flask, person: Person, ctx: Any) -> None:
-    person.login("alice@example.com")
+    person.login("carol@example.com")
     plan = start(person)
     request_id = plan.url.rsplit("/", 1)[-1]
     person.http.post(plan.url, timeout=10, data={"csrf_token": csrf_token(plan.text),
-                                                 "confirm": "alice@example.com"})
-    person.login("alice@example.com", next_path="/privacy/delete/scheduled")
+                                                 "confirm": "carol@example.com"})
+    person.login("carol@example.com", next_path="/privacy/delete/scheduled")
     person.api("POST", f"{API}/requests/{request_id}/cancel")
     page = person.get(f"/privacy/requests/{request_id}")
     assert "The plan you confirmed" in page.text and "Canceled" in page.text
