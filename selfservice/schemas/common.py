@@ -17,6 +17,12 @@ COMPONENTS: dict[str, Schema] = {
             "detail": {"type": "string"},
             "instance": {"type": "string"},
             "reauth_url": {"type": "string", "description": "with type .../reauth-required"},
+            "blockers": {"type": "array", "items": ref("DeletionBlocker"),
+                         "description": "with type .../deletion-blocked: what must be done "
+                                        "first, each with what to do"},
+            "cancel_url": {"type": "string",
+                           "description": "with type .../deletion-scheduled: where the "
+                                          "scheduled deletion is canceled"},
             "errors": {"type": "array",
                        "description": "with status 422: one entry per bad field",
                        "items": {"type": "object", "required": ["field", "message"],
