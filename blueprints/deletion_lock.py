@@ -29,8 +29,8 @@ from .problems import problem
 SESSION_KEY = "_selfservice_deletion"
 API_BLUEPRINT = "selfservice_api"
 GRACE_PAGE = "selfservice.deletion_scheduled"
-#: pages a locked customer may still reach: the grace page (and its cancel POST)
-OPEN_PAGES = frozenset({GRACE_PAGE})
+#: pages a locked customer may still reach: the grace page (and its cancel POST), signing out
+OPEN_PAGES = frozenset({GRACE_PAGE, "selfservice.deletion_sign_out"})
 #: API views open to a locked customer: who they are, signing out, and the public documents
 #: (the OpenAPI document, the problem types this answer links to)
 OPEN_API = frozenset({f"{API_BLUEPRINT}.{view}" for view in (

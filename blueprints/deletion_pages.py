@@ -141,6 +141,16 @@ def deletion_scheduled(identity: Identity) -> Any:
                            legal_bases=LEGAL_BASES, can_cancel=_cancelable(item)), status
 
 
+@routes.post("/delete/scheduled/sign-out")
+def deletion_sign_out() -> Any:
+    """Sign out from the grace page, whatever the host's login (its own logout view, like
+    every other page, leads to the grace page while the account is locked)."""
+    if not ConfirmOnlyForm().validate_on_submit():
+        abort(400)
+    sign_out("logout")
+    return redirect(home_url(), 303)
+
+
 def _cancelable(item: PrivacyRequest) -> bool:
     return item.status == RequestStatus.SCHEDULED
 

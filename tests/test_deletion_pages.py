@@ -98,6 +98,13 @@ def test_the_lock_leaves_static_files_and_logout_alone(
                            timeout=10, allow_redirects=False)
     assert out.status_code in (302, 303)
     assert person.http.get(person.app_url + API + "/me", timeout=10).status_code == 401
+    # the grace page's own sign-out works for a host with its own login too
+    grace = person.login("carol@example.com", next_path="/privacy/delete/scheduled")
+    [button] = [f for f in forms_of(grace.text) if f["action"].endswith("/sign-out")]
+    out = person.http.post(person.app_url + button["action"], data=button["fields"],
+                           timeout=10, allow_redirects=False)
+    assert out.status_code == 303
+    assert person.http.get(person.app_url + API + "/me", timeout=10).status_code == 401
 
 
 def test_the_request_page_keeps_the_frozen_plan_and_offers_the_certificate(
