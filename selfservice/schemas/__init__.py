@@ -14,13 +14,22 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from . import common, consent, cookies, legal_holds, privacy_requests, sessions, staff
+from . import (
+    common,
+    consent,
+    cookies,
+    legal_holds,
+    privacy_requests,
+    sessions,
+    staff,
+    support,
+)
 from .base import Accepted, BodyValidator, InvalidInput, Schema, ref
 
 __all__ = ["Accepted", "InvalidInput", "Schema", "components", "paths", "ref", "validate"]
 
 _MODULES: tuple[Any, ...] = (common, consent, cookies, legal_holds, privacy_requests,
-                              sessions, staff)
+                              sessions, staff, support)
 _CONFIGURED: tuple[Callable[[Accepted], dict[str, Schema]], ...] = (consent.configured,
                                                                     cookies.configured)
 
