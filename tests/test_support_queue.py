@@ -180,7 +180,8 @@ def _plant(app: Flask, count: int) -> list[PrivacyRequest]:
     laws = ("gdpr", "ccpa", "uk_gdpr")
     statuses = ("received", "verified", "in_progress", "scheduled", "completed", "denied")
     rows = [PrivacyRequest(
-        reference=f"DR-T{i // 1000:03d}-{i % 1000:04d}", account_id=("acct-bob", "acct-carol")[i % 2],
+        reference=f"DR-T{i // 1000:03d}-{i % 1000:04d}",
+        account_id=("acct-bob", "acct-carol")[i % 2],
         type=types[i % 4], status=statuses[i % 6], jurisdiction=laws[i % 3], details={},
         created_at=now - timedelta(days=30), due_at=now + timedelta(days=(i * 7) % 60 - 20),
         updated_at=now, progress=0, step="", downloads=0, channel="console",
