@@ -77,6 +77,11 @@ def _fill_sqlite(engine: sa.Engine, count: int) -> None:
     raw = engine.raw_connection()
     try:
         cursor = raw.cursor()
+        # a throw-away database: no fsync, a big page cache (random ids and references would
+        # otherwise make each batch re-read the indexes from disk)
+        for pragma in ("synchronous = OFF", "journal_mode = MEMORY", "cache_size = -1000000",
+                       "temp_store = MEMORY"):
+            cursor.execute(f"PRAGMA {pragma}")
         batch: list[tuple[Any, ...]] = []
         for row in _rows(count):
             batch.append(tuple(v.strftime("%Y-%m-%d %H:%M:%S.%f")
