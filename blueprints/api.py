@@ -25,6 +25,7 @@ from . import (
     privacy_requests,
     sessions,
     staff_access,
+    support_api,
     unrouted,
 )
 from .guards import api_identity, check_csrf, service_token_name
@@ -105,7 +106,8 @@ def create_blueprint() -> Blueprint:
     bp.register_error_handler(Invalid, invalid_input)
     for module_routes in (routes, consent_api.routes, privacy_requests.api_routes,
                           cookie_api.routes, sessions.api_routes, legal_holds.routes,
-                          staff_access.api_routes, deletion_api.routes):
+                          staff_access.api_routes, deletion_api.routes,
+                          support_api.api_routes):
         module_routes.register(bp)
     hardening.protect(bp, api=True)
     return bp

@@ -25,6 +25,7 @@ from . import (
     preferences,
     privacy_requests,
     sessions,
+    support_pages,
     unrouted,
 )
 from .forms import ConfirmOnlyForm
@@ -63,7 +64,8 @@ def create_blueprint() -> Blueprint:
     cookie_enforcement.register_hooks(bp)
     bp.app_context_processor(cookie_templates.context)
     for module_routes in (routes, preferences.routes, privacy_requests.page_routes,
-                          cookie_pages.routes, sessions.page_routes, deletion_pages.routes):
+                          cookie_pages.routes, sessions.page_routes, deletion_pages.routes,
+                          support_pages.page_routes):
         module_routes.register(bp)
     hardening.protect(bp, api=False)
     return bp

@@ -139,7 +139,7 @@ def create_app(config: dict[str, Any] | None = None, *,
     from .cli import cli
     from .deletion import register_deletion_hooks
     from .erasure import register_erasers
-    from .identity import account_resolver, identity_loader, org_members_loader
+    from .identity import account_finder, account_resolver, identity_loader, org_members_loader
     from .marketing import register_marketing
     from .models import create_tables
     from .retention import register_sweepers
@@ -175,6 +175,7 @@ def create_app(config: dict[str, Any] | None = None, *,
     ))
     selfservice.account_resolver(account_resolver(engine))
     selfservice.org_members_loader(org_members_loader(engine))
+    selfservice.account_finder(account_finder(engine))
     register_sources(selfservice, engine)
     register_marketing(selfservice, engine)
     register_sweepers(selfservice, engine)

@@ -86,3 +86,15 @@ def org_members_loader(engine: sa.Engine) -> Callable[[str], list[str]]:
                 .order_by(Membership.account_id)))
 
     return members
+
+
+def account_finder(engine: sa.Engine) -> Callable[[str], str | None]:
+    """``find(email) -> account_id | None``: the account with exactly this e-mail address (case
+    aside), for support's search."""
+
+    def find(email: str) -> str | None:
+        with engine.connect() as connection:
+            return connection.scalar(
+                sa.select(Account.id).where(sa.func.lower(Account.email) == email.strip().lower()))
+
+    return find

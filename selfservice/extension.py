@@ -58,6 +58,7 @@ class SelfService:
         self._identity_loader = identity_loader
         self._account_resolver = account_resolver
         self._org_members_loader = org_members_loader
+        self._account_finder: Callable[[str], str | None] | None = None
         if app is not None:
             self.init_app(app)
 
@@ -78,6 +79,20 @@ class SelfService:
         policy applies to (usable as a decorator)."""
         self._org_members_loader = func
         return func
+
+    def account_finder(self, func: Callable[[str], str | None]) -> Callable[[str], str | None]:
+        """Register ``func(email) -> account_id | None``: the account whose e-mail address is
+        exactly this one (support's search by e-mail; without it, staff search by reference
+        only). Usable as a decorator."""
+        self._account_finder = func
+        return func
+
+    def find_account(self, email: str) -> str | None:
+        """The account with this exact e-mail address, if the host registered a finder."""
+        if self._account_finder is None:
+            return None
+        found = self._account_finder(email)
+        return str(found) if found is not None else None
 
     def org_members(self, org_id: str) -> list[str]:
         if self._org_members_loader is None:

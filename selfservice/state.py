@@ -30,6 +30,8 @@ class HostCallbacks(Protocol):
 
     def org_members(self, org_id: str) -> list[str]: ...
 
+    def find_account(self, email: str) -> str | None: ...
+
 
 @dataclass
 class SelfServiceState:

@@ -38,12 +38,16 @@ BODIES = {
     ("/legal-holds/{hold_id}/release", "post"): "LegalHoldRelease",
     ("/support/requests/{reference}/reveal", "post"): "RevealRequest",
     ("/requests/{request_id}/confirm", "post"): "DeletionConfirm",
+    ("/support/requests/{reference}/notes", "post"): "SupportNoteCreate",
+    ("/support/requests/{reference}/assign", "post"): "SupportAssign",
 }
 #: operations only a privacy officer reaches (anyone else gets 404 before the body is read)
 OFFICER_ONLY = ("/legal-holds",)
 #: staff paths (sent by a privacy officer, who is staff too), for a reference: the body is
 #: checked before the reference is looked up
-STAFF_PATHS = {"/support/requests/{reference}/reveal": "/support/requests/DR-0000-0000/reveal"}
+STAFF_PATHS = {"/support/requests/{reference}/reveal": "/support/requests/DR-0000-0000/reveal",
+               "/support/requests/{reference}/notes": "/support/requests/DR-0000-0000/notes",
+               "/support/requests/{reference}/assign": "/support/requests/DR-0000-0000/assign"}
 
 
 def _document(live_server: LiveServer) -> dict[str, Any]:

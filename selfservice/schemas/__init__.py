@@ -23,13 +23,14 @@ from . import (
     privacy_requests,
     sessions,
     staff,
+    support,
 )
 from .base import Accepted, BodyValidator, InvalidInput, Schema, ref
 
 __all__ = ["Accepted", "InvalidInput", "Schema", "components", "paths", "ref", "validate"]
 
 _MODULES: tuple[Any, ...] = (common, consent, cookies, deletion, legal_holds, privacy_requests,
-                              sessions, staff)
+                              sessions, staff, support)
 _CONFIGURED: tuple[Callable[[Accepted], dict[str, Schema]], ...] = (consent.configured,
                                                                     cookies.configured)
 

@@ -339,9 +339,12 @@ def cancel(account_id: str, request_id: str) -> PrivacyRequest | None:
         return request
 
 
-def retry(account_id: str, request_id: str) -> PrivacyRequest | None:
-    """A failed export is tried again at once, with a fresh set of attempts. None: not the
-    account's; NotRetryable (nothing changed): any other request, or a retry already under
+def retry(account_id: str, request_id: str, *, actor_type: str = "account",
+          actor_id: str | None = None,
+          note: str = "Tried again at your request") -> PrivacyRequest | None:
+    """A failed export is tried again at once, with a fresh set of attempts (by the customer,
+    or by staff: ``actor_type``, ``actor_id`` and the timeline's ``note`` say so). None: not
+    the account's; NotRetryable (nothing changed): any other request, or a retry already under
     way."""
     with get_state().db.transaction() as session:
         request = own_for_update(session, account_id, request_id)
@@ -349,13 +352,13 @@ def retry(account_id: str, request_id: str) -> PrivacyRequest | None:
             return None
         if (request.status != RequestStatus.FAILED or request.type != RequestType.EXPORT
                 or not request.job_id
-                or not outbox.retry(session, request.job_id, actor_type="account",
-                                    actor_id=account_id)):
+                or not outbox.retry(session, request.job_id, actor_type=actor_type,
+                                    actor_id=actor_id or account_id)):
             raise NotRetryable(request)
         request.reason = None
         request.progress = 0
         request.step = "Waiting for a worker"
-        add_event(session, request, RequestStatus.VERIFIED, "Tried again at your request")
+        add_event(session, request, RequestStatus.VERIFIED, note)
         return request
 
 

@@ -30,7 +30,12 @@ STAFF_ACTIONS = "staff."
 REVEALED = "staff.revealed"
 SUPPORT, PRIVACY_OFFICER = "support", "privacy_officer"
 #: what the customer reads for each staff action (any other: the generic words)
-ACTION_WORDS = {REVEALED: "Viewed your full e-mail address and name"}
+ACTION_WORDS = {REVEALED: "Viewed your full e-mail address and name",
+                "staff.note_added": "Wrote an internal note on your request",
+                "staff.assigned": "Assigned your request to a member of staff",
+                "staff.acknowledgement_resent": "Sent you the acknowledgement of your request "
+                                                "again",
+                "staff.job_retried": "Started the work on your request again after it failed"}
 OTHER_ACTION = "Worked on your request"
 ROLE_WORDS = {SUPPORT: "Support agent", PRIVACY_OFFICER: "Privacy officer"}
 #: an e-mail address inside a staff member's reason (kept masked in the record)
