@@ -45,6 +45,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_selfservice_privacy_requests_appeal_of'), ['appeal_of'], unique=False)
         batch_op.create_index('ix_selfservice_privacy_requests_metrics', ['type', 'created_at'], unique=False)
         batch_op.create_index('ix_selfservice_privacy_requests_queue', ['status', 'due_at', 'id'], unique=False)
+        batch_op.create_index('ix_selfservice_privacy_requests_queue_type', ['status', 'type', 'due_at', 'id'], unique=False)
         batch_op.create_foreign_key(batch_op.f('fk_selfservice_privacy_requests_appeal_of_selfservice_privacy_requests'), 'selfservice_privacy_requests', ['appeal_of'], ['id'], ondelete='SET NULL')
 
 
@@ -52,6 +53,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table('selfservice_privacy_requests', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('fk_selfservice_privacy_requests_appeal_of_selfservice_privacy_requests'), type_='foreignkey')
+        batch_op.drop_index('ix_selfservice_privacy_requests_queue_type')
         batch_op.drop_index('ix_selfservice_privacy_requests_queue')
         batch_op.drop_index('ix_selfservice_privacy_requests_metrics')
         batch_op.drop_index(batch_op.f('ix_selfservice_privacy_requests_appeal_of'))

@@ -62,6 +62,8 @@ class PrivacyRequest(Base):
         sa.Index("ix_selfservice_privacy_requests_account", "account_id", "type", "created_at"),
         # the support queue: open requests by due date
         sa.Index("ix_selfservice_privacy_requests_queue", "status", "due_at", "id"),
+        # ... filtered by type
+        sa.Index("ix_selfservice_privacy_requests_queue_type", "status", "type", "due_at", "id"),
         # the regulator's numbers: requests of a type received in a period
         sa.Index("ix_selfservice_privacy_requests_metrics", "type", "created_at"),
     )
