@@ -9,6 +9,7 @@ from selfservice.services import (
     account_chain,
     certificates,
     cookie_consent,
+    decisions,
     erasure,
     erasure_officer,
     own_erasure,
@@ -41,3 +42,6 @@ def register(jobs: JobRegistry) -> None:
     jobs.register(erasure.ERASE_JOB, deletion.erase, on_failed=erasure_officer.job_failed)
     jobs.register(certificates.MAIL_JOB, deletion.deletion_completed)
     jobs.register(own_erasure.PROOF_SWEEP_JOB, deletion.sweep_erased_proof, daily=True)
+    jobs.register(decisions.DECIDED_MAIL_JOB, mail.request_decided)
+    jobs.register(decisions.EXTENDED_MAIL_JOB, mail.request_extended)
+    jobs.register(decisions.MESSAGE_MAIL_JOB, mail.request_message)

@@ -18,6 +18,7 @@ from . import (
     common,
     consent,
     cookies,
+    decisions,
     deletion,
     legal_holds,
     privacy_requests,
@@ -29,8 +30,8 @@ from .base import Accepted, BodyValidator, InvalidInput, Schema, ref
 
 __all__ = ["Accepted", "InvalidInput", "Schema", "components", "paths", "ref", "validate"]
 
-_MODULES: tuple[Any, ...] = (common, consent, cookies, deletion, legal_holds, privacy_requests,
-                              sessions, staff, support)
+_MODULES: tuple[Any, ...] = (common, consent, cookies, decisions, deletion, legal_holds,
+                              privacy_requests, sessions, staff, support)
 _CONFIGURED: tuple[Callable[[Accepted], dict[str, Schema]], ...] = (consent.configured,
                                                                     cookies.configured)
 

@@ -7,6 +7,7 @@ from typing import Any
 from ..models import Jurisdiction, RequestStatus, RequestType
 from ..sources import EXPORT_FORMATS
 from ..text import CLIENT_KEY_PATTERN, FREE_TEXT_PATTERN
+from ..us_states import US_STATES
 from .base import (
     TIME,
     Schema,
@@ -59,7 +60,11 @@ COMPONENTS: dict[str, Schema] = {
         "properties": {"description": {
             "type": "string", "maxLength": 2000, "pattern": FREE_TEXT_PATTERN,
             "description": "what the request is about, in your words: line breaks and tabs "
-                           "are fine, other control characters are not"}}},
+                           "are fine, other control characters are not"},
+            "state": {**enum_of(US_STATES),
+                      "description": "under a US state's law (us_state): which state, by "
+                                     "its two-letter code; an appeal in Colorado is answered "
+                                     "within 60 days, elsewhere within 45"}}},
     "PrivacyRequestList": {
         "type": "object",
         "properties": {"requests": {"type": "array", "items": ref("PrivacyRequest")},

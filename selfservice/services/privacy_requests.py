@@ -28,6 +28,7 @@ from ..models import (
 from ..sources import EXPORT_FORMATS
 from ..state import get_state
 from ..text import REFUSAL, is_free_text, is_identifier
+from ..us_states import US_STATES
 from . import outbox
 from .audit import account_stream
 
@@ -125,6 +126,11 @@ def due_date(jurisdiction: str, received: datetime) -> datetime:
     return received.replace(year=year, month=month, day=day)
 
 
+def appeal_due(received: datetime, state: str | None) -> datetime:
+    """When an appeal under a US state law is due: 45 days, 60 in Colorado."""
+    return received + timedelta(days=60 if state == "CO" else 45)
+
+
 def new_reference() -> str:
     chars = "".join(secrets.choice(_ALPHABET) for _ in range(8))
     return f"DR-{chars[:4]}-{chars[4:]}"
@@ -149,16 +155,19 @@ def _export_details(details: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _described_details(details: Mapping[str, Any]) -> dict[str, Any]:
-    unknown = set(details) - {"description"}
-    text = details.get("description", "")
+    unknown = set(details) - {"description", "state"}
+    text, state = details.get("description", ""), details.get("state")
     if unknown:
         raise InvalidRequest({"details": f"unknown keys: {sorted(unknown)}"})
+    if state is not None and state not in US_STATES:
+        raise InvalidRequest({"details": "state must be a US state's two-letter code"})
     if not isinstance(text, str) or len(text) > 2000:
         raise InvalidRequest({"details": "description must be text of at most 2,000 "
                                          "characters"})
     if not is_free_text(text):
         raise InvalidRequest({"details": f"description {REFUSAL}"})
-    return {"description": text.strip()} if text.strip() else {}
+    clean = {"description": text.strip()} if text.strip() else {}
+    return {**clean, "state": state} if state else clean
 
 
 def validate(type_: Any, jurisdiction: Any, details: Any) -> dict[str, Any]:
@@ -255,10 +264,12 @@ def _schedule_work(session: Session, request: PrivacyRequest) -> None:
 
 def create(identity: Identity, type_: str, *, jurisdiction: str | None = None,
            details: Mapping[str, Any] | None = None, idempotency_key: str | None = None,
-           verified: bool = False) -> tuple[PrivacyRequest, bool]:
-    """Open a request. Returns (request, created): a retried call with the same idempotency
-    key gets the first request back. A second open request of the same type is refused
-    (OpenRequestExists), as is an export within the interval (RateLimited)."""
+           verified: bool = False, appeal_of: str | None = None
+           ) -> tuple[PrivacyRequest, bool]:
+    """Open a request (an appeal may name the request it appeals). Returns (request,
+    created): a retried call with the same idempotency key gets the first request back. A
+    second open request of the same type is refused (OpenRequestExists), as is an export
+    within the interval (RateLimited)."""
     clean = validate(type_, jurisdiction, details)
     jurisdiction = jurisdiction or default_jurisdiction(identity.country)
     account_id = identity.account_id
@@ -269,11 +280,14 @@ def create(identity: Identity, type_: str, *, jurisdiction: str | None = None,
         if same is not None:
             return same, False
         now = utcnow()
+        due = (appeal_due(now, clean.get("state"))
+               if type_ == RequestType.APPEAL and jurisdiction == Jurisdiction.US_STATE
+               else due_date(jurisdiction, now))
         request = PrivacyRequest(
             account_id=account_id, type=type_, status=RequestStatus.RECEIVED,
             jurisdiction=jurisdiction, details=clean, idempotency_key=idempotency_key,
-            created_at=now, due_at=due_date(jurisdiction, now), updated_at=now, progress=0,
-            step="", downloads=0)
+            created_at=now, due_at=due, updated_at=now, progress=0, step="", downloads=0,
+            appeal_of=appeal_of)
         _insert(session, request)
         add_event(session, request, RequestStatus.RECEIVED)
         if verified:

@@ -35,7 +35,11 @@ ACTION_WORDS = {REVEALED: "Viewed your full e-mail address and name",
                 "staff.assigned": "Assigned your request to a member of staff",
                 "staff.acknowledgement_resent": "Sent you the acknowledgement of your request "
                                                 "again",
-                "staff.job_retried": "Started the work on your request again after it failed"}
+                "staff.job_retried": "Started the work on your request again after it failed",
+                "staff.decided": "Decided your request",
+                "staff.extended": "Extended the deadline of your request",
+                "staff.messaged": "Wrote to you about your request",
+                "staff.step_confirmed": "Confirmed that part of your data was deleted by hand"}
 OTHER_ACTION = "Worked on your request"
 ROLE_WORDS = {SUPPORT: "Support agent", PRIVACY_OFFICER: "Privacy officer"}
 #: an e-mail address inside a staff member's reason (kept masked in the record)
