@@ -26,6 +26,7 @@ from . import (
     sessions,
     staff_access,
     support_api,
+    support_decisions,
     unrouted,
 )
 from .guards import api_identity, check_csrf, service_token_name
@@ -107,7 +108,7 @@ def create_blueprint() -> Blueprint:
     for module_routes in (routes, consent_api.routes, privacy_requests.api_routes,
                           cookie_api.routes, sessions.api_routes, legal_holds.routes,
                           staff_access.api_routes, deletion_api.routes,
-                          support_api.api_routes):
+                          support_api.api_routes, support_decisions.api_routes):
         module_routes.register(bp)
     hardening.protect(bp, api=True)
     return bp

@@ -25,6 +25,7 @@ from . import (
     preferences,
     privacy_requests,
     sessions,
+    support_decision_pages,
     support_pages,
     unrouted,
 )
@@ -63,9 +64,10 @@ def create_blueprint() -> Blueprint:
     bp.before_app_request(deletion_lock.enforce)
     cookie_enforcement.register_hooks(bp)
     bp.app_context_processor(cookie_templates.context)
+    bp.app_context_processor(support_decision_pages.context)
     for module_routes in (routes, preferences.routes, privacy_requests.page_routes,
                           cookie_pages.routes, sessions.page_routes, deletion_pages.routes,
-                          support_pages.page_routes):
+                          support_pages.page_routes, support_decision_pages.page_routes):
         module_routes.register(bp)
     hardening.protect(bp, api=False)
     return bp

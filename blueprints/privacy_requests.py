@@ -26,7 +26,7 @@ from selfservice.auth import is_fresh
 from selfservice.db import utcnow
 from selfservice.identity import Identity
 from selfservice.models import OPEN_STATUSES, PrivacyRequest, RequestType
-from selfservice.services import deletion, exports
+from selfservice.services import appeals, decisions, deletion, exports
 from selfservice.services import privacy_requests as service
 from selfservice.text import is_client_key
 
@@ -52,6 +52,9 @@ def request_json(item: PrivacyRequest, with_events: bool = True) -> dict[str, An
         "updated_at": item.updated_at.isoformat(), "reason": item.reason,
         "url": url_for("selfservice.request_page", request_id=item.id),
         "download": None,
+        "extended_due_at": (item.extended_due_at.isoformat() if item.extended_due_at
+                            else None),
+        "effective_due_at": decisions.effective_due(item).isoformat(),
     }
     if item.archive_name and item.expires_at:
         body["download"] = {
@@ -62,6 +65,7 @@ def request_json(item: PrivacyRequest, with_events: bool = True) -> dict[str, An
     if with_events:
         body["events"] = [{"at": e.at.isoformat(), "status": e.status, "note": e.note}
                           for e in service.timeline(item.id)]
+        body.update(appeals.customer_view(item))
     return body
 
 

@@ -40,6 +40,11 @@ BODIES = {
     ("/requests/{request_id}/confirm", "post"): "DeletionConfirm",
     ("/support/requests/{reference}/notes", "post"): "SupportNoteCreate",
     ("/support/requests/{reference}/assign", "post"): "SupportAssign",
+    ("/support/requests/{reference}/decision", "post"): "DecisionRequest",
+    ("/support/requests/{reference}/extend", "post"): "ExtensionRequest",
+    ("/support/requests/{reference}/messages", "post"): "CustomerMessage",
+    ("/support/requests/{reference}/deletion-steps/{source}/confirm", "post"):
+        "StepConfirmation",
 }
 #: operations only a privacy officer reaches (anyone else gets 404 before the body is read)
 OFFICER_ONLY = ("/legal-holds",)
@@ -47,7 +52,14 @@ OFFICER_ONLY = ("/legal-holds",)
 #: checked before the reference is looked up
 STAFF_PATHS = {"/support/requests/{reference}/reveal": "/support/requests/DR-0000-0000/reveal",
                "/support/requests/{reference}/notes": "/support/requests/DR-0000-0000/notes",
-               "/support/requests/{reference}/assign": "/support/requests/DR-0000-0000/assign"}
+               "/support/requests/{reference}/assign": "/support/requests/DR-0000-0000/assign",
+               "/support/requests/{reference}/decision":
+                   "/support/requests/DR-0000-0000/decision",
+               "/support/requests/{reference}/extend": "/support/requests/DR-0000-0000/extend",
+               "/support/requests/{reference}/messages":
+                   "/support/requests/DR-0000-0000/messages",
+               "/support/requests/{reference}/deletion-steps/{source}/confirm":
+                   "/support/requests/DR-0000-0000/deletion-steps/any/confirm"}
 
 
 def _document(live_server: LiveServer) -> dict[str, Any]:
