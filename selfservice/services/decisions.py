@@ -207,9 +207,7 @@ def decide(staff: Identity, reference: str, outcome: Any, reason_code: Any = Non
         request.decided_by, request.decided_at, request.completed_at = staff.account_id, now, now
         request.reason, request.step = text or None, ""
         words = REASON_CODES.get(reason_code or "")
-        note = ("Completed" if outcome == COMPLETED else "Denied") + (
-            f" in part: {words}" if outcome == COMPLETED and words else
-            f": {words}" if words else "")
+        note = f"In part. {words}" if outcome == COMPLETED and words else words or ""
         privacy_requests.add_event(session, request, outcome, note)
         _record(session, request, DECIDED, staff, role, outcome=outcome,
                 reason_code=reason_code, reason=words)
