@@ -8,7 +8,7 @@ from datetime import UTC, datetime, time
 from typing import Any
 
 import sqlalchemy as sa
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
@@ -52,13 +52,20 @@ def context() -> dict[str, Any]:
     return {"support_decision": decision_context}
 
 
+#: the request's staff page (the support queue's), where the forms are usually included
+DETAIL_PAGE = "selfservice.support_request_page"
+
+
 def _back(reference: str) -> Response:
-    """Back to the page the form was on (a staff page of ours), else the decision page."""
+    """Back to the page the form was on (``next``: a staff page of ours), else the request's
+    staff page, else the decision page."""
     wanted = request.form.get("next", "")
     staff_pages = url_for("selfservice.decide_page", reference="X").rsplit("/requests/", 1)[0]
     if wanted.startswith(staff_pages + "/") and "//" not in wanted and "\\" not in wanted:
         return redirect(wanted, 303)
-    return redirect(url_for("selfservice.decide_page", reference=reference), 303)
+    endpoint = DETAIL_PAGE if DETAIL_PAGE in current_app.view_functions else \
+        "selfservice.decide_page"
+    return redirect(url_for(endpoint, reference=reference), 303)
 
 
 def _act(reference: str, action: Any, done: str) -> Response:

@@ -351,3 +351,30 @@ def test_a_message_reaches_the_customer(app: Flask, backend: str, make_person: A
     run_jobs(app)
     [mail] = [m for m in mailbox.to("alice@example.com") if "A message" in str(m["Subject"])]
     assert text in mail.get_content()
+
+
+@pytest.mark.backends("sqlite")
+def test_the_include_works_on_a_page_that_calls_the_request_item(
+        app: Flask, make_person: Any) -> None:
+    from flask import render_template_string
+
+    alice = signed_in(make_person, "alice@example.com")
+    reference = ask(alice)["reference"]
+    state = app.extensions["selfservice"]
+    with app.app_context():
+        with state.db.read() as session:
+            item = session.scalar(sa.select(PrivacyRequest)
+                                  .where(PrivacyRequest.reference == reference))
+        pat, sam = (state.extension.load_identity(f"acct-{name}") for name in ("pat", "sam"))
+    page = '{% include "selfservice/support/_decide.html" %}'
+    with app.test_request_context("/privacy/support/requests/" + reference):
+        officer = render_template_string(page, item=item, identity=pat)
+        support = render_template_string(page, item=item, identity=sam)
+        named = render_template_string(page, request=item, identity=pat)
+        alices = render_template_string(page, item=item,
+                                        identity=state.extension.load_identity("acct-alice"))
+    assert f'action="/privacy/support/requests/{reference}/decide"' in officer
+    assert officer == named
+    assert 'id="decide-deadline"' in support and "decide-form" not in support
+    assert "Only a privacy officer" in support
+    assert alices.strip() == ""  # a staff member's own request: nothing (here: Alice's own)
