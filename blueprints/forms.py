@@ -20,6 +20,7 @@ from selfservice.models import RequestType
 from selfservice.purposes import ORG_POLICIES
 from selfservice.services.privacy_requests import JURISDICTIONS, TYPES
 from selfservice.text import REFUSAL, is_free_text
+from selfservice.us_states import US_STATES
 
 #: WTForms 3.3 deprecates (value, label) tuples in favour of SelectChoice (None before 3.3;
 #: unknown to the type stubs, which are of WTForms 3.2)
@@ -100,3 +101,5 @@ class CancelDeletionForm(FlaskForm):
     def validate_reason(self, field: TextAreaField) -> None:
         if field.data and not is_free_text(field.data):
             raise ValidationError(f"The reason {REFUSAL}")
+    state = SelectField("Your state, under a US state's law (optional)",
+                        choices=choices({"": "Not given", **US_STATES}))

@@ -176,7 +176,10 @@ def retry_request(identity: Identity, request_id: str) -> Response:
 def _form_details(form: RequestForm) -> dict[str, Any]:
     if form.type.data == RequestType.EXPORT:
         return {"formats": ["jsonl", "csv"] if form.csv.data else ["jsonl"]}
-    return {"description": form.description.data} if form.description.data else {}
+    details = {"description": form.description.data} if form.description.data else {}
+    if form.state.data and form.jurisdiction.data == "us_state":
+        details["state"] = form.state.data
+    return details
 
 
 def _submit(identity: Identity, form: RequestForm) -> Any:

@@ -378,3 +378,20 @@ def test_the_include_works_on_a_page_that_calls_the_request_item(
     assert 'id="decide-deadline"' in support and "decide-form" not in support
     assert "Only a privacy officer" in support
     assert alices.strip() == ""  # a staff member's own request: nothing (here: Alice's own)
+
+
+@pytest.mark.backends("sqlite")
+def test_the_request_form_names_the_state(app: Flask, make_person: Any) -> None:
+    alice = signed_in(make_person, "alice@example.com")
+    sent = alice.submit("/privacy/requests", {"type": "appeal", "jurisdiction": "us_state",
+                                              "state": "CO", "description": ""})
+    assert sent.status_code == 303, sent.text[:300]
+    [appeal] = alice.api("GET", API + "/requests", csrf=False).json()["requests"]
+    assert appeal["details"] == {"state": "CO"}
+    received = datetime.fromisoformat(appeal["created_at"])
+    assert datetime.fromisoformat(appeal["due_at"]) == received + timedelta(days=60)
+    other = alice.submit("/privacy/requests", {"type": "objection", "jurisdiction": "gdpr",
+                                               "state": "CO", "description": ""})
+    assert other.status_code == 303
+    objection = alice.api("GET", API + "/requests", csrf=False).json()["requests"][0]
+    assert objection["details"] == {}  # a state means nothing under GDPR
