@@ -102,4 +102,5 @@ class CancelDeletionForm(FlaskForm):
         if field.data and not is_free_text(field.data):
             raise ValidationError(f"The reason {REFUSAL}")
     state = SelectField("Your state, under a US state's law (optional)",
-                        choices=choices({"": "Not given", **US_STATES}))
+                        choices=choices({"": "Not given", **US_STATES}),
+                        validate_choice=False)  # optional; the service checks a state given
