@@ -80,6 +80,9 @@ class RequestForm(FlaskForm):
     jurisdiction = SelectField("Which law applies to you", choices=choices(JURISDICTIONS))
     csv = BooleanField("Also include CSV files (for spreadsheets), where the data is a table")
     description = TextAreaField("Tell us what it is about (optional)")
+    state = SelectField("Your state, under a US state's law (optional)",
+                        choices=choices({"": "Not given", **US_STATES}),
+                        validate_choice=False)  # optional; the service checks a state given
 
 
 class ConfirmDeletionForm(FlaskForm):
@@ -101,6 +104,3 @@ class CancelDeletionForm(FlaskForm):
     def validate_reason(self, field: TextAreaField) -> None:
         if field.data and not is_free_text(field.data):
             raise ValidationError(f"The reason {REFUSAL}")
-    state = SelectField("Your state, under a US state's law (optional)",
-                        choices=choices({"": "Not given", **US_STATES}),
-                        validate_choice=False)  # optional; the service checks a state given
