@@ -74,6 +74,38 @@ def _deleter(engine: sa.Engine, table: sa.Table, due: Conditions
     return sweep
 
 
+def _range_deleter(engine: sa.Engine, table: sa.Table, time: str, due: Conditions
+                   ) -> Callable[[datetime, Collection[str], int], int]:
+    """A deleter for a big table: each batch is one range of the time index, starting where
+    the last batch ended. PostgreSQL keeps the index entries of deleted rows until VACUUM, so
+    a batch picked from the start of the index would walk past every row already swept; the
+    remembered start is only a shortcut, and when nothing is left after it one pass from the
+    beginning makes sure nothing was missed."""
+    column = table.c[time]
+    after: dict[datetime, datetime] = {}
+
+    def sweep_from(cutoff: datetime, held: Collection[str], batch: int,
+                   start: datetime | None) -> int:
+        mine = due(cutoff, held) + ([column >= start] if start is not None else [])
+        with engine.begin() as connection:
+            last = connection.scalar(sa.select(column).where(*mine).order_by(column)
+                                     .offset(batch - 1).limit(1))
+            if last is not None:  # else fewer than a batch are left: all of them
+                mine.append(column <= last)
+            done = int(connection.execute(sa.delete(table).where(*mine)).rowcount)
+        if last is not None:
+            after[cutoff] = last
+        return done
+
+    def sweep(cutoff: datetime, held: Collection[str], batch: int) -> int:
+        done = sweep_from(cutoff, held, batch, after.pop(cutoff, None))
+        if done == 0:
+            done = sweep_from(cutoff, held, batch, None)
+        return done
+
+    return sweep
+
+
 def _body_clearer(engine: sa.Engine, due: Conditions
                   ) -> Callable[[datetime, Collection[str], int], int]:
     table = _table(InferenceLog)
@@ -103,9 +135,10 @@ def register_sweepers(ss: SelfService, engine: sa.Engine) -> None:
     _register(ss, engine, "inference_logs", "bodies", BODIES_DAYS,
               "Request and response bodies of inference calls are removed after 30 days "
               "(the metadata stays)", logs, bodies, _body_clearer(engine, bodies))
+    metadata = _due(logs, "created_at", "account_id")
     _register(ss, engine, "inference_logs", "metadata", METADATA_DAYS,
-              "Inference call records are deleted after 90 days", logs,
-              _due(logs, "created_at", "account_id"))
+              "Inference call records are deleted after 90 days", logs, metadata,
+              _range_deleter(engine, logs, "created_at", metadata))
     events = _table(SecurityEvent)
     _register(ss, engine, "security_events", "log", SECURITY_RETENTION_DAYS,
               "Security and abuse-prevention events are deleted after 13 months", events,
