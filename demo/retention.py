@@ -138,7 +138,9 @@ def register_sweepers(ss: SelfService, engine: sa.Engine) -> None:
     metadata = _due(logs, "created_at", "account_id")
     _register(ss, engine, "inference_logs", "metadata", METADATA_DAYS,
               "Inference call records are deleted after 90 days", logs, metadata,
-              _range_deleter(engine, logs, "created_at", metadata))
+              # SQLite frees a deleted row's index entry at once: the plain batch is faster
+              _range_deleter(engine, logs, "created_at", metadata)
+              if engine.dialect.name == "postgresql" else None)
     events = _table(SecurityEvent)
     _register(ss, engine, "security_events", "log", SECURITY_RETENTION_DAYS,
               "Security and abuse-prevention events are deleted after 13 months", events,
