@@ -9,9 +9,12 @@ from selfservice.services import (
     account_chain,
     certificates,
     cookie_consent,
+    decision_mail,
     decisions,
+    deletion_mail,
     erasure,
     erasure_officer,
+    notifications,
     own_erasure,
     privacy_requests,
     sessions,
@@ -23,25 +26,31 @@ from selfservice.services import retention as retention_service
 
 from . import deletion, diagnostics, exports, mail, retention
 
+#: e-mail job kind -> the service function that sends it (given the job's target id)
+MAILS: dict[str, mail.Send] = {
+    privacy_requests.ACK_JOB: notifications.send_request_received,
+    privacy_requests.READY_JOB: notifications.send_export_ready,
+    account_chain.CONFIRMATION_JOB: notifications.send_training_confirmation,
+    deletion_service.SCHEDULED_MAIL_JOB: deletion_mail.send_scheduled,
+    deletion_service.REMINDER_MAIL_JOB: deletion_mail.send_reminder,
+    deletion_service.CANCELED_MAIL_JOB: deletion_mail.send_canceled,
+    certificates.MAIL_JOB: certificates.send_completed,
+    decisions.DECIDED_MAIL_JOB: decision_mail.send_decided,
+    decisions.EXTENDED_MAIL_JOB: decision_mail.send_extended,
+    decisions.MESSAGE_MAIL_JOB: decision_mail.send_message,
+}
+
 
 def register(jobs: JobRegistry) -> None:
     """Wire every job kind of the plugin (``init_app`` calls this once per application)."""
     jobs.register(diagnostics_service.PING_JOB, diagnostics.ping)
     jobs.register(privacy_requests.EXPORT_JOB, exports.build_export,
                   on_failed=privacy_requests.job_failed)
-    jobs.register(privacy_requests.ACK_JOB, exports.request_received)
-    jobs.register(privacy_requests.READY_JOB, exports.export_ready)
     jobs.register(exports_service.SWEEP_JOB, exports.sweep_exports, daily=True)
-    jobs.register(account_chain.CONFIRMATION_JOB, mail.training_confirmation)
-    jobs.register(deletion_service.SCHEDULED_MAIL_JOB, mail.deletion_scheduled)
-    jobs.register(deletion_service.REMINDER_MAIL_JOB, mail.deletion_reminder)
-    jobs.register(deletion_service.CANCELED_MAIL_JOB, mail.deletion_canceled)
     jobs.register(cookie_consent.SWEEP_JOB, retention.sweep_cookie_consents, daily=True)
     jobs.register(sessions.SWEEP_JOB, retention.sweep_sessions, daily=True)
     jobs.register(retention_service.SWEEP_JOB, retention.sweep_sources, daily=True)
     jobs.register(erasure.ERASE_JOB, deletion.erase, on_failed=erasure_officer.job_failed)
-    jobs.register(certificates.MAIL_JOB, deletion.deletion_completed)
     jobs.register(own_erasure.PROOF_SWEEP_JOB, deletion.sweep_erased_proof, daily=True)
-    jobs.register(decisions.DECIDED_MAIL_JOB, mail.request_decided)
-    jobs.register(decisions.EXTENDED_MAIL_JOB, mail.request_extended)
-    jobs.register(decisions.MESSAGE_MAIL_JOB, mail.request_message)
+    for kind, send in MAILS.items():
+        jobs.register(kind, mail.about_target(send))

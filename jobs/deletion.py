@@ -1,4 +1,4 @@
-"""Deletion jobs: the erasure, its completion e-mail, and the end of the kept proof."""
+"""Deletion jobs: the erasure and the end of the kept proof (the e-mails are jobs/mail.py)."""
 
 from __future__ import annotations
 
@@ -6,16 +6,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from selfservice.job_registry import JobContext
-from selfservice.services import certificates, erasure, own_erasure
+from selfservice.services import erasure, own_erasure
 
 
 def erase(ctx: JobContext) -> Mapping[str, Any]:
     return erasure.run(ctx)
-
-
-def deletion_completed(ctx: JobContext) -> Mapping[str, Any]:
-    assert ctx.target_id is not None
-    return certificates.send_completed(ctx.target_id)
 
 
 def sweep_erased_proof(ctx: JobContext) -> Mapping[str, Any]:

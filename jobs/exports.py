@@ -1,4 +1,4 @@
-"""Export jobs: build an archive, tell the customer, expire old archives."""
+"""Export jobs: build an archive, expire old archives (the e-mails are jobs/mail.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from selfservice.job_registry import JobContext
-from selfservice.services import exports, notifications
+from selfservice.services import exports
 
 
 def build_export(ctx: JobContext) -> Mapping[str, Any]:
@@ -16,12 +16,3 @@ def build_export(ctx: JobContext) -> Mapping[str, Any]:
 def sweep_exports(ctx: JobContext) -> Mapping[str, Any]:
     return {"deleted": exports.sweep()}
 
-
-def request_received(ctx: JobContext) -> Mapping[str, Any]:
-    assert ctx.target_id is not None
-    return notifications.send_request_received(ctx.target_id)
-
-
-def export_ready(ctx: JobContext) -> Mapping[str, Any]:
-    assert ctx.target_id is not None
-    return notifications.send_export_ready(ctx.target_id)

@@ -1,44 +1,23 @@
-"""E-mail jobs: the event id in, one message out."""
+"""E-mail jobs: the target's id in, one message out. Every e-mail service function takes the
+id of what the job is about, so one adapter makes each of them a job handler."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from selfservice.job_registry import JobContext
-from selfservice.services import decision_mail, deletion_mail, notifications
+from selfservice.job_registry import Handler, JobContext, JobRefused
+
+Send = Callable[[str], Mapping[str, Any]]
 
 
-def training_confirmation(ctx: JobContext) -> Mapping[str, Any]:
-    assert ctx.target_id is not None
-    return notifications.send_training_confirmation(ctx.target_id)
+def about_target(send: Send) -> Handler:
+    """The job handler that calls ``send`` with the job's target id."""
 
+    def handler(ctx: JobContext) -> Mapping[str, Any]:
+        if ctx.target_id is None:
+            raise JobRefused("an e-mail job names what it is about")
+        return send(ctx.target_id)
 
-def deletion_scheduled(ctx: JobContext) -> Mapping[str, Any]:
-    assert ctx.target_id is not None
-    return deletion_mail.send_scheduled(ctx.target_id)
-
-
-def deletion_reminder(ctx: JobContext) -> Mapping[str, Any]:
-    assert ctx.target_id is not None
-    return deletion_mail.send_reminder(ctx.target_id)
-
-
-def deletion_canceled(ctx: JobContext) -> Mapping[str, Any]:
-    assert ctx.target_id is not None
-    return deletion_mail.send_canceled(ctx.target_id)
-
-
-def request_decided(ctx: JobContext) -> Mapping[str, Any]:
-    assert ctx.target_id is not None
-    return decision_mail.send_decided(ctx.target_id)
-
-
-def request_extended(ctx: JobContext) -> Mapping[str, Any]:
-    assert ctx.target_id is not None
-    return decision_mail.send_extended(ctx.target_id)
-
-
-def request_message(ctx: JobContext) -> Mapping[str, Any]:
-    assert ctx.target_id is not None
-    return decision_mail.send_message(ctx.target_id)
+    handler.__name__ = handler.__qualname__ = f"mail_{send.__name__}"
+    return handler
