@@ -37,10 +37,11 @@ from ..schemas.decisions import (
     REASON_CODES as REASON_CODES,
 )
 from ..state import get_state
-from ..text import REFUSAL, is_free_text, is_identifier
+from ..text import REFUSAL, is_free_text
 from . import erasure_officer, outbox, privacy_requests
 from .audit import record_account_event
 from .staff_access import PRIVACY_OFFICER, staff_role
+from .support_queue import by_reference
 
 #: the rights a person decides: the plugin carries out exports and deletions itself
 MANUAL_TYPES = frozenset({RequestType.CORRECTION, RequestType.RESTRICTION,
@@ -153,14 +154,10 @@ def _checked_decision(outcome: Any, reason_code: Any) -> None:
 
 def _locked(session: Session, staff: Identity, reference: str, *,
             lock: bool = True) -> PrivacyRequest:
-    """The request quoted by ``reference``, locked for a change (two officers at once: the
-    second waits, then sees what the first did)."""
-    wanted = reference.strip().upper()
-    if not is_identifier(wanted) or len(wanted) > 16:
-        raise NotFound("no such request")
-    query = sa.select(PrivacyRequest).where(PrivacyRequest.reference == wanted)
-    request = session.scalar(query.with_for_update() if lock else query)
-    if request is None or request.account_id == staff.account_id:
+    """The request quoted by ``reference``, locked for a change; NotFound for none, or the
+    officer's own."""
+    request = by_reference(session, staff, reference, lock=lock)
+    if request is None:
         raise NotFound("no such request")
     return request
 

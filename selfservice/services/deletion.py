@@ -200,8 +200,10 @@ def cancel(account_id: str, request_id: str, reason: object = "",
     state = get_state()
     with state.db.transaction() as session:
         request = privacy_requests.own_for_update(session, account_id, request_id)
-        if request is None or request.type != RequestType.DELETION:
-            return None if request is None else _not_a_deletion()
+        if request is None:
+            return None
+        if request.type != RequestType.DELETION:
+            raise NotConfirmable("This request is not a deletion.")
         if request.status not in OPEN_STATUSES:
             return request
         deletion = session.get(Deletion, request.id, with_for_update=True)
@@ -250,10 +252,6 @@ def _call_host(hook_name: str, account_id: str, request: PrivacyRequest) -> bool
                          target_type="request", target_id=request.id,
                          details={"error": type(exc).__name__})
         return False
-
-
-def _not_a_deletion() -> PrivacyRequest:
-    raise NotConfirmable("This request is not a deletion.")
 
 
 def deletion_of(request_id: str) -> Deletion | None:

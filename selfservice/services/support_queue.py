@@ -284,14 +284,16 @@ def _page(session: Session, staff: Identity, wanted: QueueFilter,
     return rows, cursor
 
 
-def by_reference(session: Session, staff: Identity, reference: str) -> PrivacyRequest | None:
+def by_reference(session: Session, staff: Identity, reference: str, *,
+                 lock: bool = False) -> PrivacyRequest | None:
     """The request quoted, unless it is the staff member's own (then: as if there were
-    none)."""
+    none). ``lock``: locked for a change until the transaction ends (two staff acting at
+    once: the second waits, then sees what the first did)."""
     wanted = reference.strip().upper()
     if not REFERENCE.fullmatch(wanted):
         return None
-    request = session.scalar(sa.select(PrivacyRequest)
-                             .where(PrivacyRequest.reference == wanted))
+    query = sa.select(PrivacyRequest).where(PrivacyRequest.reference == wanted)
+    request = session.scalar(query.with_for_update() if lock else query)
     return None if request is None or request.account_id == staff.account_id else request
 
 
