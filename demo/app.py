@@ -49,6 +49,25 @@ DEFAULTS: dict[str, Any] = {
     "SELFSERVICE_MAIL_FROM": "EcoHash Privacy <privacy@ecohash.example>",
     #: a record that does not match its source's schema stops the export, loudly
     "SELFSERVICE_EXPORT_SCHEMA_CHECK": "strict",
+    #: who processes customers' personal data on EcoHash's behalf (DPA Annex III, public page)
+    "SELFSERVICE_SUBPROCESSORS": [
+        {"name": "Amazon Web Services EMEA SARL", "purpose": "Cloud hosting of the console, "
+         "the API and the databases", "location": "Ireland (EU)",
+         "transfer_mechanism": "None needed (processing in the EU)",
+         "data_categories": "All customer data"},
+        {"name": "Stripe Payments Europe Ltd.", "purpose": "Card payments and invoicing",
+         "location": "Ireland (EU) and United States",
+         "transfer_mechanism": "EU-U.S. Data Privacy Framework; Standard Contractual Clauses",
+         "data_categories": "Billing contact, payment status"},
+        {"name": "Postmark (ActiveCampaign, LLC)", "purpose": "Sending account and privacy "
+         "e-mails", "location": "United States",
+         "transfer_mechanism": "Standard Contractual Clauses (module three)",
+         "data_categories": "Name, e-mail address, message content"},
+        {"name": "Cloudflare, Inc.", "purpose": "Network protection and content delivery",
+         "location": "Worldwide (edge network)",
+         "transfer_mechanism": "EU-U.S. Data Privacy Framework; Standard Contractual Clauses",
+         "data_categories": "IP address, request metadata"},
+    ],
     "SELFSERVICE_COOKIES": [
         {"name": "console_theme", "provider": "EcoHash", "category": "functional",
          "purpose": "Remembers light or dark mode.", "duration": "12 months"},

@@ -293,3 +293,21 @@ def test_a_receipt_key_that_cannot_sign_stops_the_app_at_start_up(
         create_app(dict(app_config, SELFSERVICE_RECEIPT_KEY=rsa_like))
     with pytest.raises(ReceiptKeyError, match="cannot read"):
         create_app(dict(app_config, SELFSERVICE_RECEIPT_KEY=str(tmp_path / "missing.pem")))
+
+
+@pytest.mark.parametrize("entries, fault", [
+    ([{"name": "Mailer", "purpose": "e-mail", "location": "US"}], "transfer_mechanism"),
+    ([{"name": "Mailer", "purpose": "e-mail", "location": "US", "transfer_mechanism": "SCC",
+       "colour": "blue"}], "unknown keys colour"),
+    ([{"name": "A", "purpose": "p", "location": "l", "transfer_mechanism": "t"}] * 2,
+     "distinct names"),
+    ("Mailer", "list of"),
+])
+def test_a_malformed_subprocessor_list_stops_the_app(entries: Any, fault: str) -> None:
+    from selfservice.config import ConfigError, apply_defaults
+    from selfservice.subprocessors import entry_problem
+
+    with pytest.raises(ConfigError, match="SELFSERVICE_SUBPROCESSORS"):
+        apply_defaults({"SELFSERVICE_SUBPROCESSORS": entries})
+    if isinstance(entries, list) and fault != "distinct names":
+        assert fault in (entry_problem(entries[0]) or "")
