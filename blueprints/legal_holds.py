@@ -3,40 +3,23 @@ else, customers and support agents alike, gets the 404 of a path that does not e
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
-from typing import Any, TypeVar, cast
+from typing import Any
 
-from flask import Response, abort, jsonify, request, url_for
+from flask import Response, jsonify, request, url_for
 
 from selfservice.db import utcnow
 from selfservice.identity import Identity
 from selfservice.services import legal_holds as service
 from selfservice.services import retention
-from selfservice.state import get_state
 from selfservice.text import is_identifier
 
-from .guards import api_identity
 from .problems import problem
 from .routing import Routes
+from .staff_guards import officer_api
 from .validation import Invalid, accepts, parse_time
 
-F = TypeVar("F", bound=Callable[..., Any])
 routes = Routes()
 _STATUSES = ("active", "all")
-
-
-def privacy_officer(view: F) -> F:
-    """Only for SELFSERVICE_PRIVACY_OFFICER_ROLE; before the body is even read, anyone else
-    gets 404."""
-
-    @wraps(view)
-    def wrapper(identity: Identity, *args: Any, **kwargs: Any) -> Any:
-        if not identity.has_role(get_state().setting("PRIVACY_OFFICER_ROLE")):
-            abort(404)  # the same answer as a path that does not exist
-        return view(identity, *args, **kwargs)
-
-    return cast(F, wrapper)
 
 
 def _one_arg(name: str) -> str | None:
@@ -47,8 +30,7 @@ def _one_arg(name: str) -> str | None:
 
 
 @routes.get("/legal-holds")
-@api_identity()
-@privacy_officer
+@officer_api()
 def list_legal_holds(identity: Identity) -> Response:
     account_id, status = _one_arg("account_id"), _one_arg("status") or "active"
     errors = {}
@@ -66,8 +48,7 @@ def list_legal_holds(identity: Identity) -> Response:
 
 
 @routes.post("/legal-holds")
-@api_identity()
-@privacy_officer
+@officer_api()
 @accepts("LegalHoldCreate")
 def place_legal_hold(identity: Identity, body: dict[str, Any]) -> Response:
     hold = service.place(body["account_id"], body["reason"],
@@ -80,8 +61,7 @@ def place_legal_hold(identity: Identity, body: dict[str, Any]) -> Response:
 
 
 @routes.post("/legal-holds/<hold_id>/release")
-@api_identity()
-@privacy_officer
+@officer_api()
 @accepts("LegalHoldRelease")
 def release_legal_hold(identity: Identity, hold_id: str, body: dict[str, Any]) -> Response:
     try:
@@ -96,8 +76,7 @@ def release_legal_hold(identity: Identity, hold_id: str, body: dict[str, Any]) -
 
 
 @routes.get("/retention/plan")
-@api_identity()
-@privacy_officer
+@officer_api()
 def retention_plan(identity: Identity) -> Response:
     now = utcnow()
     response = jsonify({"generated_at": now.isoformat(),

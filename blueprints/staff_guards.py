@@ -9,7 +9,8 @@ limits, and with any method. The decorators check again, and hand the view the s
 identity as its first argument.
 
 ``privacy_officer_only``: support staff, who know the staff routes, get 403 (a problem for the
-API); everyone else still gets 404.
+API); everyone else still gets 404. :func:`officer_api` hides a route from support too (legal
+holds and the retention plan: support has no business knowing they exist).
 """
 
 from __future__ import annotations
@@ -46,6 +47,12 @@ def not_staff() -> bool:
     return current_staff() is None
 
 
+def not_officer() -> bool:
+    """Whether this request's caller is anything but a privacy officer."""
+    found = current_staff()
+    return found is None or found[1] != PRIVACY_OFFICER
+
+
 def _officer_refusal(api: bool) -> Any:
     detail = "Only a privacy officer can do this."
     if api:
@@ -53,20 +60,20 @@ def _officer_refusal(api: bool) -> Any:
     abort(403, detail)
 
 
-def _guard(api: bool, privacy_officer_only: bool
+def _guard(api: bool, privacy_officer_only: bool, hidden: Callable[[], bool] = not_staff
            ) -> Callable[[IdentityView[P, Any]], Callable[P, Any]]:
     def decorator(view: IdentityView[P, Any]) -> Callable[P, Any]:
         @wraps(view)
         def wrapper(*args: P.args, **kwargs: P.kwargs) -> Any:
             found = current_staff()
-            if found is None:
+            if found is None or hidden():
                 abort(404)  # the blueprint answers as for a route that does not exist
             identity, role = found
             if privacy_officer_only and role != PRIVACY_OFFICER:
                 return _officer_refusal(api)
             return view(identity, *args, **kwargs)
 
-        setattr(wrapper, HIDDEN, not_staff)
+        setattr(wrapper, HIDDEN, hidden)
         return wrapper
 
     return decorator
@@ -78,6 +85,12 @@ def staff_api(*, privacy_officer_only: bool = False
     problem of a path that does not exist (with ``privacy_officer_only``, support gets a 403
     problem)."""
     return _guard(True, privacy_officer_only)
+
+
+def officer_api() -> Callable[[IdentityView[P, Any]], Callable[P, Any]]:
+    """For JSON views only privacy officers may know of: everyone else, support included,
+    gets the 404 problem of a path that does not exist."""
+    return _guard(True, True, not_officer)
 
 
 def staff_page(*, privacy_officer_only: bool = False

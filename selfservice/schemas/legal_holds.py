@@ -83,9 +83,8 @@ COMPONENTS: dict[str, Schema] = {
 
 def paths() -> dict[str, Any]:
     officer_csrf: list[Schema] = [{"session": [], "csrf": []}]
-    hidden = problem_response("not a privacy officer (the path answers as if it did not "
-                              "exist)")
-    not_logged_in = problem_response("not logged in")
+    hidden = problem_response("not signed in as a privacy officer (the path answers as if "
+                              "it did not exist)")
     hold_id = [{"name": "hold_id", "in": "path", "required": True,
                 "schema": {"type": "string"}}]
     return {
@@ -98,14 +97,14 @@ def paths() -> dict[str, Any]:
                          "schema": {"type": "string", "enum": ["active", "all"],
                                     "default": "active"}}],
                     "responses": {"200": json_response(ref("LegalHoldList"), "holds"),
-                                  "401": not_logged_in, "404": hidden,
+                                  "404": hidden,
                                   "422": problem_response("invalid query")}},
             "post": {"summary": "Place a legal hold on an account: its data is kept from "
                                 "retention sweeps and erasure until released (privacy "
                                 "officers)",
                      "security": officer_csrf,
                      "responses": {"201": json_response(ref("LegalHold"), "placed"),
-                                   "401": not_logged_in, "404": hidden,
+                                   "404": hidden,
                                    "422": problem_response("invalid input (also: no such "
                                                            "account, unknown source, a "
                                                            "review time not in the future); "
@@ -114,13 +113,13 @@ def paths() -> dict[str, Any]:
             "summary": "Release a legal hold (privacy officers)",
             "security": officer_csrf, "parameters": hold_id,
             "responses": {"200": json_response(ref("LegalHold"), "released"),
-                          "401": not_logged_in,
-                          "404": problem_response("no such hold, or not a privacy officer"),
+                          "404": problem_response("no such hold, or not signed in as a "
+                                                  "privacy officer"),
                           "409": problem_response("already released; nothing changed"),
                           "422": problem_response("invalid input; nothing changed")}}},
         "/retention/plan": {"get": {
             "summary": "What the next retention sweep would delete now, rule by rule "
                        "(privacy officers; nothing is deleted)",
             "responses": {"200": json_response(ref("RetentionPlan"), "the plan"),
-                          "401": not_logged_in, "404": hidden}}},
+                          "404": hidden}}},
     }
