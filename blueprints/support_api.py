@@ -32,8 +32,10 @@ def _not_found() -> Response:
     return problem(404, "not-found", "No such request")
 
 
-def _detail(identity: Identity, reference: str, status: int = 200) -> Response:
-    found = support_detail.detail(identity, reference)
+def _detail(identity: Identity, reference: str, status: int = 200, *,
+            opened: bool = False) -> Response:
+    show = support_detail.open_detail if opened else support_detail.detail
+    found = show(identity, reference)
     return _not_found() if found is None else _private(found.body, status)
 
 
@@ -47,7 +49,7 @@ def support_queue_api(identity: Identity) -> Response:
 @api_routes.get("/support/requests/<reference>")
 @staff_api()
 def support_request_api(identity: Identity, reference: str) -> Response:
-    return _detail(identity, reference)
+    return _detail(identity, reference, opened=True)
 
 
 @api_routes.post("/support/requests/<reference>/notes")

@@ -85,8 +85,9 @@ def support_search(identity: Identity) -> Any:
 
 def _detail_page(identity: Identity, reference: str, *, errors: dict[str, str] | None = None,
                  note_text: str = "", revealed: dict[str, str] | None = None,
-                 status: int = 200) -> Any:
-    found = support_detail.detail(identity, reference)
+                 status: int = 200, opened: bool = False) -> Any:
+    show = support_detail.open_detail if opened else support_detail.detail
+    found = show(identity, reference)
     if found is None:
         abort(404)
     return render_template(
@@ -99,7 +100,7 @@ def _detail_page(identity: Identity, reference: str, *, errors: dict[str, str] |
 @page_routes.get("/support/requests/<reference>")
 @staff_page()
 def support_request_page(identity: Identity, reference: str) -> Any:
-    return _detail_page(identity, reference)
+    return _detail_page(identity, reference, opened=True)
 
 
 def _act(identity: Identity, reference: str, action: str) -> str:

@@ -210,3 +210,31 @@ def test_the_guards_answer_each_role(app: Flask, make_person: Any) -> None:
             assert decide.json()["type"].endswith("/forbidden")
         if statuses[2] == 200:
             assert decide.json() == {"decided_by": "acct-pat"}
+
+
+def test_opening_a_request_is_a_look_the_customer_sees_once_per_visit(
+        app: Flask, make_person: Any) -> None:
+    alice = make_person()
+    reference = _request_of(alice, "alice@example.com")
+    sam = make_person()
+    sam.login("sam@example.com")
+    for _ in range(2):  # the page, then the API, then again: one look within the window
+        assert sam.get(f"/privacy/support/requests/{reference}").status_code == 200
+        assert sam.api("GET", f"{API}/support/requests/{reference}",
+                       csrf=False).status_code == 200
+    [look] = alice.api("GET", API + "/access-log", csrf=False).json()
+    assert (look["role"], look["action"], look["reference"]) == (
+        "support", "staff.viewed", reference)
+    assert "stayed hidden" in look["description"]
+    # the queue itself is not a look at anyone's request; a note is an action of its own
+    assert sam.api("GET", f"{API}/support/requests", csrf=False).status_code == 200
+    assert [e.action for e in _staff_events(app, "acct-alice")] == ["staff.viewed"]
+    # a look from another staff member is another entry
+    pat = make_person()
+    pat.login("pat@example.com")
+    assert pat.get(f"/privacy/support/requests/{reference}").status_code == 200
+    log = alice.api("GET", API + "/access-log", csrf=False).json()
+    assert [(e["role"], e["action"]) for e in log] == [
+        ("privacy_officer", "staff.viewed"), ("support", "staff.viewed")]
+    result = app.test_cli_runner().invoke(args=["selfservice", "audit", "verify"])
+    assert result.exit_code == 0, result.output

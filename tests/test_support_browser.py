@@ -94,6 +94,7 @@ def test_support_finds_a_request_by_reference_and_reveals_with_a_reason_by_keybo
     assert axe_serious(page) == []
     _shoot(page, folder, "revealed")
     log = alice.api("GET", API + "/access-log", csrf=False).json()
-    assert [(e["role"], e["reason"]) for e in log] == [
-        ("support", "She called to check her correction request")]
+    assert [(e["role"], e["action"], e["reason"]) for e in log] == [
+        ("support", "staff.revealed", "She called to check her correction request"),
+        ("support", "staff.viewed", None)]
     context.close()

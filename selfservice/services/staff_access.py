@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 
+from ..db import utcnow
 from ..identity import Identity
 from ..masking import mask_email
 from ..models import AuditEvent, PrivacyRequest
@@ -28,9 +29,13 @@ from .audit import account_stream, record_account_event
 #: the audit actions of staff on a customer's data start with this
 STAFF_ACTIONS = "staff."
 REVEALED = "staff.revealed"
+VIEWED = "staff.viewed"
+#: a staff member opening the same request again within this long is one look, not many
+LOOK_WINDOW = timedelta(minutes=30)
 SUPPORT, PRIVACY_OFFICER = "support", "privacy_officer"
 #: what the customer reads for each staff action (any other: the generic words)
 ACTION_WORDS = {REVEALED: "Viewed your full e-mail address and name",
+                VIEWED: "Opened your request (your e-mail address and name stayed hidden)",
                 "staff.note_added": "Wrote an internal note on your request",
                 "staff.assigned": "Assigned your request to a member of staff",
                 "staff.acknowledgement_resent": "Sent you the acknowledgement of your request "
@@ -110,6 +115,25 @@ def reveal_for_request(staff: Identity, reference: str, reason: Any) -> dict[str
     if found is None:
         raise NothingToReveal("no such request")
     return reveal(staff, found.account_id, reason, reference=found.reference)
+
+
+def record_look(staff: Identity, account_id: str, reference: str) -> None:
+    """Record that ``staff`` opened a request of ``account_id`` (masked, but a look all the
+    same): the customer's access log shows it. Opening it again within LOOK_WINDOW is the
+    same look."""
+    role = staff_role(staff)
+    if role is None or account_id == staff.account_id:
+        return
+    with get_state().db.read() as session:
+        recent = session.scalars(
+            sa.select(AuditEvent.details)
+            .where(AuditEvent.stream == account_stream(account_id),
+                   AuditEvent.action == VIEWED, AuditEvent.actor_id == staff.account_id,
+                   AuditEvent.at >= utcnow() - LOOK_WINDOW)).all()
+    if any((details or {}).get("reference") == reference for details in recent):
+        return
+    record_account_event(account_id, VIEWED, actor_type="support", actor_id=staff.account_id,
+                         details={"role": role, "reference": reference})
 
 
 @dataclass(frozen=True)

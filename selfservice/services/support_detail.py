@@ -27,7 +27,7 @@ from ..models import (
     RequestType,
 )
 from ..state import get_state
-from . import certificates, diagnostics, erasure_officer
+from . import certificates, diagnostics, erasure_officer, staff_access
 from .support_queue import Account, by_reference, days_left, due_of, is_overdue, masked_account
 
 #: failed jobs listed on the queue page
@@ -134,6 +134,15 @@ def detail(staff: Identity, reference: str) -> Detail | None:
             "can_resend": (request.status in OPEN_STATUSES and not account.erased
                            and bool(get_state().setting("SMTP_HOST")))}
     return Detail(request, account, body)
+
+
+def open_detail(staff: Identity, reference: str) -> Detail | None:
+    """As :func:`detail`, for a staff member opening the request: the look is recorded on the
+    customer's access log (once per LOOK_WINDOW)."""
+    found = detail(staff, reference)
+    if found is not None:
+        staff_access.record_look(staff, found.request.account_id, found.request.reference)
+    return found
 
 
 def failed_jobs(staff: Identity, limit: int = FAILED_LISTED) -> list[dict[str, Any]]:
