@@ -38,7 +38,9 @@ from selfservice.services import (
     deletion,
     org_training_policy,
     outbox,
+    decisions,
     privacy_requests,
+    support_actions,
 )
 from selfservice.sources import Subject
 
@@ -127,8 +129,12 @@ def spread_canary(app: Flask, account_id: str) -> None:
     erasure_app.plant(app, account_id)
     who = identity(app, account_id)
     with app.app_context():
-        privacy_requests.create(who, "correction",
-                                details={"description": f"My name is wrong: {CANARY}"})
+        asked, _ = privacy_requests.create(
+            who, "correction", details={"description": f"My name is wrong: {CANARY}"})
+        # staff wrote about her: an internal note and a message to her, both naming her
+        pat = state(app).extension.load_identity("acct-pat")
+        support_actions.add_note(pat, asked.reference, f"Called {CANARY} back")
+        decisions.write_to_customer(pat, asked.reference, f"Dear {CANARY}, we are on it")
         cookie_consent.record(consent_id=None, account_id=account_id,
                               categories={"analytics": True},
                               method=CookieConsentMethod.BANNER, language="en",
@@ -162,6 +168,7 @@ def test_after_erasure_the_canary_is_only_where_the_plan_keeps_it_and_the_certif
     assert before["canary_notes"] == 40 and before["consent_events"] >= 2
     assert set(canary_places(host)) >= {"canary_notes.body", "canary_ledger.body",
                                         "selfservice_privacy_requests.details",
+                                        "selfservice_request_notes.text",
                                         "selfservice_cookie_consents.user_agent"}
 
     request = confirm(host, CAROL)

@@ -40,6 +40,7 @@ from ..models import (
     PrivacyPreferences,
     PrivacyRequest,
     PrivacyRequestEvent,
+    RequestNote,
     SubjectType,
 )
 from ..sources import Eraser, Subject
@@ -82,8 +83,9 @@ def erase_privacy_requests(subject: Subject) -> int:
     """Anonymise one batch of the account's other requests: the record of each (date, type,
     jurisdiction, outcome and any reason for a denial) stays under the deletion's pseudonym,
     as US state law asks for 24 months (CCPA regulations, section 7101); what the customer
-    wrote (details, timeline notes) and export archives are deleted. The deletion under way is
-    kept as it is: it becomes the proof."""
+    wrote (details, timeline notes), what staff wrote about it or to the customer (notes and
+    messages: free text that may name them) and export archives are deleted. The deletion
+    under way is kept as it is: it becomes the proof."""
     with get_state().db.transaction() as session:
         deletion = _deletion(session, subject.account_id)
         if deletion is None:
@@ -98,6 +100,7 @@ def erase_privacy_requests(subject: Subject) -> int:
         ids = [request.id for request in requests]
         session.execute(sa.delete(PrivacyRequestEvent)
                         .where(PrivacyRequestEvent.request_id.in_(ids)))
+        session.execute(sa.delete(RequestNote).where(RequestNote.request_id.in_(ids)))
         session.execute(sa.delete(Deletion).where(Deletion.request_id.in_(ids)))
         for request in requests:
             request.account_id = deletion.pseudonym
