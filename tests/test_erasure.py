@@ -35,10 +35,10 @@ from selfservice.services import (
     consent_receipts,
     consent_verification,
     cookie_consent,
+    decisions,
     deletion,
     org_training_policy,
     outbox,
-    decisions,
     privacy_requests,
     support_actions,
 )
