@@ -149,7 +149,8 @@ def metrics_page(identity: Identity) -> Any:
     start, end = bounds(first, last)
     return render_template("selfservice/support/metrics.html", identity=identity,
                            rows=request_metrics.metrics(start, end), first=first, last=last,
-                           types=requests_service.TYPES, error=error), status
+                           types=requests_service.TYPES, error=error,
+                           officer=staff_role(identity) == PRIVACY_OFFICER), status
 
 
 def _review_at(value: str) -> Any:

@@ -9,13 +9,13 @@ import re
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from flask import Response, jsonify, request
+from flask import Response, jsonify, request, stream_with_context
 from werkzeug.datastructures import MultiDict
 
 from selfservice.db import utcnow
 from selfservice.identity import Identity
 from selfservice.models import PrivacyRequest
-from selfservice.services import appeals, decisions, request_metrics
+from selfservice.services import appeals, decisions, request_metrics, request_records
 
 from .problems import problem
 from .routing import Routes
@@ -140,5 +140,20 @@ def support_metrics(identity: Identity) -> Response:
     else:
         response = jsonify({"from": start.isoformat(), "to": end.isoformat(),
                             "types": [row.as_json() for row in rows]})
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@api_routes.get("/support/records")
+@staff_api(privacy_officer_only=True)
+def support_records(identity: Identity) -> Response:
+    """The record of requests and responses of the period (CCPA regulations, section 7101),
+    as CSV, streamed."""
+    first, last = period(request.args)
+    start, end = bounds(first, last)
+    response = Response(stream_with_context(request_records.as_csv(start, end)),
+                        mimetype="text/csv")
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="request-records-{first}-to-{last}.csv"')
     response.headers["Cache-Control"] = "no-store"
     return response

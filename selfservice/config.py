@@ -17,6 +17,8 @@ from .settings_table import SETTINGS as SETTINGS
 from .subprocessors import valid_list as _valid_subprocessors
 
 PREFIX = "SELFSERVICE_"
+#: the record of requests and responses is kept at least this long (CCPA regulations, 7101)
+RECORD_DAYS = 730
 
 #: never printed (``flask selfservice config`` shows "(set)")
 SECRET_SETTINGS = frozenset({"OIDC_CLIENT_SECRET", "SERVICE_TOKENS", "ENGINE", "RECEIPT_KEY",
@@ -158,6 +160,11 @@ def _validate(config: dict[str, Any]) -> None:
     if config[PREFIX + "JOB_STALE_AFTER"] < 3 * config[PREFIX + "JOB_HEARTBEAT"]:
         raise ConfigError(f"{PREFIX}JOB_STALE_AFTER must be at least three heartbeats "
                           f"({PREFIX}JOB_HEARTBEAT), or live jobs would look abandoned.")
+    proof = config[PREFIX + "ERASED_PROOF_RETENTION_DAYS"]
+    if proof < RECORD_DAYS:
+        raise ConfigError(f"{PREFIX}ERASED_PROOF_RETENTION_DAYS must be at least {RECORD_DAYS} "
+                          "days: the record of an erased account's requests is kept that long "
+                          "(CCPA regulations, section 7101), and goes with the proof.")
     grace = config[PREFIX + "DELETION_GRACE_DAYS"]
     if isinstance(grace, bool) or not isinstance(grace, int) or not 0 <= grace <= 365:
         raise ConfigError(f"{PREFIX}DELETION_GRACE_DAYS must be a whole number of days from 0 "

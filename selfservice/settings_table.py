@@ -130,8 +130,10 @@ SETTINGS: dict[str, tuple[Any, str]] = {
                          "only `flask selfservice retention sweep` runs them (for example to "
                          "review `retention plan` first on a console with years of data)."),
     "ERASED_PROOF_RETENTION_DAYS": (1095, "Days the pseudonymised consent ledger and audit "
-                                    "trail of an erased account are kept as proof (a legal "
-                                    "obligation), after which a daily sweep deletes them."),
+                                    "trail of an erased account, and the record of its "
+                                    "requests, are kept as proof (a legal obligation), after "
+                                    "which a daily sweep deletes them. At least 730 (the "
+                                    "record of requests: CCPA regulations, section 7101)."),
     # -- rate limits --------------------------------------------------------------------------
     "RATE_LIMIT_REQUESTS": ("10/hour", "Privacy requests one account may send (the API and "
                             "the page together); a Flask-Limiter rate such as '10/hour' or "

@@ -11,14 +11,17 @@ import statistics
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from selfservice.models import PrivacyRequest, RequestType
+from selfservice.config import ConfigError, apply_defaults
+from selfservice.models import PSEUDONYM_PREFIX, PrivacyRequest, RequestType
 
 from .helpers import Person
 
 API = "/privacy/api/v1/support/metrics"
+RECORDS = "/privacy/api/v1/support/records"
 START = datetime(2026, 3, 1, tzinfo=UTC)
 #: (type, status, received days after START, answered days after receipt, due days after
 #:  receipt, extended due days, decision_code)
@@ -144,3 +147,69 @@ def test_a_period_outside_the_calendar_is_refused(app: Flask, backend: str,
         assert [e["field"] for e in response.json()["errors"]] == [field]
     page = person.http.get(person.app_url + "/privacy/support/metrics?from=x", timeout=10)
     assert page.status_code == 400 and 'id="metrics-error"' in page.text
+
+
+def test_the_record_of_requests_and_responses_lists_every_request_of_the_period(
+        app: Flask, backend: str, make_person: Any) -> None:
+    seed(app)
+    with app.extensions["selfservice"].db.transaction() as session:
+        # one request came by e-mail and was denied with a message; one was an erased
+        # account's; one appeals the denial
+        denied = session.scalar(sa.select(PrivacyRequest)
+                                .where(PrivacyRequest.reference == "DR-TEST-0001"))
+        denied.channel, denied.reason = "email", "We could not confirm it was you."
+        erased = session.scalar(sa.select(PrivacyRequest)
+                                .where(PrivacyRequest.reference == "DR-TEST-0002"))
+        erased.account_id = f"{PSEUDONYM_PREFIX}0123abcd"
+        appeal = session.scalar(sa.select(PrivacyRequest)
+                                .where(PrivacyRequest.reference == "DR-TEST-0011"))
+        appeal.appeal_of = denied.id
+    pat = make_person()
+    pat.login("pat@example.com")
+    response = pat.api("GET", RECORDS, csrf=False, params=PERIOD)
+    assert response.status_code == 200, response.text
+    assert response.headers["Content-Type"].startswith("text/csv")
+    assert "request-records-2026-03-01-to-2026-03-31.csv" in response.headers[
+        "Content-Disposition"]
+    rows = list(csv.DictReader(io.StringIO(response.text)))
+    inside = [i for i, row in enumerate(SPREAD) if 0 <= row[2] < 31]
+    # every request received in the period, oldest first, and nothing else
+    assert [row["reference"] for row in rows] == [
+        f"DR-TEST-{i:04d}" for i in sorted(inside, key=lambda i: SPREAD[i][2])]
+    by_reference = {row["reference"]: row for row in rows}
+    first = by_reference["DR-TEST-0000"]
+    assert (first["type"], first["response"], first["denial_reason_code"]) == (
+        "correction", "complied", "")
+    assert first["received_at"] == "2026-03-01T00:00:00+00:00"
+    assert first["responded_at"] == "2026-03-04T12:00:00+00:00"
+    no = by_reference["DR-TEST-0001"]
+    assert (no["channel"], no["response"], no["denial_reason_code"], no["denial_reason"]) == (
+        "email", "denied", "identity_not_verified", "We could not confirm it was you.")
+    part = by_reference["DR-TEST-0002"]
+    assert (part["response"], part["denial_reason_code"], part["account_erased"]) == (
+        "complied in part", "no_data_held", "yes")
+    assert part["extended_due_at"] != "" and first["extended_due_at"] == ""
+    assert by_reference["DR-TEST-0004"]["response"] == "open"
+    assert by_reference["DR-TEST-0004"]["responded_at"] == ""
+    assert by_reference["DR-TEST-0005"]["response"] == "withdrawn"
+    assert by_reference["DR-TEST-0011"]["appeal_of"] == "DR-TEST-0001"
+    assert {row["account_erased"] for row in rows} == {"yes", "no"}
+    assert "acct-metrics" not in response.text  # the record names no account
+    # the privacy officer's metrics page links to it; support gets neither
+    page = pat.get("/privacy/support/metrics?from=2026-03-01&to=2026-03-31").text
+    assert 'id="records-csv"' in page
+    sam = make_person()
+    sam.login("sam@example.com")
+    assert sam.api("GET", RECORDS, csrf=False, params=PERIOD).status_code == 403
+    assert 'id="records-csv"' not in sam.get("/privacy/support/metrics").text
+    alice = make_person()
+    alice.login("alice@example.com")
+    assert alice.api("GET", RECORDS, csrf=False, params=PERIOD).status_code == 404
+
+
+def test_the_proof_and_the_record_cannot_be_kept_shorter_than_24_months() -> None:
+    with pytest.raises(ConfigError, match="at least 730"):
+        apply_defaults({"SELFSERVICE_ERASED_PROOF_RETENTION_DAYS": 729})
+    config: dict[str, Any] = {"SELFSERVICE_ERASED_PROOF_RETENTION_DAYS": 730}
+    apply_defaults(config)
+    assert config["SELFSERVICE_ERASED_PROOF_RETENTION_DAYS"] == 730

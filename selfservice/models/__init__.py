@@ -17,6 +17,7 @@ from .cookies import (
     CookiePolicyVersion,
 )
 from .deletion import (
+    PSEUDONYM_PREFIX,
     Deletion,
     ErasureAction,
     ErasureStep,
@@ -43,6 +44,7 @@ from .requests import (
 )
 
 __all__ = [
+    "PSEUDONYM_PREFIX",
     "AccountSession",
     "AuditEvent",
     "AuditHead",

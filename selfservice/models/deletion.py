@@ -38,6 +38,10 @@ class StepStatus(enum.StrEnum):
     FAILED = "failed"
 
 
+#: how the pseudonym of an erased account begins
+PSEUDONYM_PREFIX = "erased-"
+
+
 class Deletion(Base):
     """A confirmed deletion request: when it was confirmed, when erasure starts, how it went,
     and the signed certificate. One row per deletion request, written at confirmation."""

@@ -11,6 +11,11 @@ from ..models import RequestStatus, RequestType
 from ..text import FREE_TEXT_PATTERN
 from .base import OPTIONAL_TIME, TIME, Schema, enum_of, json_response, problem_response, ref
 
+#: the columns of the record of requests and responses (GET /support/records), in order
+RECORD_COLUMNS = ("reference", "received_at", "type", "channel", "jurisdiction", "due_at",
+                  "extended_due_at", "status", "responded_at", "response",
+                  "denial_reason_code", "denial_reason", "appeal_of", "account_erased")
+
 COMPLETED, DENIED = RequestStatus.COMPLETED.value, RequestStatus.DENIED.value
 OUTCOMES = (COMPLETED, DENIED)
 #: why a request is denied (in whole, or the part not done of a completed one), as the
@@ -168,5 +173,20 @@ def paths() -> dict[str, Any]:
             "responses": {"200": {"description": "the numbers", "content": {
                 "application/json": {"schema": ref("RequestMetrics")},
                 "text/csv": {"schema": {"type": "string"}}}},
+                "404": hidden, "422": problem_response("invalid period")}}},
+        "/support/records": {"get": {
+            "summary": "The record of requests and responses (CCPA regulations, section "
+                       "7101) for requests received in the period, one CSV row each, erased "
+                       "accounts' included; no account is named (privacy officers)",
+            "parameters": [
+                {"name": "from", "in": "query", "required": False,
+                 "schema": {"type": "string", "format": "date"},
+                 "description": "first day (UTC); default: a year before to"},
+                {"name": "to", "in": "query", "required": False,
+                 "schema": {"type": "string", "format": "date"},
+                 "description": "last day, included (UTC); default: today"}],
+            "responses": {"200": {"description": "the record, columns: " + ", ".join(
+                RECORD_COLUMNS), "content": {"text/csv": {"schema": {"type": "string"}}}},
+                "403": problem_response("a support agent: only privacy officers"),
                 "404": hidden, "422": problem_response("invalid period")}}},
     }

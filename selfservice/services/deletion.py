@@ -18,6 +18,7 @@ from ..identity import Identity
 from ..ledger import lock_stream, record_audit
 from ..models import (
     OPEN_STATUSES,
+    PSEUDONYM_PREFIX,
     BackgroundJob,
     Deletion,
     JobStatus,
@@ -121,7 +122,7 @@ def confirm(identity: Identity, request_id: str, confirmation: object,
             raise Blocked(plan.blockers)
         assert plan.scheduled_for is not None
         deletion = Deletion(request_id=request.id, account_id=account_id,
-                            pseudonym=f"erased-{secrets.token_hex(12)}",
+                            pseudonym=f"{PSEUDONYM_PREFIX}{secrets.token_hex(12)}",
                             grace_days=plan.grace_days, confirmed_at=now,
                             scheduled_for=plan.scheduled_for, notify_email=identity.email)
         session.add(deletion)
