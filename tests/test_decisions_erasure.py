@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from flask import Flask
 
 from selfservice.models import AuditEvent, PrivacyRequest
+from selfservice.services import privacy_requests
 
 from . import erasure_app
 from .helpers import Person
@@ -49,3 +50,38 @@ def test_a_manual_step_is_confirmed_through_the_api_and_the_erasure_completes(
             AuditEvent.action == "staff.step_confirmed")).all()
     assert [(e.details["role"], e.details["reason"], e.details["step"]) for e in recorded] == [
         ("privacy_officer", "Shredded, certificate 4411", "paper_files")]
+
+
+def test_an_erased_accounts_requests_are_found_by_reference_only(
+        host: Flask, backend: str, make_person: Any) -> None:
+    carol = state(host).extension.load_identity(CAROL)
+    with host.app_context():
+        asked, _ = privacy_requests.create(carol, "correction",
+                                           details={"description": "My title is wrong"})
+    request = confirm(host, CAROL)
+    run_jobs(host)
+    assert row(host, PrivacyRequest, request.id).status == "completed"
+    for email in ("sam@example.com", "pat@example.com"):
+        staff: Person = make_person()
+        staff.login(email)
+        for reference, kind in ((request.reference, "deletion"), (asked.reference,
+                                                                  "correction")):
+            # the status in one step, lower case and spaces forgiven
+            found = staff.api("GET", SUPPORT, csrf=False,
+                              params={"q": f" {reference.lower()} "}).json()["requests"]
+            assert [(r["reference"], r["type"], r["account"]["erased"]) for r in found] == [
+                (reference, kind, True)], email
+            assert found[0]["account"]["email_masked"] == "Erased account"
+            detail = staff.api("GET", f"{SUPPORT}/{reference}", csrf=False).json()
+            assert detail["account"]["erased"] is True and detail["notes"] == []
+            page = staff.get(f"/privacy/support/requests/{reference}").text
+            assert "Erased account" in page and "carol" not in page.lower()
+        deletion_detail = staff.api("GET", f"{SUPPORT}/{request.reference}", csrf=False).json()
+        assert deletion_detail["status"] == "completed"
+        assert deletion_detail["certificate"] is not None
+        # never by the address the account had, and there is nobody left to reveal
+        assert staff.api("GET", SUPPORT, csrf=False,
+                         params={"q": "carol@example.com"}).json()["requests"] == []
+        reveal = staff.api("POST", f"{SUPPORT}/{asked.reference}/reveal",
+                           json={"reason": "Who was it?"})
+        assert reveal.status_code == 404
