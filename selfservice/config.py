@@ -14,6 +14,7 @@ from typing import Any
 from limits import parse_many
 
 from .settings_table import SETTINGS as SETTINGS
+from .subprocessors import changes_problem as _subprocessor_changes_problem
 from .subprocessors import valid_list as _valid_subprocessors
 
 PREFIX = "SELFSERVICE_"
@@ -140,6 +141,8 @@ _SHAPES: tuple[tuple[str, Callable[[Any], bool], str], ...] = (
      "be a list of PEM public keys"),
     ("SUBPROCESSORS", _valid_subprocessors, "be a list of {name, purpose, location, "
      "transfer_mechanism, url?, data_categories?} with distinct names"),
+    ("SUBPROCESSOR_NOTICE_DAYS", lambda v: isinstance(v, int) and not isinstance(v, bool)
+     and 1 <= v <= 365, "be a whole number of days from 1 to 365"),
     ("RETENTION_SWEEPS", lambda v: isinstance(v, bool), "be True or False"),
     ("MAX_BODY_BYTES", lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 1024,
      "be a whole number of bytes, at least 1024"),
@@ -173,6 +176,9 @@ def _validate(config: dict[str, Any]) -> None:
         if not test(config[PREFIX + key]):
             shown = "" if key == "SERVICE_TOKENS" else f", not {config[PREFIX + key]!r}"
             raise ConfigError(f"{PREFIX}{key} must {must}{shown}.")
+    problem = _subprocessor_changes_problem(config)
+    if problem:
+        raise ConfigError(f"{PREFIX}SUBPROCESSOR_CHANGES: {problem}.")
 
 
 def setting(config: Any, key: str) -> Any:

@@ -14,10 +14,11 @@ from sqlalchemy import event
 # the composition root: the only core module that imports the HTTP and job layers
 from . import config as config_module
 from . import jobs as job_functions
+from . import subprocessors
 from .auth import check_session, current_identity, end_on_logout
 from .blueprints import api, pages, rate_limits, sso, well_known
 from .cli import cli
-from .db import Database
+from .db import Database, utcnow
 from .deletion_hooks import Blocker, DeletionHooks, Recipient, RetentionRule, SweepCount
 from .identity import (
     AccountResolver,
@@ -226,6 +227,12 @@ class SelfService:
             state.receipt_key = key_from_setting(cfg("RECEIPT_KEY"), "")
         with app.app_context():  # a bad cookie registry stops the app now
             cookie_registry()
+        for change in subprocessors.changes(app.config):  # allowed, with a reason: said aloud
+            if change.effective_at > utcnow().date() and subprocessors.short_notice(app.config,
+                                                                                change):
+                logger.warning("sub-processor change %s gives %d days' notice, less than "
+                               "SELFSERVICE_SUBPROCESSOR_NOTICE_DAYS, because: %s", change.id,
+                               change.notice_days, change.short_notice_reason)
         self._register_own_sources(cfg("ERASED_PROOF_RETENTION_DAYS"))
 
         db.on_after_commit(outbox.enqueue_after_commit)

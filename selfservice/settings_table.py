@@ -105,7 +105,22 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     # -- DPA and sub-processors ---------------------------------------------------------------
     "SUBPROCESSORS": ([], "The company's sub-processors, shown on the public sub-processor page "
                       "and in the DPA's Annex III: a list of {name, purpose, location, "
-                      "transfer_mechanism, url?, data_categories?}."),
+                      "transfer_mechanism, url?, data_categories?}. It is the list before "
+                      "every change of SUBPROCESSOR_CHANGES: the list in force on a day is this "
+                      "one with the changes effective by then applied."),
+    "SUBPROCESSOR_CHANGES": ([], "Announced changes to the sub-processor list, kept as its "
+                             "history: a list of {id (yours, stable: part of links and of the "
+                             "notices' records), announced_at (day it is published), "
+                             "effective_at (day it takes effect), action (add | remove | "
+                             "change), name, description (why, for customers), and for add "
+                             "or change the entry's fields (purpose, location, "
+                             "transfer_mechanism, url?, data_categories?), and "
+                             "short_notice_reason? when it gives less notice than "
+                             "SUBPROCESSOR_NOTICE_DAYS (without it the app does not start)}. "
+                             "Subscribed organisations' owners and admins are e-mailed once "
+                             "a change is announced and may object until it takes effect."),
+    "SUBPROCESSOR_NOTICE_DAYS": (30, "Days of notice a sub-processor change must give (from "
+                                 "announced_at to effective_at), 1 to 365."),
     # -- exports ------------------------------------------------------------------------------
     "EXPORT_DIR": (None, "Folder of export archives (unguessable names). None: exports/ in "
                    "the instance folder."),
