@@ -42,6 +42,12 @@ from .requests import (
     RequestStatus,
     RequestType,
 )
+from .subprocessors import (
+    ObjectionStatus,
+    SubprocessorNotice,
+    SubprocessorObjection,
+    SubprocessorSubscription,
+)
 
 __all__ = [
     "PSEUDONYM_PREFIX",
@@ -61,6 +67,7 @@ __all__ = [
     "JobStatus",
     "Jurisdiction",
     "LegalHold",
+    "ObjectionStatus",
     "OPEN_STATUSES",
     "OrgPolicy",
     "OrgTrainingPolicy",
@@ -75,6 +82,9 @@ __all__ = [
     "StepKind",
     "StepStatus",
     "SubjectType",
+    "SubprocessorNotice",
+    "SubprocessorObjection",
+    "SubprocessorSubscription",
     "check_in",
     "new_id",
 ]
