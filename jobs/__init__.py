@@ -18,13 +18,15 @@ from selfservice.services import (
     own_erasure,
     privacy_requests,
     sessions,
+    subprocessor_mail,
+    subprocessor_notices,
 )
 from selfservice.services import deletion as deletion_service
 from selfservice.services import diagnostics as diagnostics_service
 from selfservice.services import exports as exports_service
 from selfservice.services import retention as retention_service
 
-from . import deletion, diagnostics, exports, mail, retention
+from . import deletion, diagnostics, exports, mail, retention, subprocessors
 
 #: e-mail job kind -> the service function that sends it (given the job's target id)
 MAILS: dict[str, mail.Send] = {
@@ -39,6 +41,11 @@ MAILS: dict[str, mail.Send] = {
     decisions.EXTENDED_MAIL_JOB: decision_mail.send_extended,
     decisions.MESSAGE_MAIL_JOB: decision_mail.send_message,
 }
+#: e-mail job kind -> the service function that sends it to one of several recipients (given
+#: the job's target id and the recipient's account id, from its params)
+RECIPIENT_MAILS: dict[str, mail.SendTo] = {
+    subprocessor_notices.MAIL_JOB: subprocessor_mail.send_notice,
+}
 
 
 def register(jobs: JobRegistry) -> None:
@@ -52,5 +59,9 @@ def register(jobs: JobRegistry) -> None:
     jobs.register(retention_service.SWEEP_JOB, retention.sweep_sources, daily=True)
     jobs.register(erasure.ERASE_JOB, deletion.erase, on_failed=erasure_officer.job_failed)
     jobs.register(own_erasure.PROOF_SWEEP_JOB, deletion.sweep_erased_proof, daily=True)
+    jobs.register(subprocessor_notices.NOTIFY_JOB, subprocessors.notify,
+                  daily_key=subprocessor_notices.announcement_key)
     for kind, send in MAILS.items():
         jobs.register(kind, mail.about_target(send))
+    for kind, send_to in RECIPIENT_MAILS.items():
+        jobs.register(kind, mail.to_recipient(send_to))

@@ -57,19 +57,30 @@ class JobRegistry:
     failure_hooks: dict[str, FailureHook] = field(default_factory=dict)
     #: kinds the dispatcher schedules once per UTC day (retention sweeps)
     daily: set[str] = field(default_factory=set)
+    #: daily kinds that also run again the same day when what they work on changes: kind ->
+    #: a function naming that state (the sub-processor changes announced)
+    daily_keys: dict[str, Callable[[], str]] = field(default_factory=dict)
 
     def register(self, kind: str, handler: Handler, *, on_failed: FailureHook | None = None,
-                 daily: bool = False) -> None:
+                 daily: bool = False, daily_key: Callable[[], str] | None = None) -> None:
         """Have ``handler`` do the work of ``kind`` jobs. ``on_failed`` lets the service that
         owns the job's target record a final failure (the customer sees it, with the reason,
-        and can retry); ``daily`` has the dispatcher ask for one run a day."""
+        and can retry); ``daily`` has the dispatcher ask for one run a day, and ``daily_key``
+        one more whenever the key it returns changes (a new configuration deployed)."""
         if self.handlers.get(kind, handler) is not handler:
             raise ValueError(f"a handler for job kind {kind!r} is already registered")
         self.handlers[kind] = handler
         if on_failed is not None:
             self.failure_hooks[kind] = on_failed
-        if daily:
+        if daily or daily_key is not None:
             self.daily.add(kind)
+        if daily_key is not None:
+            self.daily_keys[kind] = daily_key
+
+    def daily_stamp(self, kind: str, day: str) -> str:
+        """What names one daily run of ``kind``: the day, and its key if it has one."""
+        key = self.daily_keys.get(kind)
+        return f"{day}:{key()}" if key is not None else day
 
     def handler_for(self, kind: str) -> Handler | None:
         return self.handlers.get(kind)

@@ -38,20 +38,21 @@ _SCALARS = (str, int, float, bool, type(None))
 
 
 def schedule_daily(now: datetime | None = None) -> int:
-    """Ask for today's run of every daily job that has none yet. Returns how many are new."""
+    """Ask for today's run of each daily job that has none yet, or whose key changed since."""
     day = (now or utcnow()).date().isoformat()
     state = get_state()
-    due = [kind for kind in sorted(state.jobs.daily) if state.daily_done.get(kind) != day]
+    stamps = {kind: state.jobs.daily_stamp(kind, day) for kind in sorted(state.jobs.daily)}
+    due = [kind for kind, stamp in stamps.items() if state.daily_done.get(kind) != stamp]
     if not due:
         return 0
     new = 0
     with state.db.transaction() as session:
         for kind in due:
             before = len(session.info.get(_NEW_JOBS, []))
-            schedule(session, kind, dedupe_key=f"daily:{kind}:{day}")
+            schedule(session, kind, dedupe_key=f"daily:{kind}:{stamps[kind]}")
             new += len(session.info.get(_NEW_JOBS, [])) - before
     for kind in due:
-        state.daily_done[kind] = day
+        state.daily_done[kind] = stamps[kind]
     return new
 
 
