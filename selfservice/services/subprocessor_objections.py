@@ -56,9 +56,8 @@ class AlreadyObjected(Exception):
 
 
 class AlreadyResolved(Exception):
-    def __init__(self, objection: SubprocessorObjection) -> None:
+    def __init__(self) -> None:
         super().__init__("This objection was already resolved.")
-        self.objection = objection
 
 
 def checked_text(value: Any, field: str) -> str:
@@ -104,6 +103,13 @@ def of_organisation(org_id: str, change_id: str) -> SubprocessorObjection | None
             SubprocessorObjection.org_id == org_id))
 
 
+def objected_to(org_id: str) -> set[str]:
+    """The ids of the changes the organisation objected to."""
+    with get_state().db.read() as session:
+        return set(session.scalars(sa.select(SubprocessorObjection.change_id)
+                                   .where(SubprocessorObjection.org_id == org_id)))
+
+
 def object_to(identity: Identity, change_id: str, reason: Any,
               now: datetime | None = None) -> SubprocessorObjection:
     """Record the organisation's objection to an announced change, before it takes effect."""
@@ -117,20 +123,23 @@ def object_to(identity: Identity, change_id: str, reason: Any,
                                 org_name=identity.org.name[:200],
                                 account_id=identity.account_id, reason=text,
                                 created_at=utcnow(), status=ObjectionStatus.OPEN)
+    query = sa.select(SubprocessorObjection).where(
+        SubprocessorObjection.change_id == change.id, SubprocessorObjection.org_id == org_id)
     with get_state().db.transaction() as session:
-        try:
-            with session.begin_nested():  # one per organisation and change
-                session.add(row)
-        except IntegrityError:
-            existing = session.scalar(sa.select(SubprocessorObjection).where(
-                SubprocessorObjection.change_id == change.id,
-                SubprocessorObjection.org_id == org_id))
-            assert existing is not None
-            raise AlreadyObjected(existing) from None
-        record_audit(session, stream=org_stream(org_id), action="subprocessors.objected",
-                     actor_type="account", actor_id=identity.account_id,
-                     target_type="organisation", target_id=org_id,
-                     details={"change_id": change.id, "objection_id": row.id})
+        existing = session.scalar(query)
+        if existing is None:
+            try:
+                with session.begin_nested():  # one per organisation and change
+                    session.add(row)
+            except IntegrityError:  # another admin's, at the same moment
+                existing = session.scalar(query)
+        if existing is None:
+            record_audit(session, stream=org_stream(org_id), action="subprocessors.objected",
+                         actor_type="account", actor_id=identity.account_id,
+                         target_type="organisation", target_id=org_id,
+                         details={"change_id": change.id, "objection_id": row.id})
+    if existing is not None:
+        raise AlreadyObjected(existing)
     return row
 
 
@@ -171,7 +180,7 @@ def resolve(officer: Identity, objection_id: str, note: Any) -> SubprocessorObje
         if row is None:
             raise ObjectionNotFound(objection_id)
         if row.status == ObjectionStatus.RESOLVED:
-            raise AlreadyResolved(row)
+            raise AlreadyResolved()
         row.status, row.resolved_by = ObjectionStatus.RESOLVED.value, officer.account_id
         row.resolved_at, row.resolution = utcnow(), text
         record_audit(session, stream=org_stream(row.org_id),
