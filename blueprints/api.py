@@ -25,6 +25,7 @@ from . import (
     privacy_requests,
     sessions,
     staff_access,
+    subprocessor_api,
     support_api,
     support_decisions,
     unrouted,
@@ -108,7 +109,8 @@ def create_blueprint() -> Blueprint:
     for module_routes in (routes, consent_api.routes, privacy_requests.api_routes,
                           cookie_api.routes, sessions.api_routes, legal_holds.routes,
                           staff_access.api_routes, deletion_api.routes,
-                          support_api.api_routes, support_decisions.api_routes):
+                          support_api.api_routes, support_decisions.api_routes,
+                          subprocessor_api.api_routes):
         module_routes.register(bp)
     hardening.protect(bp, api=True)
     return bp

@@ -25,6 +25,7 @@ from . import (
     preferences,
     privacy_requests,
     sessions,
+    subprocessor_pages,
     support_decision_pages,
     support_pages,
     unrouted,
@@ -67,7 +68,8 @@ def create_blueprint() -> Blueprint:
     bp.app_context_processor(support_decision_pages.context)
     for module_routes in (routes, preferences.routes, privacy_requests.page_routes,
                           cookie_pages.routes, sessions.page_routes, deletion_pages.routes,
-                          support_pages.page_routes, support_decision_pages.page_routes):
+                          support_pages.page_routes, support_decision_pages.page_routes,
+                          subprocessor_pages.page_routes):
         module_routes.register(bp)
     hardening.protect(bp, api=False)
     return bp

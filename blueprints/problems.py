@@ -27,6 +27,8 @@ PROBLEM_TYPES: dict[str, str] = {
                           "canceled, only GET /me, that deletion request (its plan) and its "
                           "cancel answer.",
     "erasure-begun": "Erasure has begun: the deletion can no longer be canceled.",
+    "objections-closed": "The sub-processor change has taken effect: objections to it are "
+                         "closed. Write to the privacy team instead.",
     "rate-limited": "Too many requests; see Retry-After.",
     "invalid-token": "The bearer token is missing or wrong.",
     "payload-too-large": "The request body is longer than this URL accepts; see detail.",

@@ -8,6 +8,7 @@ import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,6 +19,31 @@ from selfservice.keyfile import read_or_create
 
 #: the file in the instance folder that keeps the session key made on first start
 SESSION_KEY_FILE = "secret-key"
+
+
+
+def announced_change(today: date) -> dict[str, Any]:
+    """The demo's announced sub-processor change, upcoming whenever the demo runs: announced on
+    the first of this month, in effect on the first of the month after next (59 to 62 days'
+    notice, more than the 30 required)."""
+    announced = today.replace(day=1)
+    month = announced.month + 1  # the month after next, counted from 0
+    effective = date(announced.year + month // 12, month % 12 + 1, 1)
+    return {
+        "id": f"demo-{announced:%Y-%m}-sentry", "action": "add",
+        "announced_at": announced.isoformat(), "effective_at": effective.isoformat(),
+        "name": "Functional Software, Inc. (Sentry)",
+        "purpose": "Error monitoring of the console and the API",
+        "location": "Germany (EU)",
+        "transfer_mechanism": "None needed for the stored reports (EU); Standard Contractual "
+                              "Clauses (module three) for support access from the United "
+                              "States",
+        "data_categories": "Account id, IP address, technical details of errors",
+        "description": "We are adding error monitoring, so that we find and fix failures in "
+                       "the console sooner. Error reports are kept in the EU for 30 days and "
+                       "never include the content of your prompts or files.",
+    }
+
 
 #: the demo's defaults; environment variables override them, create_app(config) overrides both
 DEFAULTS: dict[str, Any] = {
@@ -68,6 +94,8 @@ DEFAULTS: dict[str, Any] = {
          "transfer_mechanism": "EU-U.S. Data Privacy Framework; Standard Contractual Clauses",
          "data_categories": "IP address, request metadata"},
     ],
+    #: the list above is the one before these changes (the page shows what is in force)
+    "SELFSERVICE_SUBPROCESSOR_CHANGES": [announced_change(datetime.now(UTC).date())],
     "SELFSERVICE_COOKIES": [
         {"name": "console_theme", "provider": "EcoHash", "category": "functional",
          "purpose": "Remembers light or dark mode.", "duration": "12 months"},

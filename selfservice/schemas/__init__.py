@@ -24,6 +24,7 @@ from . import (
     privacy_requests,
     sessions,
     staff,
+    subprocessors,
     support,
 )
 from .base import Accepted, BodyValidator, InvalidInput, Schema, ref
@@ -31,7 +32,7 @@ from .base import Accepted, BodyValidator, InvalidInput, Schema, ref
 __all__ = ["Accepted", "InvalidInput", "Schema", "components", "paths", "ref", "validate"]
 
 _MODULES: tuple[Any, ...] = (common, consent, cookies, decisions, deletion, legal_holds,
-                              privacy_requests, sessions, staff, support)
+                              privacy_requests, sessions, staff, subprocessors, support)
 _CONFIGURED: tuple[Callable[[Accepted], dict[str, Schema]], ...] = (consent.configured,
                                                                     cookies.configured)
 
