@@ -142,3 +142,23 @@ def test_after_the_change_takes_effect_an_objection_is_refused(
                          allow_redirects=False, timeout=10)
     assert form.status_code == 422 and "write to our privacy team" in form.text
     assert objections(app) == []
+
+
+@pytest.mark.settings(SELFSERVICE_SUBPROCESSOR_CHANGES=[ADD])
+def test_an_erased_admins_objection_stays_the_organisations_under_a_pseudonym(
+        app: Flask, backend: str, make_person: Any) -> None:
+    from selfservice.services import audit, own_erasure
+
+    bob = signed_in(make_person, "bob@example.com")
+    assert bob.api("PUT", API + "/dpa/subprocessor-subscription",
+                   json={"subscribed": True}).status_code == 200
+    assert bob.api("POST", endpoint(ADD["id"]), json={"reason": REASON}).status_code == 201
+    with app.app_context():
+        own_erasure.pseudonymise("acct-bob", "erased-0123456789abcdef", "request-1")
+        reports = dict(audit.verify_trail("org:org-acme"))
+    assert objections(app) == [(ADD["id"], "org-acme", "erased-0123456789abcdef", "open")]
+    assert reports["org:org-acme"].valid
+    with app.extensions["selfservice"].db.read() as session:
+        actors = set(session.scalars(sa.select(AuditEvent.actor_id).where(
+            AuditEvent.stream == "org:org-acme")))
+    assert "acct-bob" not in actors and "erased-0123456789abcdef" in actors

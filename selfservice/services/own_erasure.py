@@ -42,6 +42,8 @@ from ..models import (
     PrivacyRequestEvent,
     RequestNote,
     SubjectType,
+    SubprocessorObjection,
+    SubprocessorSubscription,
 )
 from ..sources import Eraser, Subject
 from ..state import get_state
@@ -160,6 +162,12 @@ def _move_heads(session: Session, hashes: dict[str, str], account_id: str,
     for policy in session.scalars(sa.select(OrgTrainingPolicy)
                                   .where(OrgTrainingPolicy.set_by == account_id)):
         policy.set_by = pseudonym
+    # the organisation's sub-processor records stay its own, no longer naming the person
+    for model, column in ((SubprocessorObjection, "account_id"),
+                          (SubprocessorObjection, "resolved_by"),
+                          (SubprocessorSubscription, "subscribed_by")):
+        session.execute(sa.update(model).where(getattr(model, column) == account_id)
+                        .values({column: pseudonym}))
 
 
 def _audit_streams(session: Session, account_id: str,

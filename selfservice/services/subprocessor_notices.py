@@ -12,7 +12,6 @@ at once, tells no one twice; the outbox means a crash or a Redis outage loses no
 from __future__ import annotations
 
 import hashlib
-import logging
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -28,8 +27,6 @@ from ..models import SubprocessorNotice, SubprocessorSubscription, new_id
 from ..state import get_state
 from .consent_types import NoOrganisation, NotOrgAdmin
 from .outbox import schedule
-
-logger = logging.getLogger(__name__)
 
 NOTIFY_JOB = "subprocessors.notify"
 MAIL_JOB = "subprocessors.notice_mail"
@@ -132,7 +129,6 @@ def notify(org_id: str | None = None) -> dict[str, int]:
     pending = subprocessors.upcoming(state.config)
     if not pending:
         return {"changes": 0, "notices": 0, "emails": 0}
-    _warn_late(pending)
     query = sa.select(SubprocessorSubscription.org_id).order_by(SubprocessorSubscription.org_id)
     if org_id is not None:
         query = query.where(SubprocessorSubscription.org_id == org_id)
@@ -152,20 +148,6 @@ def notify(org_id: str | None = None) -> dict[str, int]:
             if sent is not None:
                 notices, emails = notices + 1, emails + sent
     return {"changes": len(pending), "notices": notices, "emails": emails}
-
-
-def _warn_late(pending: tuple[subprocessors.Change, ...]) -> None:
-    """Notices that leave customers less time than the notice period, without a reason the
-    change gives (it was deployed, or the worker ran, late): the privacy officer should know."""
-    config = get_state().config
-    today = utcnow().date()
-    for change in pending:
-        left = (change.effective_at - today).days
-        if left < config["SELFSERVICE_SUBPROCESSOR_NOTICE_DAYS"] \
-                and not change.short_notice_reason:
-            logger.warning("sub-processor change %s: its notices go out %d days before it "
-                           "takes effect, less than SELFSERVICE_SUBPROCESSOR_NOTICE_DAYS",
-                           change.id, left)
 
 
 def _tell(org_id: str, change: subprocessors.Change, admins: list[Identity]) -> int | None:
