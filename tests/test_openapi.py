@@ -45,6 +45,10 @@ BODIES = {
     ("/support/requests/{reference}/messages", "post"): "CustomerMessage",
     ("/support/requests/{reference}/deletion-steps/{source}/confirm", "post"):
         "StepConfirmation",
+    ("/dpa/subprocessor-subscription", "put"): "SubprocessorSubscriptionChange",
+    ("/dpa/subprocessor-changes/{change_id}/objection", "post"): "SubprocessorObjectionCreate",
+    ("/support/subprocessor-objections/{objection_id}/resolve", "post"):
+        "SubprocessorObjectionResolve",
 }
 #: operations only a privacy officer reaches (anyone else gets 404 before the body is read)
 OFFICER_ONLY = ("/legal-holds",)
@@ -59,7 +63,9 @@ STAFF_PATHS = {"/support/requests/{reference}/reveal": "/support/requests/DR-000
                "/support/requests/{reference}/messages":
                    "/support/requests/DR-0000-0000/messages",
                "/support/requests/{reference}/deletion-steps/{source}/confirm":
-                   "/support/requests/DR-0000-0000/deletion-steps/any/confirm"}
+                   "/support/requests/DR-0000-0000/deletion-steps/any/confirm",
+               "/support/subprocessor-objections/{objection_id}/resolve":
+                   "/support/subprocessor-objections/any/resolve"}
 
 
 def _document(live_server: LiveServer) -> dict[str, Any]:
@@ -89,7 +95,8 @@ def _send(person: Person, officer: Person, path: str, method: str,
         return requests.request(method, person.app_url + API + path, json=body, timeout=10,
                                 headers={"Authorization": f"Bearer {TOKEN}"})
     who = officer if path.startswith(OFFICER_ONLY) else person
-    return who.api(method.upper(), API + path.replace("{hold_id}", "any-hold"), json=body)
+    return who.api(method.upper(), API + path.replace("{hold_id}", "any-hold")
+                   .replace("{change_id}", "any-change"), json=body)
 
 
 def _fields(response: requests.Response) -> set[str]:
