@@ -36,7 +36,8 @@ LAWS = ("gdpr", "uk_gdpr", "ccpa", "us_state")
 OPEN = ("received", "verified", "in_progress", "scheduled")
 CLOSED = ("completed", "completed", "completed", "denied", "canceled", "failed")
 COLUMNS = ("id", "reference", "account_id", "type", "status", "jurisdiction", "details",
-           "created_at", "due_at", "updated_at", "progress", "step", "downloads", "channel")
+           "created_at", "due_at", "deadline_at", "updated_at", "progress", "step", "downloads",
+           "channel")
 TARGETS = {"queue_first_page": 5.0, "search_by_reference": 2.0}
 
 
@@ -51,7 +52,7 @@ def _rows(count: int, seed: int = 7) -> Iterator[tuple[Any, ...]]:
         yield (uuid.UUID(int=rng.getrandbits(128)).hex, f"DR-{n // 10000:04d}-{n % 10000:04d}",
                f"acct-{rng.randrange(count // 5 + 1)}", rng.choice(TYPES),
                rng.choice(OPEN if is_open else CLOSED), rng.choice(LAWS), "{}", created, due,
-               created, 0, "", 0, "console")
+               due, created, 0, "", 0, "console")
 
 
 def _fill_postgresql(engine: sa.Engine, count: int) -> None:
@@ -199,7 +200,7 @@ def bench_support_queue(backend: str, url: str, redis_url: str) -> list[dict[str
                 "calls": CALLS, "statistic": "median",
                 "p90_ms": round(times[int(len(times) * 0.9)], 3),
                 "baseline_p90_ms": round(baseline_times[int(len(baseline_times) * 0.9)], 3),
-                "filter": "type=export, open, sorted by (due_at, id), 25 rows + 1"
+                "filter": "type=export, open, sorted by (deadline_at, id), 25 rows + 1"
                           if name == "queue_first_page" else f"q={reference}",
                 "whole_page_ms_with_host_identity_lookups": round(service_ms, 3)
                 if name == "queue_first_page" else None,

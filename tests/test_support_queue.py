@@ -383,3 +383,38 @@ def test_support_retries_a_failed_export_but_never_downloads_it(
     assert "download" not in sam.api("GET", base, csrf=False).json()
     corrected = ask(alice)["reference"]
     assert sam.api("POST", f"{SUPPORT}/requests/{corrected}/retry").status_code == 409
+
+
+def test_the_queue_orders_by_the_deadline_in_force_after_an_extension(
+        app: Flask, backend: str, make_person: Any) -> None:
+    soon = ask(signed_in(make_person, "alice@example.com"))["reference"]
+    later = ask(signed_in(make_person, "bob@example.com"))["reference"]
+    with db(app).transaction() as session:  # soon is due in 5 days, later in 20
+        for reference, days in ((soon, 5), (later, 20)):
+            row = session.scalar(sa.select(PrivacyRequest)
+                                 .where(PrivacyRequest.reference == reference))
+            row.due_at = row.deadline_at = utcnow() + timedelta(days=days)
+    pat = signed_in(make_person, "pat@example.com")
+
+    def order(**params: str) -> list[str]:
+        rows = pat.api("GET", f"{SUPPORT}/requests", csrf=False,
+                       params={"type": "correction", **params}).json()["requests"]
+        return [r["reference"] for r in rows if r["reference"] in (soon, later)]
+
+    assert order() == [soon, later]
+    extended = pat.api("POST", f"{SUPPORT}/requests/{soon}/extend",
+                       json={"reason": "We need the billing team's records"})
+    assert extended.status_code == 200, extended.text
+    # now due in about two months: after the other one, and shown with its new date
+    assert order() == [later, soon]
+    [row] = pat.api("GET", f"{SUPPORT}/requests", csrf=False, params={"q": soon}).json()[
+        "requests"]
+    assert row["due_at"] == extended.json()["extended_due_at"]
+    # keyset pages of one row each follow the same order
+    first = pat.api("GET", f"{SUPPORT}/requests", csrf=False,
+                    params={"type": "correction", "limit": "1"}).json()
+    assert [r["reference"] for r in first["requests"]] == [later]
+    second = pat.api("GET", f"{SUPPORT}/requests", csrf=False,
+                     params={"type": "correction", "limit": "1",
+                             "cursor": first["next_cursor"]}).json()
+    assert [r["reference"] for r in second["requests"]] == [soon]

@@ -48,6 +48,11 @@ OPEN_STATUSES = (RequestStatus.RECEIVED, RequestStatus.VERIFIED, RequestStatus.I
                  RequestStatus.SCHEDULED)
 
 
+def _deadline_default(context: Any) -> Any:
+    """A new request's deadline in force is the one the law sets."""
+    return context.get_current_parameters()["due_at"]
+
+
 class PrivacyRequest(Base):
     """A data-subject request. The row is the source of truth for its status; its job only
     carries the work."""
@@ -60,10 +65,11 @@ class PrivacyRequest(Base):
         sa.UniqueConstraint("account_id", "idempotency_key",
                             name="uq_selfservice_privacy_requests_idempotency"),
         sa.Index("ix_selfservice_privacy_requests_account", "account_id", "type", "created_at"),
-        # the support queue: open requests by due date
-        sa.Index("ix_selfservice_privacy_requests_queue", "status", "due_at", "id"),
+        # the support queue: open requests by the deadline in force
+        sa.Index("ix_selfservice_privacy_requests_queue", "status", "deadline_at", "id"),
         # ... filtered by type
-        sa.Index("ix_selfservice_privacy_requests_queue_type", "status", "type", "due_at", "id"),
+        sa.Index("ix_selfservice_privacy_requests_queue_type", "status", "type", "deadline_at",
+                 "id"),
         # the regulator's numbers: requests of a type received in a period
         sa.Index("ix_selfservice_privacy_requests_metrics", "type", "created_at"),
     )
@@ -80,7 +86,11 @@ class PrivacyRequest(Base):
     details: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
     idempotency_key: Mapped[str | None] = mapped_column(sa.String(80))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: the deadline the law sets from receipt
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: the deadline in force: ``due_at``, or ``extended_due_at`` once extended (the queue's
+    #: order; kept by decisions.extend)
+    deadline_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_deadline_default)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     progress: Mapped[int] = mapped_column(default=0)

@@ -243,6 +243,7 @@ def extend(staff: Identity, reference: str, reason: Any,
         if errors:
             raise InvalidInput(errors)
         request.extended_due_at, request.extension_reason = new_due, text
+        request.deadline_at = new_due  # the queue orders by the deadline in force
         request.extended_by = staff.account_id
         privacy_requests.add_event(session, request, request.status,
                                    f"Deadline extended to {new_due:%Y-%m-%d}: {text}")

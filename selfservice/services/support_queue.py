@@ -6,11 +6,12 @@ the queue leaves them out and a look-up of one of their references finds nothing
 appear masked (:mod:`selfservice.masking`); an erased account (its requests now carry the
 deletion's pseudonym) appears as such, and its requests are found by reference only.
 
-Pages are cut with a keyset cursor on ``(due_at, id)``, never OFFSET: the next page starts
+Pages are cut with a keyset cursor on ``(deadline_at, id)`` (the deadline in force: the
+extended one once extended), never OFFSET: the next page starts
 after the last row shown, so rows are neither repeated nor skipped while the queue changes,
 and the first page of a million requests costs what the last one does. Each status is read
-in due order from the queue index ``(status, due_at, id)`` and the few rows merged, so a page
-reads about ``limit`` rows per status, whatever the table's size.
+in deadline order from the queue index ``(status, deadline_at, id)`` and the few rows
+merged, so a page reads about ``limit`` rows per status, whatever the table's size.
 """
 
 from __future__ import annotations
@@ -146,7 +147,7 @@ def parse_filter(args: Mapping[str, Any]) -> QueueFilter:
 
 def due_of(request: PrivacyRequest) -> datetime:
     """The deadline in force: the extended one, if it was extended."""
-    return request.extended_due_at or request.due_at
+    return request.deadline_at
 
 
 def days_left(request: PrivacyRequest, now: datetime | None = None) -> int | None:
@@ -230,13 +231,12 @@ def _conditions(staff: Identity, wanted: QueueFilter, now: datetime) -> list[Any
         where.append(model.assignee == (staff.account_id if wanted.assignee == ME
                                         else wanted.assignee))
     if wanted.overdue:
-        # the original due date comes first (the index's order): an extension only moves
-        # a deadline later
-        where += [model.due_at < now, sa.func.coalesce(model.extended_due_at, model.due_at) < now]
+        where.append(model.deadline_at < now)
     if wanted.cursor is not None:
         due, last = wanted.cursor
-        where += [model.due_at >= due,
-                  sa.or_(model.due_at > due, sa.and_(model.due_at == due, model.id > last))]
+        where += [model.deadline_at >= due,
+                  sa.or_(model.deadline_at > due,
+                         sa.and_(model.deadline_at == due, model.id > last))]
     return where
 
 
@@ -257,20 +257,20 @@ def queue_query(staff: Identity, wanted: QueueFilter, now: datetime,
     e-mail (``account_id``) reads that account's few requests instead.
     """
     where = _conditions(staff, wanted, now)
-    order = (PrivacyRequest.due_at, PrivacyRequest.id)
+    order = (PrivacyRequest.deadline_at, PrivacyRequest.id)
     if account_id is not None:
         return (sa.select(PrivacyRequest)
                 .where(PrivacyRequest.account_id == account_id,
                        PrivacyRequest.status.in_(_statuses(wanted)), *where)
                 .order_by(*order).limit(wanted.limit + 1))
-    parts = [sa.select(PrivacyRequest.id, PrivacyRequest.due_at)
+    parts = [sa.select(PrivacyRequest.id, PrivacyRequest.deadline_at)
              .where(PrivacyRequest.status == status, *where)
              .order_by(*order).limit(wanted.limit + 1)
              for status in _statuses(wanted)]
     # each part its own subquery, so its ORDER BY and LIMIT hold (SQLite takes them no other
     # way inside a UNION)
     merged = sa.union_all(*(sa.select(*part.subquery().c) for part in parts)).subquery()
-    ids = (sa.select(merged.c.id).order_by(merged.c.due_at, merged.c.id)
+    ids = (sa.select(merged.c.id).order_by(merged.c.deadline_at, merged.c.id)
            .limit(wanted.limit + 1)).scalar_subquery()
     return (sa.select(PrivacyRequest).where(PrivacyRequest.id.in_(ids)).order_by(*order))
 
@@ -280,7 +280,7 @@ def _page(session: Session, staff: Identity, wanted: QueueFilter,
     rows = list(session.scalars(queue_query(staff, wanted, utcnow(), account_id)))
     more = len(rows) > wanted.limit
     rows = rows[:wanted.limit]
-    cursor = encode_cursor(rows[-1].due_at, rows[-1].id) if more and rows else None
+    cursor = encode_cursor(rows[-1].deadline_at, rows[-1].id) if more and rows else None
     return rows, cursor
 
 
