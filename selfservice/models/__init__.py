@@ -34,6 +34,7 @@ from .jobs import (
     JobStatus,
 )
 from .requests import (
+    OPEN_SQL,
     OPEN_STATUSES,
     Jurisdiction,
     PrivacyRequest,
@@ -50,6 +51,7 @@ from .subprocessors import (
 )
 
 __all__ = [
+    "OPEN_SQL",
     "PSEUDONYM_PREFIX",
     "AccountSession",
     "AuditEvent",
