@@ -1,7 +1,7 @@
 """the deadline in force on each request, for the support queue's order
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-12-01
 """
 
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 import selfservice.db
 
 
-revision = '0009'
-down_revision = '0008'
+revision = '0011'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 
