@@ -14,14 +14,17 @@ No Flask in it.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import hashlib
 import io
 import logging
 import re
 import sys
+from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from asn1crypto import keys as asn1_keys
 from asn1crypto import x509 as asn1_x509
@@ -33,7 +36,7 @@ from fpdf import FPDF
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers
-from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko.sign.validation.pdf_embedded import async_validate_pdf_signature
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
@@ -42,6 +45,21 @@ from pyhanko_certvalidator.registry import SimpleCertificateStore
 FIELD_NAME = "CompanyCountersignature"
 _PEM_BLOCK = re.compile(rb"-----BEGIN ([A-Z ]+)-----.+?-----END \1-----", re.S)
 _CURVES = ("secp256r1", "secp384r1", "secp521r1")
+
+
+T = TypeVar("T")
+
+
+def _run(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """Run pyHanko's coroutine to its end: here, or on a thread of its own when this thread
+    already runs an event loop (an async server, a browser driver), where asyncio.run, which
+    pyHanko's synchronous functions call, is refused."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(make())
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(lambda: asyncio.run(make())).result()
 
 
 class DpaKeyError(RuntimeError):
@@ -152,8 +170,8 @@ class Countersigner:
             field_name=FIELD_NAME, subfilter=fields.SigSeedSubFilter.PADES,
             md_algorithm="sha256", name=name, reason=reason, location=location)
         writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
-        output = signers.sign_pdf(writer, meta, signer=self.signer,
-                                  bytes_reserved=reserved or self.reserved)
+        output = _run(lambda: signers.async_sign_pdf(writer, meta, signer=self.signer,
+                                                     bytes_reserved=reserved or self.reserved))
         return output.getvalue()  # type: ignore[no-any-return]
 
 
@@ -237,7 +255,8 @@ def verify(pdf: bytes, trusted: list[bytes] | None = None) -> Verification:
     trust (the company's published certificate)."""
     embedded = _embedded(pdf)
     roots = [_asn1_certificate(c) for pem in trusted or [] for c in _certificates(pem)]
-    status = validate_pdf_signature(embedded, ValidationContext(trust_roots=roots))
+    status = _run(lambda: async_validate_pdf_signature(
+        embedded, ValidationContext(trust_roots=roots)))
     certificate = x509.load_der_x509_certificate(embedded.signer_cert.dump())
     return Verification(
         intact=bool(status.intact), valid=bool(status.valid), trusted=bool(status.trusted),
