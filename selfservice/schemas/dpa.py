@@ -90,8 +90,9 @@ COMPONENTS: dict[str, Schema] = {
             "address": {"type": "string", "minLength": LIMITS["address"][0],
                         "maxLength": LIMITS["address"][1], "pattern": FILLED_TEXT_PATTERN,
                         "description": "its registered address (line breaks allowed)"},
-            "registration_number": {"oneOf": [{"type": "null"}, _line(
-                "registration_number", "its company registration number")]},
+            "registration_number": {**_line("registration_number", "its company "
+                                                                   "registration number"),
+                                    "type": ["string", "null"]},
             "signer_name": _line("signer_name", "the name of the person signing"),
             "signer_title": _line("signer_title", "their title or role"),
             "signer_email": {"type": "string", "minLength": LIMITS["signer_email"][0],
