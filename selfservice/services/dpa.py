@@ -159,14 +159,6 @@ def overview(identity: Identity) -> Overview | None:
         certificate_sha256=signer.certificate_sha256 if signer else None)
 
 
-def can_sign(identity: Identity) -> bool:
-    """May this account sign the version in force for its organisation now?"""
-    current = current_version()
-    return (identity.org is not None and identity.org.is_admin and current is not None
-            and countersigner() is not None
-            and _signature_for(identity.org.id, current.version) is None)
-
-
 def unsigned_document(identity: Identity | None, version: DpaVersion) -> DpaDocument:
     return DpaDocument(version, identity.org.name if identity and identity.org else None,
                        None, None)
