@@ -158,11 +158,22 @@ def test_members_and_other_accounts_are_refused_and_nothing_is_recorded(
     [entry] = seen["signatures"]
     assert entry["signer_name"] == "Robert Øster" and entry["download_url"] is None
     sam.login("sam@example.com")
-    for other in (carol, alice, sam):
+    fatima = make_person()  # the owner of another organisation, Globex Research
+    fatima.login("fatima.haddad@example.net")
+    for other in (carol, alice, sam, fatima):
         response = other.api("GET", signed["download_url"], csrf=False)
         assert response.status_code == 404
         assert response.headers["Content-Type"] == "application/problem+json"
     assert alice.api("GET", API + "/dpa", csrf=False).json()["signatures"] == []
+    theirs = fatima.api("GET", API + "/dpa", csrf=False).json()
+    assert theirs["signatures"] == [] and theirs["can_sign"] is True  # Acme's is not theirs
+    globex = fatima.api("POST", API + "/dpa/signatures", json=entries(
+        legal_name="Globex Research SAS", signer_name="Fatima Haddad",
+        signer_email="fatima.haddad@example.net"))
+    assert globex.status_code == 201
+    assert bob.api("GET", globex.json()["download_url"], csrf=False).status_code == 404
+    assert {(row.org_id, row.signer_name) for row in signatures(app)} == {
+        ("org-acme", "Robert Øster"), ("org-globex", "Fatima Haddad")}
 
 
 @pytest.mark.backends("sqlite")
