@@ -10,7 +10,7 @@ sub-processor list. The same HTML fragment is shown on the page and laid out in 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from flask import render_template
@@ -93,6 +93,14 @@ def processing() -> list[ProcessingRow]:
             for s in get_state().extension.sources if not s.builtin]
 
 
+def document_day(document: DpaDocument) -> date:
+    """The day a document speaks for: its signing day, else today (for a version that is not
+    in force yet, the day it will be): Annex III lists the sub-processors in force then."""
+    if document.signing is not None:
+        return document.signing.signed_at.date()
+    return max(datetime.now(UTC).date(), document.version.effective)
+
+
 def context(document: DpaDocument) -> dict[str, Any]:
     """What a version's template is rendered with (docs/integration.md lists it)."""
     state = get_state()
@@ -108,7 +116,7 @@ def context(document: DpaDocument) -> dict[str, Any]:
         "processing": rows,
         "categories": sorted({row.category for row in rows}),
         "measures": measures(state.config),
-        "subprocessors": listed_subprocessors(state.config),
+        "subprocessors": listed_subprocessors(state.config, on=document_day(document)),
         "signing": document.signing,
     }
 
