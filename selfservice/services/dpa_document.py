@@ -117,6 +117,7 @@ def context(document: DpaDocument) -> dict[str, Any]:
         "categories": sorted({row.category for row in rows}),
         "measures": measures(state.config),
         "subprocessors": listed_subprocessors(state.config, on=document_day(document)),
+        "notice_days": state.setting("SUBPROCESSOR_NOTICE_DAYS"),
         "signing": document.signing,
     }
 
