@@ -19,6 +19,7 @@ from . import (
     consent_api,
     cookie_api,
     deletion_api,
+    dpa_api,
     hardening,
     legal_holds,
     openapi,
@@ -110,7 +111,7 @@ def create_blueprint() -> Blueprint:
                           cookie_api.routes, sessions.api_routes, legal_holds.routes,
                           staff_access.api_routes, deletion_api.routes,
                           support_api.api_routes, support_decisions.api_routes,
-                          subprocessor_api.api_routes):
+                          subprocessor_api.api_routes, dpa_api.routes):
         module_routes.register(bp)
     hardening.protect(bp, api=True)
     return bp

@@ -21,6 +21,7 @@ from . import (
     cookie_templates,
     deletion_lock,
     deletion_pages,
+    dpa_pages,
     hardening,
     preferences,
     privacy_requests,
@@ -69,7 +70,7 @@ def create_blueprint() -> Blueprint:
     for module_routes in (routes, preferences.routes, privacy_requests.page_routes,
                           cookie_pages.routes, sessions.page_routes, deletion_pages.routes,
                           support_pages.page_routes, support_decision_pages.page_routes,
-                          subprocessor_pages.page_routes):
+                          subprocessor_pages.page_routes, dpa_pages.routes):
         module_routes.register(bp)
     hardening.protect(bp, api=False)
     return bp

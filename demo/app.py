@@ -15,10 +15,15 @@ import sqlalchemy as sa
 from flask import Flask
 
 from selfservice import SelfService
+from selfservice.dpa_signing import self_signed_pem
 from selfservice.keyfile import read_or_create
 
 #: the file in the instance folder that keeps the session key made on first start
 SESSION_KEY_FILE = "secret-key"
+#: the file in the instance folder with the demo's self-signed DPA signing key and certificate
+DPA_KEY_FILE = "dpa-signing.pem"
+#: where Debian keeps the DejaVu fonts
+DEJAVU = "/usr/share/fonts/truetype/dejavu"
 
 
 
@@ -96,6 +101,39 @@ DEFAULTS: dict[str, Any] = {
     ],
     #: the list above is the one before these changes (the page shows what is in force)
     "SELFSERVICE_SUBPROCESSOR_CHANGES": [announced_change(datetime.now(UTC).date())],
+    #: the Data Processing Addendum: the plugin's standard template, one version so far
+    "SELFSERVICE_DPA_VERSIONS": [
+        {"version": "2026-11-01", "effective": "2026-11-01",
+         "template": "selfservice/dpa/standard.html",
+         "changes": "First version signed in the console (it replaces the DPA sent by "
+                    "e-mail on request)."},
+    ],
+    "SELFSERVICE_DPA_MEASURES": [
+        {"title": "Encryption", "description": "Customer data is encrypted in transit (TLS "
+         "1.2 or later) and at rest (AES-256), with keys held in a managed key service."},
+        {"title": "Access control", "description": "Staff reach production systems only "
+         "through single sign-on with hardware-key two-factor authentication, on the least "
+         "privilege they need; access is reviewed every quarter."},
+        {"title": "Logging and monitoring", "description": "Access to customer data is "
+         "logged and kept for one year; alerts are watched around the clock."},
+        {"title": "Separation", "description": "Each customer's data is kept apart by "
+         "tenant; inference requests are not used to train models unless the customer "
+         "opts in."},
+        {"title": "Resilience and recovery", "description": "Databases are replicated "
+         "across availability zones and backed up daily; restores are tested every "
+         "quarter."},
+        {"title": "Secure development", "description": "Code is reviewed before release, "
+         "dependencies are scanned, and an external penetration test runs every year."},
+        {"title": "People", "description": "Staff sign confidentiality agreements and take "
+         "security and privacy training when they join and every year."},
+        {"title": "Incident response", "description": "A written incident response plan "
+         "with named roles; personal data breaches are notified as section 7 of the DPA "
+         "says."},
+    ],
+    #: the PDF's fonts: DejaVu Sans where the system has it (Debian: fonts-dejavu-core)
+    "SELFSERVICE_DPA_FONTS": ({face: f"{DEJAVU}/DejaVuSans{suffix}.ttf" for face, suffix in
+                               (("regular", ""), ("bold", "-Bold"), ("italic", "-Oblique"))}
+                              if os.path.isfile(f"{DEJAVU}/DejaVuSans.ttf") else None),
     "SELFSERVICE_COOKIES": [
         {"name": "console_theme", "provider": "EcoHash", "category": "functional",
          "purpose": "Remembers light or dark mode.", "duration": "12 months"},
@@ -166,6 +204,16 @@ def instance_secret_key(instance_path: str) -> str:
     return made.decode().strip()
 
 
+def instance_dpa_key(instance_path: str) -> str:
+    """The demo's DPA signing key and its self-signed certificate, made on the first start in
+    the instance folder (a PDF reader shows the signature intact, by a signer it does not
+    know; a real console configures a certificate from a trusted authority)."""
+    path = os.path.join(instance_path, DPA_KEY_FILE)
+    read_or_create(path, lambda: self_signed_pem("EcoHash DPA countersignature (demo)",
+                                                 "EcoHash Technology LLC"))
+    return path
+
+
 def create_app(config: dict[str, Any] | None = None, *,
                instance_path: str | None = None) -> Flask:
     """Build the console: defaults < environment variables < ``config``.
@@ -199,6 +247,10 @@ def create_app(config: dict[str, Any] | None = None, *,
     app.config.update(settings)
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = instance_secret_key(app.instance_path)
+    if not app.config.get("SELFSERVICE_DPA_SIGNING_KEY"):
+        key_file = instance_dpa_key(app.instance_path)
+        app.config["SELFSERVICE_DPA_SIGNING_KEY"] = key_file
+        app.config["SELFSERVICE_DPA_SIGNING_CERT"] = key_file
     app.config.setdefault("SELFSERVICE_CONTENT_SECURITY_POLICY", CSP.replace(
         "{issuer}", app.config["SELFSERVICE_OIDC_ISSUER"].rstrip("/")))
 

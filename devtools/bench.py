@@ -20,6 +20,7 @@ import sqlalchemy as sa
 
 from devtools.bench_banner import bench_banner_size
 from devtools.bench_consent import bench_training_eligibility
+from devtools.bench_dpa import bench_dpa
 from devtools.bench_erasure import bench_erasure
 from devtools.bench_export import bench_export
 from devtools.bench_support import bench_support
@@ -94,7 +95,7 @@ def bench_outbox(backend: str, url: str, redis_url: str) -> dict[str, Any]:
 def main() -> None:
     redis = RedisServer().start()
     postgres = PostgresServer().start()
-    results = [bench_banner_size()]
+    results = [bench_banner_size(), bench_dpa()]
     try:
         with tempfile.TemporaryDirectory() as folder:
             results.append(bench_outbox("sqlite", f"sqlite:///{folder}/bench.sqlite3",

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Debian packages the tests need: Redis, Chromium (for Playwright), PostgreSQL 15, Node.js.
+# Debian packages the tests need: Redis, Chromium (for Playwright), PostgreSQL 15, Node.js,
+# the DejaVu fonts.
 # Installs only what is missing; needs root (CI and these machines run as root).
 set -euo pipefail
 missing=()
@@ -7,6 +8,8 @@ missing=()
 [ -x "${CHROMIUM:-/usr/bin/chromium}" ] || missing+=(chromium)
 [ -x /usr/lib/postgresql/15/bin/initdb ] || missing+=(postgresql-15)
 command -v node >/dev/null || missing+=(nodejs npm)
+# the DPA's PDF embeds DejaVu Sans (the demo's and the tests' SELFSERVICE_DPA_FONTS)
+[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi

@@ -12,6 +12,7 @@ from selfservice.services import (
     decision_mail,
     decisions,
     deletion_mail,
+    dpa_notices,
     erasure,
     erasure_officer,
     notifications,
@@ -26,7 +27,7 @@ from selfservice.services import diagnostics as diagnostics_service
 from selfservice.services import exports as exports_service
 from selfservice.services import retention as retention_service
 
-from . import deletion, diagnostics, exports, mail, retention, subprocessors
+from . import deletion, diagnostics, dpa, exports, mail, retention, subprocessors
 
 #: e-mail job kind -> the service function that sends it (given the job's target id)
 MAILS: dict[str, mail.Send] = {
@@ -61,6 +62,8 @@ def register(jobs: JobRegistry) -> None:
     jobs.register(own_erasure.PROOF_SWEEP_JOB, deletion.sweep_erased_proof, daily=True)
     jobs.register(subprocessor_notices.NOTIFY_JOB, subprocessors.notify,
                   daily_key=subprocessor_notices.announcement_key)
+    jobs.register(dpa_notices.ANNOUNCE_JOB, dpa.announce_version, daily=True)
+    jobs.register(dpa_notices.MAIL_JOB, dpa.new_version_mail)
     for kind, send in MAILS.items():
         jobs.register(kind, mail.about_target(send))
     for kind, send_to in RECIPIENT_MAILS.items():

@@ -13,6 +13,7 @@ from typing import Any
 
 from limits import parse_many
 
+from .dpa_versions import fonts_problem, measures_problem, versions_problem
 from .settings_table import SETTINGS as SETTINGS
 from .subprocessors import changes_problem as _subprocessor_changes_problem
 from .subprocessors import valid_list as _valid_subprocessors
@@ -23,7 +24,7 @@ RECORD_DAYS = 730
 
 #: never printed (``flask selfservice config`` shows "(set)")
 SECRET_SETTINGS = frozenset({"OIDC_CLIENT_SECRET", "SERVICE_TOKENS", "ENGINE", "RECEIPT_KEY",
-                             "SMTP_PASSWORD"})
+                             "SMTP_PASSWORD", "DPA_SIGNING_KEY"})
 
 DEFAULTS: dict[str, Any] = {key: value for key, (value, _) in SETTINGS.items()}
 DESCRIPTIONS: dict[str, str] = {key: text for key, (_, text) in SETTINGS.items()}
@@ -155,6 +156,25 @@ _SHAPES: tuple[tuple[str, Callable[[Any], bool], str], ...] = (
 )
 
 
+#: (setting, what is wrong with its value or None) for settings that say what is wrong
+_EXPLAINED: tuple[tuple[str, Callable[[Any], str | None]], ...] = (
+    ("DPA_VERSIONS", versions_problem),
+    ("DPA_MEASURES", measures_problem),
+    ("DPA_FONTS", fonts_problem),
+)
+
+
+def _validate_explained(config: dict[str, Any]) -> None:
+    for key, problem_of in _EXPLAINED:
+        problem = problem_of(config[PREFIX + key])
+        if problem:
+            raise ConfigError(f"{PREFIX}{key} {problem}.")
+    if (config[PREFIX + "DPA_SIGNING_KEY"] is None) != (config[PREFIX + "DPA_SIGNING_CERT"]
+                                                        is None):
+        raise ConfigError(f"{PREFIX}DPA_SIGNING_KEY and {PREFIX}DPA_SIGNING_CERT go together: "
+                          "set both (the key and its certificate) or neither.")
+
+
 def _validate(config: dict[str, Any]) -> None:
     for key in _POSITIVE:
         value = config[PREFIX + key]
@@ -179,6 +199,7 @@ def _validate(config: dict[str, Any]) -> None:
     problem = _subprocessor_changes_problem(config)
     if problem:
         raise ConfigError(f"{PREFIX}SUBPROCESSOR_CHANGES: {problem}.")
+    _validate_explained(config)
 
 
 def setting(config: Any, key: str) -> Any:

@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+import jinja2
 from flask import Blueprint, Flask
 from flask_login import LoginManager, user_logged_out
 from flask_wtf.csrf import generate_csrf
@@ -20,6 +21,7 @@ from .blueprints import api, pages, rate_limits, sso, well_known
 from .cli import cli
 from .db import Database, utcnow
 from .deletion_hooks import Blocker, DeletionHooks, Recipient, RetentionRule, SweepCount
+from .dpa_signing import load as load_countersigner
 from .identity import (
     AccountResolver,
     Identity,
@@ -225,6 +227,7 @@ class SelfService:
             # a configured receipt key that cannot sign stops the app now, not at the first
             # receipt a customer downloads
             state.receipt_key = key_from_setting(cfg("RECEIPT_KEY"), "")
+        self._init_dpa(app, state)
         with app.app_context():  # a bad cookie registry stops the app now
             cookie_registry()
         for change in subprocessors.changes(app.config):  # allowed, with a reason: said aloud
@@ -252,6 +255,28 @@ class SelfService:
         if cfg("REGISTER_BLUEPRINTS"):
             for blueprint, prefix in self.blueprints(app):
                 app.register_blueprint(blueprint, url_prefix=prefix)
+
+    @staticmethod
+    def _init_dpa(app: Flask, state: SelfServiceState) -> None:
+        """A DPA signing key that cannot sign, or a version whose template is missing or
+        broken, stops the app now, not when an admin signs."""
+        if state.setting("DPA_SIGNING_KEY"):
+            state.dpa_countersigner = load_countersigner(state.setting("DPA_SIGNING_KEY"),
+                                                         state.setting("DPA_SIGNING_CERT"))
+        elif state.setting("DPA_VERSIONS"):
+            logger.warning("SELFSERVICE_DPA_SIGNING_KEY is not set: organisations can read and "
+                           "download the DPA but not sign it in the console")
+        loaders: list[jinja2.BaseLoader] = [jinja2.FileSystemLoader(TEMPLATE_FOLDER)]
+        if app.jinja_loader is not None:
+            loaders.insert(0, app.jinja_loader)
+        templates = jinja2.Environment(loader=jinja2.ChoiceLoader(loaders), autoescape=True)
+        for entry in state.setting("DPA_VERSIONS"):
+            try:
+                templates.get_template(entry["template"])
+            except jinja2.TemplateError as exc:
+                raise config_module.ConfigError(
+                    f"SELFSERVICE_DPA_VERSIONS: the template of version {entry['version']!r} "
+                    f"({entry['template']!r}) cannot be loaded: {exc}") from exc
 
     def _register_own_sources(self, proof_days: int) -> None:
         """The plugin's records are exported and erased like the host's."""

@@ -121,6 +121,21 @@ SETTINGS: dict[str, tuple[Any, str]] = {
                              "a change is announced and may object until it takes effect."),
     "SUBPROCESSOR_NOTICE_DAYS": (30, "Days of notice a sub-processor change must give (from "
                                  "announced_at to effective_at), 1 to 365."),
+    "DPA_VERSIONS": ([], "The Data Processing Addendum's versions: a list of {version, "
+                     "effective (YYYY-MM-DD), template, changes}. The latest in effect is the "
+                     "one organisations sign; template is a Jinja template of the document's "
+                     "body (the plugin ships selfservice/dpa/standard.html). Empty: no DPA "
+                     "pages."),
+    "DPA_MEASURES": ([], "The technical and organisational measures of the DPA's Annex II: a "
+                     "list of {title, description}."),
+    "DPA_SIGNING_KEY": (None, "Private key (RSA of 2048+ bits or EC, unencrypted PEM: text or "
+                        "a path) that countersigns signed DPAs as a PAdES PDF signature. None: "
+                        "the DPA can be read and downloaded, not signed in the console."),
+    "DPA_SIGNING_CERT": (None, "The certificate of DPA_SIGNING_KEY (PEM text or a path), "
+                         "followed by its issuing chain, if any."),
+    "DPA_FONTS": (None, "TrueType fonts of the DPA's PDF: {regular, bold, italic?} paths. "
+                  "None: the PDF's built-in Helvetica, which shows Western European "
+                  "characters only (other characters in a signer's entries are refused)."),
     # -- exports ------------------------------------------------------------------------------
     "EXPORT_DIR": (None, "Folder of export archives (unguessable names). None: exports/ in "
                    "the instance folder."),

@@ -45,6 +45,9 @@ class SelfServiceState:
     instance_path: str = ""
     #: the consent receipt signing key, loaded on first use
     receipt_key: Any = None
+    #: the company's DPA countersigner (dpa_signing.Countersigner), loaded at start-up; None
+    #: when SELFSERVICE_DPA_SIGNING_KEY is not set
+    dpa_countersigner: Any = None
     #: the cookie registry built from SELFSERVICE_COOKIES, and the versions already recorded
     cookie_registry: Any = None
     cookie_versions_seen: set[str] = field(default_factory=set)

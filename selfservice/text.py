@@ -30,6 +30,16 @@ IDENTIFIER_PATTERN = rf"^[^{_IDENTIFIER_BARRED}]{{1,64}}$"
 #: letters, digits and punctuation, as any HTTP client sends them unchanged
 CLIENT_KEY_PATTERN = r"^[!-~]{1,80}$"
 
+#: one line with something visible in it (a name, a title): no control characters, no line
+#: breaks, not only spaces
+LINE_PATTERN = rf"^[^{_IDENTIFIER_BARRED}]*[^\s{_IDENTIFIER_BARRED}][^{_IDENTIFIER_BARRED}]*$"
+#: free text with something visible in it (an address over several lines)
+FILLED_TEXT_PATTERN = (rf"^[^{_FREE_TEXT_BARRED}]*[^\s{_FREE_TEXT_BARRED}]"
+                       rf"[^{_FREE_TEXT_BARRED}]*$")
+#: an e-mail address as a person types one: something, @, a domain with a dot
+EMAIL_PATTERN = (rf"^[^@\s{_IDENTIFIER_BARRED}]+@[^@\s{_IDENTIFIER_BARRED}]+"
+                 rf"\.[^@\s{_IDENTIFIER_BARRED}]+$")
+
 # the server's checks: the same, with lone surrogates barred too, and the whole value matched
 _NOT_FREE_TEXT = re.compile(rf"[{_FREE_TEXT_BARRED}{_SURROGATES}]")
 _IDENTIFIER = re.compile(rf"[^{_IDENTIFIER_BARRED}{_SURROGATES}]{{1,64}}")

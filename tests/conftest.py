@@ -15,6 +15,7 @@ from flask import Blueprint, Flask, jsonify
 from devtools.mailcapture import MailCapture
 from devtools.services import ROOT, OidcProvider, PostgresServer, RedisServer, free_port
 from selfservice.blueprints.guards import api_auth, check_csrf, fresh_login_required, service_auth
+from selfservice.dpa_signing import self_signed_pem
 from selfservice.receipts import generate_pem
 
 from .helpers import LiveServer, Person, Worker
@@ -100,6 +101,15 @@ def receipt_key() -> str:
     return generate_pem().decode()
 
 
+@pytest.fixture(scope="session")
+def dpa_signing_pem(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A file with the company's DPA signing key and its self-signed certificate."""
+    path = tmp_path_factory.mktemp("dpa") / "dpa-signing.pem"
+    path.write_bytes(self_signed_pem("EcoHash DPA countersignature (test)",
+                                     "EcoHash Technology LLC"))
+    return str(path)
+
+
 # -- one app per test -------------------------------------------------------------------------
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -131,7 +141,8 @@ def db_url(backend: str, tmp_path: Any, request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 def app_config(db_url: str, redis_server: RedisServer, oidc: OidcProvider,
                live_server: LiveServer, smtp_server: MailCapture, receipt_key: str,
-               tmp_path: Any, request: pytest.FixtureRequest) -> dict[str, Any]:
+               dpa_signing_pem: str, tmp_path: Any,
+               request: pytest.FixtureRequest) -> dict[str, Any]:
     config: dict[str, Any] = {
         "TESTING": True,
         "SECRET_KEY": secrets.token_hex(16),
@@ -147,6 +158,8 @@ def app_config(db_url: str, redis_server: RedisServer, oidc: OidcProvider,
         "SELFSERVICE_SMTP_HOST": smtp_server.host,
         "SELFSERVICE_SMTP_PORT": smtp_server.port,
         "SELFSERVICE_RECEIPT_KEY": receipt_key,
+        "SELFSERVICE_DPA_SIGNING_KEY": dpa_signing_pem,
+        "SELFSERVICE_DPA_SIGNING_CERT": dpa_signing_pem,
         "SELFSERVICE_PUBLIC_URL": live_server.url,
         "SELFSERVICE_EXPORT_SCHEMA_CHECK": "strict",
     }

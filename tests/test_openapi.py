@@ -49,6 +49,7 @@ BODIES = {
     ("/dpa/subprocessor-changes/{change_id}/objection", "post"): "SubprocessorObjectionCreate",
     ("/support/subprocessor-objections/{objection_id}/resolve", "post"):
         "SubprocessorObjectionResolve",
+    ("/dpa/signatures", "post"): "DpaSign",
 }
 #: operations only a privacy officer reaches (anyone else gets 404 before the body is read)
 OFFICER_ONLY = ("/legal-holds",)

@@ -1,7 +1,7 @@
 """sub-processor change notices and objections
 
 Revision ID: 0010
-Revises: 0008 (re-pointed to 0009, the DPA's, when both are merged)
+Revises: 0009
 Create Date: 2026-12-01
 """
 
@@ -11,7 +11,7 @@ import selfservice.db
 
 
 revision = '0010'
-down_revision = '0008'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 

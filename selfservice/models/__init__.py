@@ -26,6 +26,7 @@ from .deletion import (
     StepKind,
     StepStatus,
 )
+from .dpa import DpaNotice, DpaSignature
 from .jobs import (
     AccountSession,
     AuditEvent,
@@ -64,6 +65,8 @@ __all__ = [
     "CookieConsentRecord",
     "CookiePolicyVersion",
     "Deletion",
+    "DpaNotice",
+    "DpaSignature",
     "ErasureAction",
     "ErasureStep",
     "JobStatus",

@@ -20,6 +20,7 @@ from . import (
     cookies,
     decisions,
     deletion,
+    dpa,
     legal_holds,
     privacy_requests,
     sessions,
@@ -31,7 +32,7 @@ from .base import Accepted, BodyValidator, InvalidInput, Schema, ref
 
 __all__ = ["Accepted", "InvalidInput", "Schema", "components", "paths", "ref", "validate"]
 
-_MODULES: tuple[Any, ...] = (common, consent, cookies, decisions, deletion, legal_holds,
+_MODULES: tuple[Any, ...] = (common, consent, cookies, decisions, deletion, dpa, legal_holds,
                               privacy_requests, sessions, staff, subprocessors, support)
 _CONFIGURED: tuple[Callable[[Accepted], dict[str, Schema]], ...] = (consent.configured,
                                                                     cookies.configured)

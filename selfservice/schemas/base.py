@@ -178,7 +178,8 @@ class BodyValidator:
         for error in itertools.islice(validator.iter_errors(document), MAX_ERRORS_READ):
             for field, message in _errors(error):
                 found.setdefault(field, message)
-                if len(found) > MAX_LISTED_FIELDS:
+                # the fields a schema requires are its own, and few: each is named
+                if len(found) > MAX_LISTED_FIELDS and error.validator != "required":
                     break
         if found:
             raise InvalidInput(found)

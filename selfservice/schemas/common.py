@@ -23,6 +23,10 @@ COMPONENTS: dict[str, Schema] = {
             "cancel_url": {"type": "string",
                            "description": "with type .../deletion-scheduled: where the "
                                           "scheduled deletion is canceled"},
+            "signature": {**ref("DpaSignature"),
+                          "description": "with status 409 from POST /dpa/signatures: the "
+                                         "organisation's signature of that version, made "
+                                         "first"},
             "errors": {"type": "array",
                        "description": "with status 422: one entry per bad field",
                        "items": {"type": "object", "required": ["field", "message"],

@@ -1,0 +1,108 @@
+"""The DPA pages: the version in force to read (and download), the organisation's signatures,
+and the form an owner or admin signs with, behind a fresh sign-in."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, flash, redirect, render_template, url_for
+from markupsafe import Markup
+
+from selfservice.identity import Identity
+from selfservice.schemas import InvalidInput
+from selfservice.services import dpa, dpa_document
+
+from .dpa_api import origin
+from .dpa_forms import DpaSignForm
+from .guards import page_identity
+from .routing import Routes
+
+routes = Routes()
+
+
+def _overview(identity: Identity) -> dpa.Overview:
+    found = dpa.overview(identity)
+    if found is None:
+        abort(404)
+    return found
+
+
+@routes.get("/dpa")
+@page_identity()
+def dpa_page(identity: Identity) -> Any:
+    overview = _overview(identity)
+    body = None
+    if overview.current is not None:
+        document = dpa.unsigned_document(identity, overview.current)
+        # the host's own template, autoescaped when rendered: an HTML fragment to show as is
+        body = Markup(dpa_document.body_html(document))  # noqa: S704
+    return render_template(
+        "selfservice/dpa/page.html", identity=identity, overview=overview, body=body,
+        processor=dpa_document.processor(),
+        admins=dpa.admins_of(identity) if identity.org and not identity.org.is_admin else [])
+
+
+def _render_sign(identity: Identity, overview: dpa.Overview, form: DpaSignForm,
+                 status: int = 200) -> Any:
+    return render_template("selfservice/dpa/sign.html", identity=identity, overview=overview,
+                           form=form, processor=dpa_document.processor()), status
+
+
+def _refused(identity: Identity, overview: dpa.Overview) -> Any | None:
+    """Where an account that cannot sign now goes instead of the form."""
+    if identity.org is None:
+        abort(404)
+    if not identity.org.is_admin:
+        abort(403)
+    if overview.current is None or overview.certificate_sha256 is None:
+        flash(dpa.SigningUnavailable.message, "error")
+        return redirect(url_for(".dpa_page"), 303)
+    signed = overview.signed_current
+    if signed is not None:
+        flash(dpa.AlreadySigned(signed).message, "success")
+        return redirect(url_for(".dpa_page"), 303)
+    return None
+
+
+@routes.get("/dpa/sign")
+@page_identity(fresh=True)
+def dpa_sign_page(identity: Identity) -> Any:
+    overview = _overview(identity)
+    refused = _refused(identity, overview)
+    if refused is not None:
+        return refused
+    assert overview.current is not None and identity.org is not None
+    form = DpaSignForm(data={"version": overview.current.version,
+                             "legal_name": identity.org.name, "signer_name": identity.name,
+                             "signer_email": identity.email})
+    return _render_sign(identity, overview, form)
+
+
+@routes.post("/dpa/sign")
+@page_identity(fresh=True)
+def dpa_sign_submit(identity: Identity) -> Any:
+    overview = _overview(identity)
+    refused = _refused(identity, overview)
+    if refused is not None:
+        return refused
+    form = DpaSignForm()
+    if not form.validate_on_submit():
+        return _render_sign(identity, overview, form, 422)
+    try:
+        row = dpa.sign(identity, form.entries(), origin())
+    except InvalidInput as exc:
+        for name, message in exc.errors.items():
+            form[name].errors = [f"{form[name].label.text} {message}."]
+        return _render_sign(identity, overview, form, 422)
+    except dpa.NotCurrentVersion as exc:
+        form.form_errors.append(f"{exc.message} It took effect while this page was open: "
+                                "please read it and sign again.")
+        if exc.current is not None:
+            form.version.data = exc.current.version
+        return _render_sign(identity, _overview(identity), form, 409)
+    except dpa.DpaRefused as exc:  # another admin signed first, or signing was turned off
+        flash(exc.message, "error")
+        return redirect(url_for(".dpa_page"), 303)
+    flash(f"Signed. {row.org_name}'s DPA, version {row.version}, is countersigned: download "
+          "the signed PDF below.", "success")
+    return redirect(url_for(".dpa_page", _anchor="dpa-signatures"), 303)

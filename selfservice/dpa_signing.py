@@ -1,0 +1,325 @@
+"""The company's countersignature on a signed DPA: a PAdES signature (ETSI EN 319 142, the
+``ETSI.CAdES.detached`` sub-filter) made with pyHanko, which any PDF reader can check.
+
+The key and certificate are loaded once, when the application starts (a missing or unusable
+one stops it there, as the receipt key does), and a first signature is made on a blank page
+then: it proves the key signs, and tells how much room a signature takes. Verifying needs only
+this module and the downloaded file:
+
+    python -m selfservice.dpa_signing verify signed.pdf [--trust company-cert.pem]
+
+No Flask in it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import io
+import logging
+import re
+import sys
+from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+
+from asn1crypto import keys as asn1_keys
+from asn1crypto import x509 as asn1_x509
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.x509.oid import NameOID
+from fpdf import FPDF
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign import fields, signers
+from pyhanko.sign.validation.pdf_embedded import async_validate_pdf_signature
+from pyhanko.sign.validation.status import SignatureCoverageLevel
+from pyhanko_certvalidator import ValidationContext
+from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+#: the signature field the countersignature goes in
+FIELD_NAME = "CompanyCountersignature"
+_PEM_BLOCK = re.compile(rb"-----BEGIN ([A-Z ]+)-----.+?-----END \1-----", re.S)
+_CURVES = ("secp256r1", "secp384r1", "secp521r1")
+
+
+T = TypeVar("T")
+
+
+def _run(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """Run pyHanko's coroutine to its end: here, or on a thread of its own when this thread
+    already runs an event loop (an async server, a browser driver), where asyncio.run, which
+    pyHanko's synchronous functions call, is refused."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(make())
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(lambda: asyncio.run(make())).result()
+
+
+class DpaKeyError(RuntimeError):
+    """The configured DPA signing key or certificate cannot be used."""
+
+
+def _pem(value: str, what: str) -> bytes:
+    """PEM text, or the contents of the file it names."""
+    if value.lstrip().startswith("-----BEGIN"):
+        return value.encode()
+    try:
+        with open(value, "rb") as handle:
+            return handle.read()
+    except OSError as exc:
+        raise DpaKeyError(f"cannot read the DPA signing {what} file {value!r}: "
+                          f"{exc.strerror}") from exc
+
+
+def _blocks(pem: bytes, kind: str) -> list[bytes]:
+    return [m[0] for m in _PEM_BLOCK.finditer(pem) if m[1].endswith(kind.encode())]
+
+
+def _private_key(pem: bytes) -> rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey:
+    found = _blocks(pem, "PRIVATE KEY")
+    if not found:
+        raise DpaKeyError("SELFSERVICE_DPA_SIGNING_KEY holds no PEM private key")
+    try:
+        key = serialization.load_pem_private_key(found[0], password=None)
+    except (ValueError, TypeError) as exc:
+        raise DpaKeyError("SELFSERVICE_DPA_SIGNING_KEY is not an unencrypted PEM private "
+                          "key") from exc
+    if isinstance(key, rsa.RSAPrivateKey):
+        if key.key_size < 2048:
+            raise DpaKeyError(f"SELFSERVICE_DPA_SIGNING_KEY is a {key.key_size}-bit RSA key: "
+                              "use 2048 bits or more")
+        return key
+    if isinstance(key, ec.EllipticCurvePrivateKey) and key.curve.name in _CURVES:
+        return key
+    raise DpaKeyError("SELFSERVICE_DPA_SIGNING_KEY must be an RSA key (2048+ bits) or an EC key "
+                      "on P-256, P-384 or P-521: PDF readers check no other kind")
+
+
+def _certificates(pem: bytes) -> list[x509.Certificate]:
+    found = _blocks(pem, "CERTIFICATE")
+    try:
+        certificates = [x509.load_pem_x509_certificate(block) for block in found]
+    except ValueError as exc:
+        raise DpaKeyError("SELFSERVICE_DPA_SIGNING_CERT holds a malformed certificate") from exc
+    if not certificates:
+        raise DpaKeyError("SELFSERVICE_DPA_SIGNING_CERT holds no PEM certificate")
+    return certificates
+
+
+def _public(key: Any) -> bytes:
+    return key.public_bytes(serialization.Encoding.DER,  # type: ignore[no-any-return]
+                            serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+def _asn1_certificate(certificate: x509.Certificate) -> asn1_x509.Certificate:
+    return asn1_x509.Certificate.load(certificate.public_bytes(serialization.Encoding.DER))
+
+
+class _LoadedKeySigner(signers.SimpleSigner):
+    """pyHanko's signer, with the key parsed once instead of at every signature (an RSA key's
+    checks take a tenth of a second each time)."""
+
+    def __init__(self, key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey,
+                 **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._key = key
+
+    def sign_raw(self, data: bytes, digest_algorithm: str) -> bytes:
+        if digest_algorithm != "sha256":
+            raise ValueError(f"unexpected digest {digest_algorithm}")
+        if isinstance(self._key, rsa.RSAPrivateKey):
+            return self._key.sign(data, padding.PKCS1v15(), hashes.SHA256())
+        return self._key.sign(data, ec.ECDSA(hashes.SHA256()))
+
+
+@dataclass(frozen=True)
+class Countersigner:
+    """The company's key and certificate, ready to countersign."""
+
+    certificate: x509.Certificate
+    chain: tuple[x509.Certificate, ...]
+    signer: _LoadedKeySigner
+    #: bytes kept in the PDF for the signature (measured at start-up, with room to spare)
+    reserved: int
+
+    @property
+    def certificate_sha256(self) -> str:
+        """The SHA-256 fingerprint of the certificate (what a PDF reader shows)."""
+        return self.certificate.fingerprint(hashes.SHA256()).hex()
+
+    @property
+    def subject(self) -> str:
+        return self.certificate.subject.rfc4514_string()
+
+    @property
+    def certificate_pem(self) -> str:
+        return self.certificate.public_bytes(serialization.Encoding.PEM).decode()
+
+    def sign(self, pdf: bytes, *, name: str, reason: str, location: str | None = None,
+             reserved: int | None = None) -> bytes:
+        """``pdf`` with the company's signature appended as an incremental update: the bytes
+        of ``pdf`` stay the file's first bytes, unchanged."""
+        meta = signers.PdfSignatureMetadata(
+            field_name=FIELD_NAME, subfilter=fields.SigSeedSubFilter.PADES,
+            md_algorithm="sha256", name=name, reason=reason, location=location)
+        writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
+        output = _run(lambda: signers.async_sign_pdf(writer, meta, signer=self.signer,
+                                                     bytes_reserved=reserved or self.reserved))
+        return output.getvalue()  # type: ignore[no-any-return]
+
+
+def load(key_setting: str, cert_setting: str, *, now: datetime | None = None
+         ) -> Countersigner:
+    """The countersigner from its two settings (PEM text or a path each; one file may hold
+    both). Raises :class:`DpaKeyError` saying what is wrong."""
+    key = _private_key(_pem(key_setting, "key"))
+    certificates = _certificates(_pem(cert_setting, "certificate"))
+    certificate = next((c for c in certificates
+                        if _public(c.public_key()) == _public(key.public_key())), None)
+    if certificate is None:
+        raise DpaKeyError("SELFSERVICE_DPA_SIGNING_CERT has no certificate for "
+                          "SELFSERVICE_DPA_SIGNING_KEY (their public keys differ)")
+    moment = now or datetime.now(UTC)
+    if not certificate.not_valid_before_utc <= moment <= certificate.not_valid_after_utc:
+        raise DpaKeyError(f"the DPA signing certificate is valid from "
+                          f"{certificate.not_valid_before_utc:%Y-%m-%d} to "
+                          f"{certificate.not_valid_after_utc:%Y-%m-%d}, not now")
+    chain = tuple(c for c in certificates if c is not certificate)
+    der = asn1_keys.PrivateKeyInfo.load(key.private_bytes(
+        serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption()))
+    registry = SimpleCertificateStore.from_certs(  # type: ignore[no-untyped-call]
+        [_asn1_certificate(c) for c in chain])
+    signer = _LoadedKeySigner(key, signing_cert=_asn1_certificate(certificate),
+                              signing_key=der, cert_registry=registry)
+    trial = Countersigner(certificate, chain, signer, reserved=0)
+    try:
+        signed = trial.sign(_blank_pdf(), name="start-up check", reason="start-up check",
+                            reserved=None)
+    except Exception as exc:  # noqa: BLE001 - any failure means the key cannot sign
+        raise DpaKeyError(f"the DPA signing key cannot sign: {exc}") from exc
+    used = len(_embedded(signed).pkcs7_content)
+    return Countersigner(certificate, chain, signer, reserved=used + 2048)
+
+
+def _blank_pdf() -> bytes:
+    pdf = FPDF()
+    pdf.add_page()
+    return bytes(pdf.output())
+
+
+def _embedded(pdf: bytes) -> Any:
+    signatures = PdfFileReader(io.BytesIO(pdf)).embedded_signatures
+    if not signatures:
+        raise ValueError("the PDF has no signature")
+    return signatures[-1]
+
+
+def signed_digest(pdf: bytes) -> str:
+    """SHA-256 (hex) of the bytes the PDF's last signature covers: every byte of the file but
+    the signature value itself, as its /ByteRange says. It is the ``messageDigest`` the
+    signature signs, and what a signed DPA records as ``document_sha256``."""
+    start, first, second_start, second = _embedded(pdf).byte_range
+    return hashlib.sha256(pdf[start:start + first]
+                          + pdf[second_start:second_start + second]).hexdigest()
+
+
+def message_digest(pdf: bytes) -> str:
+    """The ``messageDigest`` signed attribute of the PDF's last signature (hex)."""
+    attributes = _embedded(pdf).signer_info["signed_attrs"]
+    found = [a["values"][0].native for a in attributes if a["type"].native == "message_digest"]
+    return bytes(found[0]).hex()
+
+
+@dataclass(frozen=True)
+class Verification:
+    intact: bool
+    valid: bool
+    trusted: bool
+    covers_whole_file: bool
+    document_sha256: str
+    certificate_sha256: str
+    signer: str
+    signed_at: datetime | None
+
+
+def verify(pdf: bytes, trusted: list[bytes] | None = None) -> Verification:
+    """Validate the PDF's last signature with pyHanko; ``trusted`` are PEM certificates to
+    trust (the company's published certificate)."""
+    embedded = _embedded(pdf)
+    roots = [_asn1_certificate(c) for pem in trusted or [] for c in _certificates(pem)]
+    status = _run(lambda: async_validate_pdf_signature(
+        embedded, ValidationContext(trust_roots=roots)))
+    certificate = x509.load_der_x509_certificate(embedded.signer_cert.dump())
+    return Verification(
+        intact=bool(status.intact), valid=bool(status.valid), trusted=bool(status.trusted),
+        covers_whole_file=status.coverage == SignatureCoverageLevel.ENTIRE_FILE,
+        document_sha256=signed_digest(pdf),
+        certificate_sha256=certificate.fingerprint(hashes.SHA256()).hex(),
+        signer=certificate.subject.rfc4514_string(), signed_at=status.signer_reported_dt)
+
+
+def self_signed_pem(common_name: str, organisation: str, *, days: int = 825) -> bytes:
+    """A new EC P-256 key and a self-signed certificate for it, in one PEM (for a demo or a
+    test: a reader shows such a signature as intact, from a signer it does not know)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name),
+                      x509.NameAttribute(NameOID.ORGANIZATION_NAME, organisation)])
+    now = datetime.now(UTC)
+    certificate = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name)
+        .public_key(key.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1)).not_valid_after(now + timedelta(days=days))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.KeyUsage(
+            digital_signature=True, content_commitment=True, key_encipherment=False,
+            data_encipherment=False, key_agreement=False, key_cert_sign=False,
+            crl_sign=False, encipher_only=False, decipher_only=False), critical=True)
+        .sign(key, hashes.SHA256()))
+    return (key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                              serialization.NoEncryption())
+            + certificate.public_bytes(serialization.Encoding.PEM))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m selfservice.dpa_signing",
+                                     description="Check a countersigned DPA offline.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    check = sub.add_parser("verify", help="validate the signature of a downloaded DPA")
+    check.add_argument("pdf")
+    check.add_argument("--trust", action="append", default=[],
+                       help="a PEM certificate to trust (the company's); may repeat")
+    args = parser.parse_args(argv)
+    # pyHanko logs why an unknown certificate is untrusted, with a traceback: the summary
+    # below says it in a line
+    logging.getLogger("pyhanko").propagate = False
+    logging.getLogger("pyhanko").addHandler(logging.NullHandler())
+    with open(args.pdf, "rb") as handle:
+        pdf = handle.read()
+    trusted = []
+    for path in args.trust:
+        with open(path, "rb") as handle:
+            trusted.append(handle.read())
+    try:
+        result = verify(pdf, trusted)
+    except Exception as exc:  # noqa: BLE001 - a file that does not parse is not valid
+        print(f"INVALID: {exc}", file=sys.stderr)
+        return 1
+    ok = result.intact and result.valid and result.covers_whole_file
+    print(f"{'valid' if ok else 'INVALID'}: signed by {result.signer}\n"
+          f"  certificate SHA-256: {result.certificate_sha256}"
+          f"{' (trusted)' if result.trusted else ' (not among the --trust certificates)'}\n"
+          f"  document SHA-256:    {result.document_sha256}\n"
+          f"  covers the whole file: {'yes' if result.covers_whole_file else 'NO'}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
