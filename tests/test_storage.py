@@ -15,17 +15,20 @@ import tracemalloc
 import uuid
 import zipfile
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from botocore.exceptions import ClientError, EndpointConnectionError
 from flask import Flask
 
 from devtools.services import MotoServer
 from selfservice import ConfigError, Subject, archive
 from selfservice.config import apply_defaults
+from selfservice.models import PrivacyRequest
+from selfservice.services import exports
 from selfservice.storage import ArchiveStore, StorageUnavailable, new_name
 from selfservice.storage.base import is_archive_name, started_at
 from selfservice.storage.local import LocalStore
@@ -34,6 +37,9 @@ from selfservice.storage.s3 import S3Options, S3Store
 from selfservice.storage.s3 import unavailable as s3_unavailable
 
 from .conftest import BUCKET
+from .helpers import Person
+from .storage_helpers import archives, leftovers
+from .test_requests import exported
 
 MIB = 1024 * 1024
 WHEN = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
@@ -227,3 +233,37 @@ def test_good_store_settings_pass_without_contacting_the_store() -> None:
               "SELFSERVICE_STORAGE_SSE_KMS_KEY_ID": "alias/exports"}
     apply_defaults(config)
     assert config["SELFSERVICE_STORAGE_PART_SIZE"] == 8 * MIB
+
+
+# -- the sweep: expiry, and what killed attempts left ------------------------------------------
+
+@pytest.mark.usefixtures("storage")
+def test_the_daily_sweep_deletes_expired_and_orphaned_archives_and_keeps_the_rest(
+        app: Flask, person: Person) -> None:
+    person.login("alice@example.com")
+    body = exported(app, person)
+    with app.app_context():
+        named = exports.store().archives()
+        [kept] = [name for name, _ in named]
+        orphan = exports.store().create(new_name())  # an attempt killed after its upload
+        orphan.write(b"PK nobody names me")
+        orphan_name = orphan.commit().name
+        lost = exports.store().create(new_name(time.time() - 7200))  # killed mid-upload
+        lost.write(b"PK half")
+        if isinstance(exports.store(), LocalStore):
+            part = lost.part  # type: ignore[attr-defined]
+            os.utime(part, (time.time() - 7200, time.time() - 7200))
+        assert exports.sweep() == 0  # younger than EXPORT_ABANDONED_AFTER: could be running
+        assert exports.sweep(abandoned_after=3600) == 1  # the upload begun two hours ago
+        assert exports.sweep(abandoned_after=0) == 1  # the archive no request names
+    assert leftovers(app) == ([kept], 0)
+    with app.app_context(), app.extensions["selfservice"].db.transaction() as session:
+        session.execute(sa.update(PrivacyRequest).where(PrivacyRequest.id == body["id"])
+                        .values(expires_at=datetime.now(UTC) - timedelta(seconds=1)))
+    with app.app_context():
+        assert exports.sweep() == 1
+        assert exports.sweep() == 0  # an expired row is swept once
+    assert leftovers(app) == ([], 0)
+    assert orphan_name not in archives(app)
+    late = person.http.get(person.app_url + body["download"]["url"], timeout=10)
+    assert late.status_code == 410  # the row keeps the name: expired, not unknown
