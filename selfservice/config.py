@@ -151,6 +151,8 @@ _SHAPES: tuple[tuple[str, Callable[[Any], bool], str], ...] = (
     ("STORAGE_SSE", lambda v: v is None or v in SSE_MODES,
      "be None, " + ", ".join(SSE_MODES[:-1]) + " or " + SSE_MODES[-1]),
     ("STORAGE_ADDRESSING_STYLE", lambda v: v in ADDRESSING_STYLES, "be auto, path or virtual"),
+    ("STORAGE_ENDPOINT_URL", lambda v: v is None or isinstance(v, str)
+     and v.startswith(("http://", "https://")), "be None or an http:// or https:// URL"),
     ("STORAGE_PART_SIZE", lambda v: isinstance(v, int) and not isinstance(v, bool)
      and 5 * 1024 ** 2 <= v <= 5 * 1024 ** 3, "be a whole number of bytes from 5 MiB to 5 GiB"),
     ("URL_PREFIX", _is_prefix, "start with '/' and not end with it"),

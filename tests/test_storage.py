@@ -216,6 +216,7 @@ def test_a_disk_error_becomes_plain_words(code: int, kind: str) -> None:
     ({"STORAGE_SSE": "aes"}, "STORAGE_SSE must be None, AES256"),
     ({"STORAGE_SSE_KMS_KEY_ID": "alias/exports"}, "needs SELFSERVICE_STORAGE_SSE aws:kms"),
     ({"STORAGE_ADDRESSING_STYLE": "dns"}, "auto, path or virtual"),
+    ({"STORAGE_ENDPOINT_URL": "minio:9000"}, "http:// or https:// URL"),
     ({"STORAGE_PART_SIZE": 1024 * 1024}, "from 5 MiB to 5 GiB"),
     ({"STORAGE_TIMEOUT": 0}, "positive number"),
     ({"EXPORT_ABANDONED_AFTER": 600}, "longer than SELFSERVICE_JOB_TIMEOUT"),
