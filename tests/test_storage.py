@@ -28,7 +28,7 @@ from devtools.services import MotoServer
 from selfservice import ConfigError, Subject, archive
 from selfservice.config import apply_defaults
 from selfservice.models import PrivacyRequest
-from selfservice.services import exports
+from selfservice.services import deletion, exports
 from selfservice.storage import ArchiveStore, StorageUnavailable, new_name
 from selfservice.storage.base import is_archive_name, started_at
 from selfservice.storage.local import LocalStore
@@ -39,7 +39,7 @@ from selfservice.storage.s3 import unavailable as s3_unavailable
 from .conftest import BUCKET
 from .helpers import Person
 from .storage_helpers import archives, leftovers
-from .test_requests import exported
+from .test_requests import exported, run_jobs
 
 MIB = 1024 * 1024
 WHEN = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
@@ -268,3 +268,21 @@ def test_the_daily_sweep_deletes_expired_and_orphaned_archives_and_keeps_the_res
     assert orphan_name not in archives(app)
     late = person.http.get(person.app_url + body["download"]["url"], timeout=10)
     assert late.status_code == 410  # the row keeps the name: expired, not unknown
+
+
+@pytest.mark.usefixtures("storage")
+@pytest.mark.settings(SELFSERVICE_DELETION_GRACE_DAYS=0)
+def test_erasing_an_account_deletes_its_archives_from_the_store(app: Flask,
+                                                                person: Person) -> None:
+    person.login("carol@example.com")
+    exported(app, person)
+    assert len(archives(app)) == 1
+    with app.app_context():
+        who = app.extensions["selfservice"].extension.load_identity("acct-carol")
+        started, _ = deletion.start(who)
+        assert deletion.confirm(who, started.id, who.email) is not None
+    run_jobs(app)
+    with app.app_context(), app.extensions["selfservice"].db.read() as session:
+        erased = session.get(PrivacyRequest, started.id)
+        assert erased is not None and erased.status == "completed", erased.step
+    assert leftovers(app) == ([], 0)
