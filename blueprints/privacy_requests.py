@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, datetime
 from typing import Any, cast
 
 from flask import (
@@ -13,14 +14,16 @@ from flask import (
     current_app,
     flash,
     jsonify,
+    make_response,
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_wtf import FlaskForm
 from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.exceptions import RequestedRangeNotSatisfiable
+from werkzeug.wsgi import FileWrapper
 
 from selfservice.auth import is_fresh
 from selfservice.db import utcnow
@@ -28,6 +31,7 @@ from selfservice.identity import Identity
 from selfservice.models import OPEN_STATUSES, PrivacyRequest, RequestType
 from selfservice.services import appeals, decisions, deletion, exports
 from selfservice.services import privacy_requests as service
+from selfservice.storage import StoredFile
 from selfservice.text import is_client_key
 
 from . import deletion_pages
@@ -262,13 +266,14 @@ def download_export(identity: Identity, request_id: str) -> Any:
         found = exports.open_download(identity.account_id, request_id)
     except exports.Gone:
         return render_template("selfservice/export_gone.html"), 410
+    except exports.Unavailable:
+        response = make_response(render_template("selfservice/export_unavailable.html"), 503)
+        response.headers["Retry-After"] = "60"
+        return response
     if found is None:
         abort(404)
-    item, path = found
-    response = send_file(path, mimetype="application/zip", as_attachment=True,
-                         download_name=f"{item.reference}.zip", conditional=True,
-                         etag=item.archive_sha256 or False, max_age=0)
-    response.headers["Cache-Control"] = "private, no-store"
+    item, stored = found
+    response = _archive_response(item, stored)
     if _sends_the_last_byte(response):
         app = current_app._get_current_object()  # type: ignore[attr-defined]
         account_id = identity.account_id
@@ -280,8 +285,30 @@ def download_export(identity: Identity, request_id: str) -> Any:
             except SQLAlchemyError:  # the archive still goes out whole; the log says why
                 logger.exception("could not count a download of request %s", request_id)
 
-        body = cast(Iterable[bytes], response.response)  # send_file's: bytes
+        body = cast(Iterable[bytes], response.response)  # the file wrapper's: bytes
         response.response = _count_when_sent(body, response.content_length or 0, count)
+    return response
+
+
+def _archive_response(item: PrivacyRequest, stored: StoredFile) -> Response:
+    """The archive streamed from its store, whichever it is: conditional (ETag: its SHA-256)
+    and resumable (Range: the stream seeks; an object store's with a ranged GET, so a resumed
+    download fetches only what it still needs, whatever file wrapper the server has)."""
+    response = Response(FileWrapper(stored.stream, 64 * 1024), mimetype="application/zip",
+                        direct_passthrough=True)
+    response.headers.set("Content-Disposition", "attachment",
+                         filename=f"{item.reference}.zip")
+    response.content_length = stored.size
+    response.last_modified = datetime.fromtimestamp(int(stored.modified), UTC)
+    response.expires = datetime.now(UTC)
+    if item.archive_sha256:
+        response.set_etag(item.archive_sha256)
+    try:
+        response.make_conditional(request, accept_ranges=True, complete_length=stored.size)
+    except RequestedRangeNotSatisfiable:
+        stored.stream.close()
+        raise
+    response.headers["Cache-Control"] = "private, no-store"
     return response
 
 

@@ -23,6 +23,7 @@ from devtools.bench_consent import bench_training_eligibility
 from devtools.bench_dpa import bench_dpa
 from devtools.bench_erasure import bench_erasure
 from devtools.bench_export import bench_export
+from devtools.bench_storage import bench_storage
 from devtools.bench_support import bench_support
 from devtools.services import ROOT, PostgresServer, RedisServer
 
@@ -104,6 +105,7 @@ def main() -> None:
                                     redis.url))
         results.append(bench_training_eligibility(postgres.create_database("bench_consent")))
         results.extend(bench_export(postgres))
+        results.extend(bench_storage(postgres))
         results.extend(bench_erasure(postgres))
         results.extend(bench_support(postgres, redis.url))
     finally:

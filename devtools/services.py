@@ -1,4 +1,5 @@
-"""Real services for tests and the demo: Redis, PostgreSQL and the development OpenID provider.
+"""Real services for tests and the demo: Redis, PostgreSQL, the development OpenID provider and
+an S3 API server (moto's, in server mode).
 
 Each runs on a port and in a folder of its own, so ``make test`` and ``make demo`` can run side
 by side. Not part of the plugin.
@@ -13,9 +14,11 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 OIDC_DIR = ROOT / "devtools" / "oidc"
@@ -132,6 +135,58 @@ class PostgresServer:
                 self._as_postgres(PG_BIN / "pg_ctl", "-D", self.data, "-m", "immediate", "-w",
                                   "stop")
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+class MotoServer:
+    """moto's S3 API server on a port of its own, in a process of its own: what boto3 talks to
+    is real HTTP, as with AWS S3 or MinIO. It keeps buckets in memory: ``stop`` and ``start``
+    again keep the port and lose them (a store that went away and came back empty)."""
+
+    #: any key pair signs requests; the server accepts all
+    ACCESS_KEY = "moto-test-key"
+    SECRET_KEY = "moto-test-secret"  # noqa: S105  (not a secret: moto accepts any)
+    REGION = "us-east-1"
+
+    def __init__(self, port: int | None = None) -> None:
+        self.port = port or free_port()
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def settings(self, bucket: str, prefix: str) -> dict[str, str]:
+        """The plugin's settings for archives under ``s3://bucket/prefix`` on this server."""
+        return {"SELFSERVICE_STORAGE_URL": f"s3://{bucket}/{prefix}",
+                "SELFSERVICE_STORAGE_ENDPOINT_URL": self.url,
+                "SELFSERVICE_STORAGE_REGION": self.REGION,
+                "SELFSERVICE_STORAGE_ACCESS_KEY_ID": self.ACCESS_KEY,
+                "SELFSERVICE_STORAGE_SECRET_ACCESS_KEY": self.SECRET_KEY}
+
+    def client(self) -> Any:
+        """A boto3 client of this server (for a test or the bench to look at the bucket)."""
+        import boto3  # optional: the s3 extra
+
+        return boto3.session.Session().client(
+            "s3", endpoint_url=self.url, region_name=self.REGION,
+            aws_access_key_id=self.ACCESS_KEY, aws_secret_access_key=self.SECRET_KEY)
+
+    def start(self) -> MotoServer:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for_port(self.port, timeout=60, process=self.process)
+        return self
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
 
 
 class OidcProvider:

@@ -13,9 +13,12 @@ SHA256SUMS                     `sha256sum -c SHA256SUMS` verifies every other fi
 
 Memory stays flat whatever the account's size: records stream from the source (server-side
 cursors), are serialised in batches, and a writer thread compresses and hashes them while the
-next batch is read (zlib and hashlib release the GIL, so both cores work). The archive is written
-under a temporary name and renamed when complete, so a killed job never leaves a torn file.
-No Flask in here: jobs and benchmarks call it directly.
+next batch is read (zlib and hashlib release the GIL, so both cores work). The archive goes to an
+archive store's upload (selfservice.storage), which makes it visible only when complete: a part
+file renamed into place, or a multipart upload completed at the very end; a killed job never
+leaves a torn archive under a real name. What the archive says besides the records (README,
+schemas, the viewer) is in archive_content.py. No Flask in here: jobs and benchmarks call it
+directly.
 """
 
 from __future__ import annotations
@@ -23,25 +26,32 @@ from __future__ import annotations
 import contextlib
 import csv
 import hashlib
-import html
-import io
 import json
-import os
 import queue
 import tempfile
 import threading
 import zipfile
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
-from datetime import date, datetime
-from decimal import Decimal
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
 from typing import IO, Any
 
+from .archive_content import (
+    FORMAT,
+    FORMAT_VERSION,
+    FileEntry,
+    SourceEntry,
+    csv_value,
+    encode_record,
+    index_html,
+    readme,
+    schema_document,
+)
 from .record_check import SampleCheck
-from .sources import LEGAL_BASES, DataSource, Subject
+from .sources import DataSource, Subject
+from .storage.base import Upload
+from .storage.local import LocalUpload
 
-FORMAT = "selfservice-export"
-FORMAT_VERSION = "1.1"
 #: bytes of serialised records handed to the writer thread at a time
 CHUNK = 256 * 1024
 #: records kept per source for the offline viewer's preview
@@ -72,53 +82,10 @@ class _Tracker:
         self.done += self.weights[index]
 
 
-def _default(value: Any) -> Any:
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, bytes):
-        return value.hex()
-    raise TypeError(f"cannot export a {type(value).__name__}")
-
-
-_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=_default).encode
-
-
-@dataclass
-class FileEntry:
-    path: str
-    bytes: int = 0
-    sha256: str = ""
-    records: int | None = None
-    schema: str | None = None
-
-    def as_json(self) -> dict[str, Any]:
-        return {"path": self.path, "bytes": self.bytes, "sha256": self.sha256,
-                "records": self.records, "schema": self.schema}
-
-
-@dataclass
-class SourceEntry:
-    source: DataSource
-    #: the sampled check of its records against its schema
-    check: SampleCheck
-    records: int = 0
-    files: list[FileEntry] = field(default_factory=list)
-    preview: list[Mapping[str, Any]] = field(default_factory=list)
-
-    def as_json(self) -> dict[str, Any]:
-        s = self.source
-        return {"name": s.name, "description": s.description, "purpose": s.purpose,
-                "legal_basis": s.legal_basis,
-                "legal_basis_text": LEGAL_BASES[s.legal_basis], "retention": s.retention,
-                "records": self.records, "files": [f.as_json() for f in self.files],
-                "schema_check": self.check.as_json()}
-
-
 @dataclass
 class ArchiveResult:
-    path: str
+    #: the archive's name in its store (a path's file name)
+    name: str
     bytes: int
     sha256: str
     records: int
@@ -184,8 +151,8 @@ def _lines(source: DataSource, subject: Subject, entry: SourceEntry,
         if len(entry.preview) < PREVIEW:
             entry.preview.append(dict(record))
         if csv_out is not None:
-            csv_out.writerow([_csv_value(record.get(name)) for name in fields])
-        yield (_encode(record) + "\n").encode()
+            csv_out.writerow([csv_value(record.get(name)) for name in fields])
+        yield (encode_record(record) + "\n").encode()
 
 
 def _jsonl_chunks(source: DataSource, subject: Subject, entry: SourceEntry,
@@ -209,54 +176,25 @@ def _jsonl_chunks(source: DataSource, subject: Subject, entry: SourceEntry,
         yield b"".join(buffer)
 
 
-def _csv_value(value: Any) -> Any:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, datetime | date | Decimal):
-        return _default(value)
-    return value
-
-
-def _schema_document(source: DataSource) -> bytes:
-    schema = dict(source.schema)
-    schema.setdefault("$schema", "https://json-schema.org/draft/2020-12/schema")
-    schema.setdefault("title", source.name)
-    schema.setdefault("description", source.description)
-    return json.dumps(schema, indent=2, ensure_ascii=False).encode() + b"\n"
-
-
-def _readme(reference: str, account_id: str, generated_at: datetime) -> bytes:
-    return (
-        f"Personal data export {reference}\n"
-        f"Account: {account_id}\nGenerated: {generated_at.isoformat()}\n\n"
-        "Open index.html in a browser to look through it (it works offline).\n"
-        "manifest.json lists every source: what it is, why it is kept, the legal basis, how\n"
-        "long it is kept, and its files. Records are in data/<source>.jsonl, one JSON object\n"
-        "per line, described by schemas/<source>.schema.json (JSON Schema 2020-12).\n\n"
-        "To check that nothing was altered:  sha256sum -c SHA256SUMS\n"
-    ).encode()
-
-
-def build(path: str, subject: Subject, sources: Iterable[DataSource], *, reference: str,
-          generated_at: datetime, csv_files: bool = False, progress: Progress | None = None,
-          schema_check: str = "strict") -> ArchiveResult:
-    """Write the archive of ``subject`` to ``path`` (atomically). ``progress(fraction, step)``
-    is called as it goes (records written against the sources' counts). A sampled record not
-    matching its schema raises SchemaMismatch (``schema_check`` "strict") or is logged and
-    noted in the manifest ("warn"); the export job passes SELFSERVICE_EXPORT_SCHEMA_CHECK."""
+def build(target: str | Upload, subject: Subject, sources: Iterable[DataSource], *,
+          reference: str, generated_at: datetime, csv_files: bool = False,
+          progress: Progress | None = None, schema_check: str = "strict") -> ArchiveResult:
+    """Write the archive of ``subject`` to ``target``: an archive store's upload, made visible
+    only once complete (nothing is left of a failed one), or a file path (the same through a
+    part file renamed into place). ``progress(fraction, step)`` is called as it goes (records
+    written against the sources' counts). A sampled record not matching its schema raises
+    SchemaMismatch (``schema_check`` "strict") or is logged and noted in the manifest
+    ("warn"); the export job passes SELFSERVICE_EXPORT_SCHEMA_CHECK. An archive store that
+    fails raises StorageUnavailable."""
     sources = list(sources)
     tracker = _Tracker(sources, subject, progress)
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, part = tempfile.mkstemp(dir=folder, prefix=".export-", suffix=".part")
-    os.close(fd)
+    upload = LocalUpload(target) if isinstance(target, str) else target
     entries: list[SourceEntry] = []
     sums: list[FileEntry] = []
     try:
-        with zipfile.ZipFile(part, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6,
-                             allowZip64=True) as archive:
-            _add(archive, "README.txt", _readme(reference, subject.account_id, generated_at))
+        with zipfile.ZipFile(upload, "w", compression=zipfile.ZIP_DEFLATED,  # type: ignore[call-overload]
+                             compresslevel=6, allowZip64=True) as archive:
+            _add(archive, "README.txt", readme(reference, subject.account_id, generated_at))
             for index, source in enumerate(sources):
                 tracker.report(index, 0, f"Exporting {source.description}")
                 entry = SourceEntry(source, SampleCheck(source.name, source.schema, schema_check))
@@ -271,23 +209,16 @@ def build(path: str, subject: Subject, sources: Iterable[DataSource], *, referen
             }
             sums.append(_add(archive, "manifest.json",
                              json.dumps(manifest, indent=2, ensure_ascii=False).encode()))
-            sums.append(_add(archive, "index.html", _index_html(manifest, entries)))
+            sums.append(_add(archive, "index.html", index_html(manifest, entries)))
             listing = "".join(f"{f.sha256}  {f.path}\n" for f in sums)
             _add(archive, "SHA256SUMS", listing.encode())
-        with open(part, "rb") as handle:
-            os.fsync(handle.fileno())
-        os.replace(part, path)
+        stored = upload.commit()
     except BaseException:
-        if os.path.exists(part):
-            os.unlink(part)
+        upload.abort()
         raise
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while block := handle.read(1 << 20):
-            digest.update(block)
     if progress:
         progress(1.0, "Archive complete")
-    return ArchiveResult(path=path, bytes=os.path.getsize(path), sha256=digest.hexdigest(),
+    return ArchiveResult(name=stored.name, bytes=stored.bytes, sha256=stored.sha256,
                          records=sum(e.records for e in entries), sources=entries)
 
 
@@ -303,7 +234,7 @@ def _add_source(archive: zipfile.ZipFile, entry: SourceEntry, subject: Subject,
                 index: int) -> SourceEntry:
     source = entry.source
     schema_path = f"schemas/{source.name}.schema.json"
-    schema_file = _add(archive, schema_path, _schema_document(source))
+    schema_file = _add(archive, schema_path, schema_document(source))
     sums.append(schema_file)
 
     def on_batch(records: int) -> None:
@@ -341,58 +272,3 @@ def _add_source(archive: zipfile.ZipFile, entry: SourceEntry, subject: Subject,
             sums.append(csv_file)
     entry.files.append(schema_file)
     return entry
-
-
-def _index_html(manifest: Mapping[str, Any], entries: list[SourceEntry]) -> bytes:
-    """A self-contained page: what each source is and why it is kept, its files, and the
-    first records as a table."""
-    e = html.escape
-    out = io.StringIO()
-    out.write("<!doctype html><html lang=en><meta charset=utf-8>"
-              "<meta name=viewport content='width=device-width,initial-scale=1'>"
-              f"<title>Your data: {e(manifest['reference'])}</title><style>"
-              "body{font:16px/1.5 system-ui,sans-serif;max-width:70rem;margin:2rem auto;"
-              "padding:0 1rem;color:#1f2328}table{border-collapse:collapse;font-size:.85rem;"
-              "display:block;overflow-x:auto}th,td{border:1px solid #d0d7de;padding:.25rem"
-              " .5rem;text-align:left;vertical-align:top}section{margin:2rem 0}"
-              "dt{font-weight:600}code{font-size:.85rem}</style>")
-    out.write(f"<h1>Your data</h1><p>Export <strong>{e(manifest['reference'])}</strong> of "
-              f"account <code>{e(manifest['account_id'])}</code>, generated "
-              f"{e(manifest['generated_at'])}: {manifest['records']:,} records from "
-              f"{len(entries)} sources. Check it with <code>sha256sum -c SHA256SUMS</code>."
-              "</p><nav><ul>")
-    for entry in entries:
-        out.write(f"<li><a href='#{e(entry.source.name)}'>{e(entry.source.description)}</a>"
-                  f" ({entry.records:,})</li>")
-    out.write("</ul></nav>")
-    for entry in entries:
-        s = entry.source
-        out.write(f"<section id='{e(s.name)}'><h2>{e(s.description)}</h2><dl>"
-                  f"<dt>Why we keep it</dt><dd>{e(s.purpose)}</dd>"
-                  f"<dt>Legal basis</dt><dd>{e(LEGAL_BASES[s.legal_basis])}</dd>"
-                  f"<dt>How long</dt><dd>{e(s.retention)}</dd>"
-                  f"<dt>Records</dt><dd>{entry.records:,}</dd><dt>Files</dt><dd>")
-        out.write(", ".join(f"<a href='{e(f.path)}'>{e(f.path)}</a>" for f in entry.files))
-        out.write("</dd></dl>")
-        if entry.preview:
-            fields = s.fields
-            shown = (f"the first {len(entry.preview)}" if entry.records > len(entry.preview)
-                     else "all")
-            out.write(f"<p>{shown} records:</p><table><tr>")
-            out.write("".join(f"<th scope=col>{e(name)}</th>" for name in fields))
-            out.write("</tr>")
-            for record in entry.preview:
-                out.write("<tr>" + "".join(
-                    f"<td>{e(_cell(record.get(name)))}</td>" for name in fields) + "</tr>")
-            out.write("</table>")
-        out.write("</section>")
-    out.write("</html>\n")
-    return out.getvalue().encode()
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    text = value if isinstance(value, str) else json.dumps(value, default=_default,
-                                                            ensure_ascii=False)
-    return text if len(text) <= 200 else text[:199] + "…"

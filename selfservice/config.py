@@ -8,6 +8,7 @@ is in ``settings_table.py``.
 from __future__ import annotations
 
 import difflib
+import importlib.util
 from collections.abc import Callable
 from typing import Any
 
@@ -15,6 +16,7 @@ from limits import parse_many
 
 from .dpa_versions import fonts_problem, measures_problem, versions_problem
 from .settings_table import SETTINGS as SETTINGS
+from .storage.factory import ADDRESSING_STYLES, SSE_MODES, parse_url
 from .subprocessors import changes_problem as _subprocessor_changes_problem
 from .subprocessors import valid_list as _valid_subprocessors
 
@@ -24,7 +26,8 @@ RECORD_DAYS = 730
 
 #: never printed (``flask selfservice config`` shows "(set)")
 SECRET_SETTINGS = frozenset({"OIDC_CLIENT_SECRET", "SERVICE_TOKENS", "ENGINE", "RECEIPT_KEY",
-                             "SMTP_PASSWORD", "DPA_SIGNING_KEY"})
+                             "SMTP_PASSWORD", "DPA_SIGNING_KEY",
+                             "STORAGE_SECRET_ACCESS_KEY"})
 
 DEFAULTS: dict[str, Any] = {key: value for key, (value, _) in SETTINGS.items()}
 DESCRIPTIONS: dict[str, str] = {key: text for key, (_, text) in SETTINGS.items()}
@@ -101,7 +104,7 @@ _POSITIVE = ("REAUTH_MAX_AGE", "JOB_TIMEOUT", "JOB_MAX_ATTEMPTS", "JOB_HEARTBEAT
              "COOKIE_CONSENT_ACCEPT_DAYS", "COOKIE_CONSENT_REJECT_DAYS",
              "COOKIE_CONSENT_RETENTION_DAYS", "EXPORT_TTL_DAYS", "EXPORT_INTERVAL_HOURS",
              "SESSION_IDLE_DAYS", "DELETION_REMINDER_DAYS", "ERASURE_BATCH",
-             "ERASED_PROOF_RETENTION_DAYS")
+             "ERASED_PROOF_RETENTION_DAYS", "STORAGE_TIMEOUT", "EXPORT_ABANDONED_AFTER")
 
 
 def _is_short_text(value: Any) -> bool:
@@ -147,6 +150,13 @@ _SHAPES: tuple[tuple[str, Callable[[Any], bool], str], ...] = (
     ("RETENTION_SWEEPS", lambda v: isinstance(v, bool), "be True or False"),
     ("MAX_BODY_BYTES", lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 1024,
      "be a whole number of bytes, at least 1024"),
+    ("STORAGE_SSE", lambda v: v is None or v in SSE_MODES,
+     "be None, " + ", ".join(SSE_MODES[:-1]) + " or " + SSE_MODES[-1]),
+    ("STORAGE_ADDRESSING_STYLE", lambda v: v in ADDRESSING_STYLES, "be auto, path or virtual"),
+    ("STORAGE_ENDPOINT_URL", lambda v: v is None or isinstance(v, str)
+     and v.startswith(("http://", "https://")), "be None or an http:// or https:// URL"),
+    ("STORAGE_PART_SIZE", lambda v: isinstance(v, int) and not isinstance(v, bool)
+     and 5 * 1024 ** 2 <= v <= 5 * 1024 ** 3, "be a whole number of bytes from 5 MiB to 5 GiB"),
     ("URL_PREFIX", _is_prefix, "start with '/' and not end with it"),
     ("API_URL_PREFIX", _is_prefix, "start with '/' and not end with it"),
     ("AUTH_URL_PREFIX", _is_prefix, "start with '/' and not end with it"),
@@ -200,6 +210,31 @@ def _validate(config: dict[str, Any]) -> None:
     if problem:
         raise ConfigError(f"{PREFIX}SUBPROCESSOR_CHANGES: {problem}.")
     _validate_explained(config)
+    _validate_storage(config)
+
+
+def _validate_storage(config: dict[str, Any]) -> None:
+    """The archive store's settings; the store itself is not contacted here (its health is
+    /health's, and an export that cannot reach it fails with a reason)."""
+    if config[PREFIX + "EXPORT_ABANDONED_AFTER"] <= config[PREFIX + "JOB_TIMEOUT"]:
+        raise ConfigError(f"{PREFIX}EXPORT_ABANDONED_AFTER must be longer than "
+                          f"{PREFIX}JOB_TIMEOUT, or the sweep could delete a running "
+                          "export's upload.")
+    if config[PREFIX + "STORAGE_SSE_KMS_KEY_ID"] and not str(
+            config[PREFIX + "STORAGE_SSE"] or "").startswith("aws:kms"):
+        raise ConfigError(f"{PREFIX}STORAGE_SSE_KMS_KEY_ID needs {PREFIX}STORAGE_SSE "
+                          "aws:kms or aws:kms:dsse.")
+    url = config[PREFIX + "STORAGE_URL"]
+    if url is None:
+        return
+    try:
+        parse_url(url if isinstance(url, str) else "")
+    except ValueError as exc:
+        raise ConfigError(f"{PREFIX}STORAGE_URL must be None or s3://bucket/prefix ({exc}), "
+                          f"not {url!r}.") from None
+    if importlib.util.find_spec("boto3") is None:
+        raise ConfigError(f"{PREFIX}STORAGE_URL names S3 storage, which needs boto3: install "
+                          "flask-privacy-selfservice[s3].")
 
 
 def setting(config: Any, key: str) -> Any:

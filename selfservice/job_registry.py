@@ -18,6 +18,20 @@ class JobRefused(Exception):
     """Raised by a handler when the work cannot succeed however often it is retried."""
 
 
+class JobFailed(Exception):
+    """Raised by a handler for an attempt that failed for a reason it can tell the customer
+    (its message: plain words, no personal data); the job is retried like after any error."""
+
+
+def failure_text(exc: Exception) -> str:
+    """What the job row (customer, support, audit) says about a failed attempt: a JobFailed's
+    own words, else only the exception's type (its text may quote personal data; the worker
+    log has the traceback)."""
+    if isinstance(exc, JobFailed):
+        return str(exc)
+    return f"An unexpected error ({type(exc).__name__}) stopped this attempt."
+
+
 @dataclass
 class JobContext:
     """What a job handler gets: ids, params, and a way to report progress."""

@@ -137,17 +137,46 @@ SETTINGS: dict[str, tuple[Any, str]] = {
                   "None: the PDF's built-in Helvetica, which shows Western European "
                   "characters only (other characters in a signer's entries are refused)."),
     # -- exports ------------------------------------------------------------------------------
-    "EXPORT_DIR": (None, "Folder of export archives (unguessable names). None: exports/ in "
-                   "the instance folder."),
+    "EXPORT_DIR": (None, "Folder of export archives (unguessable names) when STORAGE_URL is "
+                   "None. None: exports/ in the instance folder."),
     "EXPORT_TTL_DAYS": (7, "Days an export archive can be downloaded; a daily job deletes it "
                         "after."),
     "EXPORT_INTERVAL_HOURS": (24, "At most one export per account in this many hours (failed "
                               "and canceled ones do not count)."),
+    "EXPORT_ABANDONED_AFTER": (86400, "Seconds after which the daily sweep deletes what a "
+                               "killed export attempt left: an unfinished archive (a part "
+                               "file, a multipart upload) or a finished one no request names. "
+                               "More than JOB_TIMEOUT."),
     "EXPORT_SCHEMA_CHECK": ("warn", "What an export does when a sampled record (the first 50 "
                             "of each source, then every 1,000th) does not match its source's "
                             "schema: strict (the export fails, naming the source, field and "
                             "rule, never the value) or warn (log an error and note it under "
                             "the source in manifest.json; the customer still gets the data)."),
+    # -- archive storage ------------------------------------------------------------------------
+    "STORAGE_URL": (None, "Where export archives are kept. None: the local folder EXPORT_DIR. "
+                    "s3://bucket/prefix: S3-compatible object storage (AWS S3, MinIO, Ceph, "
+                    "Cloudflare R2, Google Cloud Storage's XML API) that every web process and "
+                    "worker reaches; needs the s3 extra (boto3). The prefix belongs to the "
+                    "plugin: its sweep deletes archives there that no request names."),
+    "STORAGE_ENDPOINT_URL": (None, "The object store's endpoint when it is not AWS S3, e.g. "
+                             "http://minio:9000, https://ACCOUNT.r2.cloudflarestorage.com or "
+                             "https://storage.googleapis.com. None: AWS S3."),
+    "STORAGE_REGION": (None, "The bucket's region (R2: auto). None: boto3's own (AWS_REGION, "
+                       "its config file)."),
+    "STORAGE_ACCESS_KEY_ID": (None, "Access key of the object store. None: boto3's own chain "
+                              "(AWS_ACCESS_KEY_ID, the shared config file, an instance or "
+                              "container role)."),
+    "STORAGE_SECRET_ACCESS_KEY": (None, "Secret of STORAGE_ACCESS_KEY_ID."),
+    "STORAGE_SSE": (None, "Server-side encryption asked for on every archive: AES256 (SSE-S3), "
+                    "aws:kms or aws:kms:dsse (SSE-KMS). None: the bucket's default encryption."),
+    "STORAGE_SSE_KMS_KEY_ID": (None, "KMS key id or ARN for aws:kms and aws:kms:dsse. None: the "
+                               "account's AWS managed key."),
+    "STORAGE_ADDRESSING_STYLE": ("auto", "auto, path (ENDPOINT/bucket/key: MinIO, Ceph) or "
+                                 "virtual (bucket.ENDPOINT/key)."),
+    "STORAGE_PART_SIZE": (8 * 1024 * 1024, "Bytes per part of an archive's multipart upload, "
+                          "5 MiB to 5 GiB: an export holds about two parts in memory."),
+    "STORAGE_TIMEOUT": (10, "Seconds to wait for the object store to connect or to answer (a "
+                        "call is tried three times)."),
     # -- deletion and retention ---------------------------------------------------------------
     "DELETION_GRACE_DAYS": (30, "Days between the customer's confirmation and the start of "
                             "erasure; the customer can cancel until then. 0: erase right "

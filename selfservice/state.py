@@ -61,6 +61,9 @@ class SelfServiceState:
     limiter: Any = None
     #: the names the plugin's blueprints are mounted under (their responses get its headers)
     http_blueprints: set[str] = field(default_factory=set)
+    #: (process id, archive store): made on first use in each process (a forked work horse
+    #: makes its own, with its own connections)
+    archive_store: Any = None
     #: whether the HTTPS-with-an-insecure-session-cookie warning was logged
     warned_insecure_session: bool = False
 

@@ -13,7 +13,14 @@ import pytest
 from flask import Blueprint, Flask, jsonify
 
 from devtools.mailcapture import MailCapture
-from devtools.services import ROOT, OidcProvider, PostgresServer, RedisServer, free_port
+from devtools.services import (
+    ROOT,
+    MotoServer,
+    OidcProvider,
+    PostgresServer,
+    RedisServer,
+    free_port,
+)
 from selfservice.blueprints.guards import api_auth, check_csrf, fresh_login_required, service_auth
 from selfservice.dpa_signing import self_signed_pem
 from selfservice.receipts import generate_pem
@@ -23,11 +30,15 @@ from .helpers import LiveServer, Person, Worker
 TEST_CLIENT = {"client_id": "selfservice-test", "client_secret": "selfservice-test-secret"}
 BACKENDS = [b.strip() for b in os.environ.get("TEST_BACKENDS",
                                               "sqlite,postgresql").split(",") if b.strip()]
+STORAGES = ["local", "s3"]
+#: the bucket the tests' S3 archives go to (each test under a prefix of its own)
+BUCKET = "selfservice-tests"
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "settings(**keys): app config for this test")
     config.addinivalue_line("markers", "backends(*names): only these databases")
+    config.addinivalue_line("markers", "storages(*names): only these archive stores")
     config.addinivalue_line("markers", "seed(inference_logs=N): a bigger demo account")
 
 
@@ -43,6 +54,15 @@ def redis_server() -> Iterator[RedisServer]:
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[PostgresServer]:
     server = PostgresServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def moto_server() -> Iterator[MotoServer]:
+    """An S3 API server on loopback (moto in server mode), with the tests' bucket."""
+    server = MotoServer().start()
+    server.client().create_bucket(Bucket=BUCKET)
     yield server
     server.stop()
 
@@ -112,22 +132,54 @@ def dpa_signing_pem(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 # -- one app per test -------------------------------------------------------------------------
 
+def _allowed(metafunc: pytest.Metafunc, marker: str, names: list[str]) -> list[str]:
+    found = metafunc.definition.get_closest_marker(marker)
+    return [n for n in names if found is None or n in found.args]
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """A test with a database runs once per backend of TEST_BACKENDS that its ``backends``
-    marker allows: only runs that happen are generated, none to be skipped."""
+    marker allows: only runs that happen are generated, none to be skipped. A test that also
+    asks for ``storage`` runs against each archive store without doubling: SQLite with the
+    local folder, PostgreSQL with S3 (with one backend, that one with each store)."""
     if "backend" not in metafunc.fixturenames:
         return
-    marker = metafunc.definition.get_closest_marker("backends")
-    names = [b for b in BACKENDS if marker is None or b in marker.args]
+    names = _allowed(metafunc, "backends", BACKENDS)
     if not names:  # e.g. an SQLite-only test when TEST_BACKENDS leaves SQLite out
-        names = [pytest.param(None, marks=pytest.mark.skip(
-            reason=f"none of its backends in TEST_BACKENDS={','.join(BACKENDS)}"))]
-    metafunc.parametrize("backend", names, indirect=True)
+        metafunc.parametrize("backend", [pytest.param(None, marks=pytest.mark.skip(
+            reason=f"none of its backends in TEST_BACKENDS={','.join(BACKENDS)}"))],
+            indirect=True)
+        return
+    if "storage" not in metafunc.fixturenames:
+        metafunc.parametrize("backend", names, indirect=True)
+        return
+    stores = _allowed(metafunc, "storages", STORAGES)
+    if len(names) >= len(stores):
+        pairs = [(name, stores[i % len(stores)]) for i, name in enumerate(names)]
+    else:
+        pairs = [(names[0], store) for store in stores]
+    metafunc.parametrize(("backend", "storage"), pairs, indirect=True,
+                         ids=[f"{b}-{s}" for b, s in pairs])
 
 
 @pytest.fixture
 def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
+
+
+@pytest.fixture
+def storage(request: pytest.FixtureRequest) -> str:
+    """The archive store of this run of the test: local or s3 (see pytest_generate_tests)."""
+    return str(request.param)
+
+
+def storage_settings(request: pytest.FixtureRequest, tmp_path: Any) -> dict[str, Any]:
+    """The settings of the test's archive store: a folder of its own, or a prefix of its own
+    in the tests' bucket on the moto server."""
+    if "storage" in request.fixturenames and request.getfixturevalue("storage") == "s3":
+        server: MotoServer = request.getfixturevalue("moto_server")
+        return server.settings(BUCKET, f"t-{uuid.uuid4().hex[:12]}")
+    return {"SELFSERVICE_EXPORT_DIR": str(tmp_path / "exports")}
 
 
 @pytest.fixture
@@ -163,6 +215,7 @@ def app_config(db_url: str, redis_server: RedisServer, oidc: OidcProvider,
         "SELFSERVICE_PUBLIC_URL": live_server.url,
         "SELFSERVICE_EXPORT_SCHEMA_CHECK": "strict",
     }
+    config.update(storage_settings(request, tmp_path))
     marker = request.node.get_closest_marker("settings")
     if marker:
         config.update(marker.kwargs)
@@ -227,6 +280,12 @@ def make_person(live_server: LiveServer, oidc: OidcProvider, app: Flask) -> Any:
     return lambda: Person(live_server.url, oidc.issuer)
 
 
+#: the archive store's settings a worker process gets from the test's app
+WORKER_STORAGE_KEYS = ("STORAGE_URL", "STORAGE_ENDPOINT_URL", "STORAGE_REGION",
+                       "STORAGE_ACCESS_KEY_ID", "STORAGE_SECRET_ACCESS_KEY", "STORAGE_PART_SIZE",
+                       "EXPORT_ABANDONED_AFTER", "JOB_TIMEOUT")
+
+
 @pytest.fixture
 def start_worker(app: Flask, tmp_path: Any) -> Iterator[Callable[..., Worker]]:
     """Starts ``flask selfservice worker`` processes for this test's app, with any further
@@ -239,7 +298,7 @@ def start_worker(app: Flask, tmp_path: Any) -> Iterator[Callable[..., Worker]]:
                # seed's older logs under a test's feet (a test turns it on to see it run)
                SELFSERVICE_RETENTION_SWEEPS="false")
     for key in ("REDIS_URL", "QUEUE_NAME", "QUEUE_PREFIX", "EXPORT_DIR", "SMTP_HOST",
-                "SMTP_PORT"):
+                "SMTP_PORT", *WORKER_STORAGE_KEYS):
         if config.get(f"SELFSERVICE_{key}") is not None:
             env[f"SELFSERVICE_{key}"] = str(config[f"SELFSERVICE_{key}"])
     workers: list[Worker] = []

@@ -19,7 +19,7 @@ import requests
 from flask import Flask
 from werkzeug.serving import make_server
 
-from devtools.services import ROOT
+from devtools.services import ROOT, wait_for_port
 from selfservice.auth import _SESSION_KEY
 
 
@@ -205,3 +205,30 @@ class Worker:
                     os.kill(int(child), signal.SIGKILL)
             self.kill()
             raise
+
+
+class WebProcess:
+    """``flask run`` of an app in a process of its own (a web server on another host, as far
+    as the app can tell), on ``port``, its output in a log file."""
+
+    def __init__(self, env: dict[str, str], port: int, log: Path) -> None:
+        self.port, self.log = port, log
+        with open(log, "ab") as out:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "flask", "run", "--host", "127.0.0.1", "--port",
+                 str(port), "--no-reload", "--no-debugger"], cwd=ROOT, env=env, stdout=out,
+                stderr=subprocess.STDOUT)
+        wait_for_port(port, timeout=60, process=self.process)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from flask import Flask
 from jsonschema import Draft202012Validator
 
-from selfservice import archive, record_check
+from selfservice import archive, archive_content, record_check
 from selfservice.models import ConsentMethod
 from selfservice.services import consent
 from selfservice.sources import DataSource, Subject
@@ -204,7 +204,7 @@ def source_of(name: str, count: int, naive_at: set[int], jsonl: bool = False) ->
     """``count`` records numbered from 1; those in ``naive_at`` have a naive ``created_at``.
     ``jsonl``: the source hands over serialised lines (and its export would be all valid)."""
     lines = (None if not jsonl else lambda subject: (
-        archive._encode(timed(n, naive_at)).encode() for n in range(1, count + 1)))
+        archive_content.encode_record(timed(n, naive_at)).encode() for n in range(1, count + 1)))
     return DataSource(name=name, description=f"Test records {name}", purpose="Testing",
                       legal_basis="contract", retention="none", schema=SAMPLED,
                       export=lambda subject: (timed(n, naive_at if not jsonl else set())

@@ -8,10 +8,14 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
 from flask import Flask
 
 from .helpers import Person, csrf_token, make_login_stale
 from .test_requests import API, exported
+
+#: every rule holds whichever store keeps the archive (the local folder, S3)
+pytestmark = pytest.mark.usefixtures("storage")
 
 
 def downloads(person: Person, request_id: str) -> int:

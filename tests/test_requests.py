@@ -25,6 +25,7 @@ from selfservice.services import privacy_requests as service
 from selfservice.sources import DataSource
 
 from .helpers import Person, Worker, forms_of, make_login_stale
+from .storage_helpers import archives, leftovers
 
 API = "/privacy/api/v1/requests"
 
@@ -47,6 +48,7 @@ def exported(app: Flask, person: Person) -> dict[str, Any]:
     return body  # type: ignore[no-any-return]
 
 
+@pytest.mark.usefixtures("storage")
 def test_an_export_is_built_by_a_worker_and_downloaded_by_its_owner(
         app: Flask, person: Person, mailbox: MailCapture) -> None:
     person.login("alice@example.com")
@@ -74,6 +76,7 @@ def test_an_export_is_built_by_a_worker_and_downloaded_by_its_owner(
         assert zf.testzip() is None
     body = person.api("GET", f"{API}/{created['id']}", csrf=False).json()
     assert body["download"]["downloads"] == 1
+    assert archives(app) == [_request_row(app, created["id"]).archive_name]
     assert_every_source_matched_its_schema(app, archive.content)
     subjects = sorted(m["Subject"] for m in mailbox.to("alice@example.com"))
     assert subjects == [f"We received your privacy request {created['reference']}",
@@ -92,6 +95,7 @@ def assert_every_source_matched_its_schema(app: Flask, content: bytes) -> None:
                                           "first": None}, source["name"]
 
 
+@pytest.mark.usefixtures("storage")
 def test_a_record_off_its_schema_fails_a_strict_export_at_once_and_says_why(
         app: Flask, person: Person) -> None:
     def naive(subject: Any) -> Any:
@@ -117,7 +121,7 @@ def test_a_record_off_its_schema_fails_a_strict_export_at_once_and_says_why(
         row = session.get(BackgroundJob, job)
         assert row is not None and (row.status, row.attempts) == ("failed", 1)  # not retried
     assert [e["status"] for e in body["events"]][-2:] == ["in_progress", "failed"]
-    assert list(_export_dir(app).glob("*")) == []  # nothing half-built is left
+    assert leftovers(app) == ([], 0)  # nothing half-built is left
     page = person.get(f"/privacy/requests/{created['id']}")
     assert "Sign-in history" in page.text and 'id="request-retry"' in page.text
 
@@ -158,6 +162,7 @@ def test_creating_an_export_needs_a_fresh_login(app: Flask, person: Person) -> N
         "description": "My company name is wrong"}}).status_code == 202
 
 
+@pytest.mark.usefixtures("storage")
 def test_only_the_owner_with_a_fresh_login_downloads(app: Flask, make_person: Any) -> None:
     alice: Person = make_person()
     alice.login("alice@example.com")
@@ -180,6 +185,7 @@ def test_only_the_owner_with_a_fresh_login_downloads(app: Flask, make_person: An
     assert alice.http.get(url, timeout=10).status_code == 410
 
 
+@pytest.mark.usefixtures("storage")
 def test_range_requests_return_the_right_bytes(app: Flask, person: Person) -> None:
     person.login("alice@example.com")
     body = exported(app, person)
@@ -205,6 +211,7 @@ def test_one_export_a_day_and_the_page_says_when_the_next_is_possible(
     assert 'id="next-export"' in page.text
 
 
+@pytest.mark.usefixtures("storage")
 def test_a_failing_source_fails_the_request_with_a_reason_and_a_retry_succeeds(
         app: Flask, person: Person) -> None:
     state = {"fail": True}
@@ -228,6 +235,7 @@ def test_a_failing_source_fails_the_request_with_a_reason_and_a_retry_succeeds(
     assert "unreachable" not in body["reason"]  # exception text stays with support
     page = person.get(f"/privacy/requests/{created['id']}")
     assert 'id="request-retry"' in page.text
+    assert leftovers(app) == ([], 0)  # the failed attempt's upload was discarded
     # no export was used up: the customer may retry at once
     state["fail"] = False
     retried = person.api("POST", f"{API}/{created['id']}/retry")
@@ -280,17 +288,6 @@ def test_the_jurisdiction_defaults_from_the_country() -> None:
         "gdpr", "uk_gdpr", "ccpa", "gdpr", "gdpr"]
 
 
-def _export_dir(app: Flask) -> Any:
-    from pathlib import Path
-
-    return Path(app.config["SELFSERVICE_EXPORT_DIR"])
-
-
-@pytest.fixture
-def app_config(app_config: dict[str, Any], tmp_path: Any) -> dict[str, Any]:
-    return dict(app_config, SELFSERVICE_EXPORT_DIR=str(tmp_path / "exports"))
-
-
 #: a worker whose silence the reaper notices within seconds
 FAST_REAPER = {"SELFSERVICE_JOB_HEARTBEAT": 1, "SELFSERVICE_JOB_STALE_AFTER": 3}
 
@@ -339,8 +336,7 @@ def test_a_worker_killed_mid_export_leads_to_one_complete_archive(
     body = person.api("GET", f"{API}/{created['id']}", csrf=False).json()
     attempts = [e["note"] for e in body["events"] if e["status"] == "in_progress"]
     assert len(attempts) >= 2, attempts
-    archives = sorted(p.name for p in _export_dir(app).glob("*.zip"))
-    assert len(archives) == 1  # one complete archive; the killed attempt's part file only
+    assert len(archives(app)) == 1  # one complete archive; the killed attempt's part file only
     archive = person.http.get(person.app_url + body["download"]["url"], timeout=60).content
     assert hashlib.sha256(archive).hexdigest() == body["download"]["sha256"]
     with zipfile.ZipFile(io.BytesIO(archive)) as zf:

@@ -55,7 +55,10 @@ COMPONENTS: dict[str, Schema] = {
         "required": ["status"],
         "properties": {"status": {"enum": ["ok", "degraded"]},
                        "database": {"type": "object"}, "redis": {"type": "object"},
-                       "workers": {"type": "object"}, "jobs": {"type": "object"}},
+                       "workers": {"type": "object"}, "jobs": {"type": "object"},
+                       "storage": {"type": "object", "description": "the archive store: "
+                                   "kind (local or s3), ok, and on failure its error "
+                                   "(unreachable, full or refused)"}},
     },
 }
 
@@ -73,8 +76,8 @@ def paths() -> dict[str, Any]:
                           "401": problem_response("not logged in"),
                           "403": problem_response("CSRF token missing or wrong")}}},
         "/health": {"get": {
-            "summary": "Database, Redis, worker heartbeat and job backlog; details only for "
-                       "support staff and service tokens",
+            "summary": "Database, Redis, worker heartbeat, job backlog and archive store; "
+                       "details only for support staff and service tokens",
             "security": [{}, {"session": []}, {"serviceToken": []}],
             "responses": {"200": json_response(ref("Health"), "healthy"),
                           "503": json_response(ref("Health"), "degraded")}}},

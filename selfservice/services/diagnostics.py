@@ -13,7 +13,7 @@ from ..ledger import record_audit
 from ..models import BackgroundJob, JobStatus
 from ..queue import QueueUnavailable
 from ..state import get_state
-from . import outbox
+from . import exports, outbox
 
 #: the job that proves a worker runs jobs (the health check's round trip)
 PING_JOB = "diagnostics.ping"
@@ -34,7 +34,8 @@ def answer_ping(ctx: outbox.JobContext) -> dict[str, Any]:
 
 
 def health() -> dict[str, Any]:
-    """Database, Redis, worker heartbeats and the outbox backlog. No personal data."""
+    """Database, Redis, worker heartbeats, the outbox backlog and the archive store (checked
+    here, not at start-up: HeadBucket on S3). No personal data."""
     state = get_state()
     report: dict[str, Any] = {"status": "ok"}
     started = time.perf_counter()
@@ -69,6 +70,7 @@ def health() -> dict[str, Any]:
         "last_heartbeat_seconds": (round(now - max(w["at"] for w in workers), 1)
                                    if workers else None),
     }
-    if not report["redis"]["ok"] or not workers:
+    report["storage"] = exports.store().check()
+    if not report["redis"]["ok"] or not workers or not report["storage"]["ok"]:
         report["status"] = "degraded"
     return report

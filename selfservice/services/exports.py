@@ -1,10 +1,13 @@
-"""Building, serving and expiring export archives (the export job's work)."""
+"""Building, serving and expiring export archives (the export job's work), in the archive store
+the settings name (selfservice.storage: a local folder, or S3-compatible object storage that
+several hosts share)."""
 
 from __future__ import annotations
 
+import logging
 import os
-import secrets
 import time
+from contextlib import suppress
 from datetime import timedelta
 from typing import Any
 
@@ -12,29 +15,42 @@ import sqlalchemy as sa
 
 from .. import archive
 from ..db import utcnow
+from ..job_registry import JobFailed
 from ..ledger import record_audit
 from ..models import PrivacyRequest, RequestStatus
 from ..record_check import SchemaMismatch
 from ..sources import Subject
 from ..state import get_state
+from ..storage import ArchiveStore, StorageUnavailable, StoredFile, new_name, store_from_settings
 from ..text import is_identifier
 from . import outbox, privacy_requests
 from .audit import account_stream
 
+logger = logging.getLogger(__name__)
+
 SWEEP_JOB = "retention.export_archives"
 
 
-def export_dir() -> str:
+def store() -> ArchiveStore:
+    """This application's archive store (one per process: a forked worker makes its own)."""
     state = get_state()
-    folder = state.setting("EXPORT_DIR") or os.path.join(state.instance_path, "exports")
-    os.makedirs(folder, mode=0o700, exist_ok=True)
-    return str(folder)
+    made = state.archive_store
+    if made is None or made[0] != os.getpid():
+        made = state.archive_store = (os.getpid(), store_from_settings(
+            state.setting, state.instance_path))
+    return made[1]  # type: ignore[no-any-return]
 
 
-def archive_path(request: PrivacyRequest) -> str | None:
-    if not request.archive_name:
-        return None
-    return os.path.join(export_dir(), request.archive_name)
+def forget(names: list[str | None]) -> None:
+    """Delete archives no request names any more (after the commit that let go of them). A
+    store that does not answer now is left to the sweep, which deletes them later."""
+    for name in names:
+        if not name:
+            continue
+        try:
+            store().delete(name)
+        except StorageUnavailable as exc:
+            logger.warning("could not delete an archive now (the sweep will): %s", exc.detail)
 
 
 def build(ctx: outbox.JobContext) -> dict[str, Any]:
@@ -56,7 +72,7 @@ def build(ctx: outbox.JobContext) -> dict[str, Any]:
         formats = list(request.details.get("formats", ["jsonl"]))
     identity = state.extension.load_identity(account_id)
     subject = Subject(account_id, identity.org.id if identity and identity.org else None)
-    name = secrets.token_urlsafe(32) + ".zip"
+    name = new_name()
     last = [0.0]
 
     def progress(fraction: float, step: str) -> None:
@@ -74,18 +90,21 @@ def build(ctx: outbox.JobContext) -> dict[str, Any]:
                                     updated_at=utcnow()))
 
     try:
-        result = archive.build(os.path.join(export_dir(), name), subject,
-                               state.extension.sources, reference=reference,
-                               generated_at=utcnow(), csv_files="csv" in formats,
-                               progress=progress,
+        result = archive.build(store().create(name), subject, state.extension.sources,
+                               reference=reference, generated_at=utcnow(),
+                               csv_files="csv" in formats, progress=progress,
                                schema_check=state.setting("EXPORT_SCHEMA_CHECK"))
     except SchemaMismatch as mismatch:
         # the same records would fail every attempt: stop now, and say why
         raise outbox.JobRefused(_stop(ctx, account_id, mismatch)) from mismatch
+    except StorageUnavailable as exc:
+        # the log gets the store's error code; the customer, plain words (tried again later)
+        logger.warning("export %s attempt %d: %s", ctx.target_id, ctx.attempt, exc)
+        raise JobFailed(exc.plain) from exc
     with db.transaction() as session:
         request = session.get(PrivacyRequest, ctx.target_id, with_for_update=True)
         if request is None or request.status != RequestStatus.IN_PROGRESS:
-            os.unlink(result.path)  # canceled meanwhile: keep nothing
+            forget([result.name])  # canceled meanwhile: keep nothing
             return {"discarded": True}
         now = utcnow()
         request.archive_name, request.archive_bytes = name, result.bytes
@@ -132,9 +151,14 @@ class Gone(Exception):
     """The archive expired (or was deleted): 410."""
 
 
-def open_download(account_id: str, request_id: str) -> tuple[PrivacyRequest, str] | None:
-    """The archive of the account's own completed export. None: not theirs or no archive
-    (404); Gone: expired (410). Nothing is counted here: :func:`record_download` counts a
+class Unavailable(Exception):
+    """The archive store does not answer: 503, try again in a moment."""
+
+
+def open_download(account_id: str, request_id: str) -> tuple[PrivacyRequest, StoredFile] | None:
+    """The archive of the account's own completed export, opened (the caller closes its
+    stream). None: not theirs or no archive (404); Gone: expired (410); Unavailable: the
+    store does not answer (503). Nothing is counted here: :func:`record_download` counts a
     download once its last byte is sent."""
     if not is_identifier(request_id):
         return None
@@ -143,11 +167,17 @@ def open_download(account_id: str, request_id: str) -> tuple[PrivacyRequest, str
         if (request is None or request.account_id != account_id
                 or request.status != RequestStatus.COMPLETED or not request.archive_name):
             return None
-        path = archive_path(request)
-        if (request.expires_at is not None and request.expires_at <= utcnow()) or (
-                path is None or not os.path.exists(path)):
+        if request.expires_at is not None and request.expires_at <= utcnow():
             raise Gone()
-        return request, path
+        name = request.archive_name
+    try:
+        opened = store().open(name)
+    except StorageUnavailable as exc:
+        logger.warning("download of request %s: %s", request_id, exc)
+        raise Unavailable() from exc
+    if opened is None:
+        raise Gone()
+    return request, opened
 
 
 def record_download(account_id: str, request_id: str) -> int:
@@ -164,23 +194,35 @@ def record_download(account_id: str, request_id: str) -> int:
         return request.downloads
 
 
-def sweep() -> int:
-    """Delete expired archives, and half-written ones a killed worker left (older than a
-    day). Returns files deleted."""
-    folder = export_dir()
+def sweep(abandoned_after: float | None = None) -> int:
+    """Delete expired archives, then what killed attempts left once older than
+    ``abandoned_after`` seconds (EXPORT_ABANDONED_AFTER): unfinished uploads, and finished
+    archives that no request names (an attempt killed between its upload and its commit, an
+    erasure that could not reach the store). Returns archives and uploads deleted."""
+    archives = store()
     deleted = 0
     with get_state().db.transaction() as session:
         expired = session.scalars(sa.select(PrivacyRequest).where(
-            PrivacyRequest.archive_name.is_not(None), PrivacyRequest.expires_at <= utcnow()))
-        for request in expired:
-            path = os.path.join(folder, request.archive_name or "")
-            if os.path.exists(path):  # the row keeps the name: a late download gets 410
-                os.unlink(path)
+            PrivacyRequest.archive_name.is_not(None), PrivacyRequest.expires_at <= utcnow(),
+            PrivacyRequest.step != EXPIRED_STEP))
+        for request in expired:  # the row keeps the name: a late download gets 410
+            if archives.delete(request.archive_name or ""):
                 deleted += 1
-                request.step = "Expired: the archive was deleted"
-    cutoff = time.time() - 86400
-    for entry in os.scandir(folder):
-        if entry.name.startswith(".export-") and entry.stat().st_mtime < cutoff:
-            os.unlink(entry.path)
-            deleted += 1
+            request.step = EXPIRED_STEP
+    if abandoned_after is None:
+        abandoned_after = get_state().setting("EXPORT_ABANDONED_AFTER")
+    cutoff = time.time() - abandoned_after
+    deleted += archives.abort_abandoned(cutoff)
+    old = [name for name, written in archives.archives() if written < cutoff]
+    for batch in (old[i:i + 500] for i in range(0, len(old), 500)):
+        with get_state().db.read() as session:
+            named = set(session.scalars(sa.select(PrivacyRequest.archive_name)
+                                        .where(PrivacyRequest.archive_name.in_(batch))))
+        for name in batch:
+            if name not in named:
+                with suppress(StorageUnavailable):
+                    deleted += archives.delete(name)
     return deleted
+
+
+EXPIRED_STEP = "Expired: the archive was deleted"

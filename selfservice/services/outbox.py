@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..db import Database, matched, utcnow
-from ..job_registry import Handler
+from ..job_registry import Handler, failure_text
 from ..job_registry import JobContext as JobContext  # re-exported: what a job handler is given
 from ..job_registry import JobRefused as JobRefused  # re-exported: what a job handler raises
 from ..ledger import record_audit
@@ -390,9 +390,9 @@ def run_claimed(ctx: JobContext, handler: Handler, heartbeat_every: float) -> No
     except Exception as exc:
         logger.exception("job %s (%s) attempt %d failed", ctx.job_id, ctx.kind, ctx.attempt)
         # an exception's text may quote personal data: the customer, support and the audit
-        # chain get its type only; the worker log has the traceback
+        # chain get its type only (or a JobFailed's plain words); the log has the traceback
         finish_attempt(db, ctx.job_id, retry=True, attempt=ctx.attempt,
-                       error=f"An unexpected error ({type(exc).__name__}) stopped this attempt.")
+                       error=failure_text(exc))
         return
     finally:
         stop.set()

@@ -11,9 +11,7 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
-from contextlib import suppress
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -49,7 +47,7 @@ from ..sources import Eraser, Subject
 from ..state import get_state
 from .audit import account_stream
 from .cookie_consent import forget_account
-from .exports import archive_path
+from .exports import forget
 
 PROOF_SWEEP_JOB = "retention.erased_proof"
 
@@ -98,7 +96,7 @@ def erase_privacy_requests(subject: Subject) -> int:
             .limit(subject.batch_size)))
         if not requests:
             return 0
-        paths = [archive_path(request) for request in requests]
+        names = [request.archive_name for request in requests]
         ids = [request.id for request in requests]
         session.execute(sa.delete(PrivacyRequestEvent)
                         .where(PrivacyRequestEvent.request_id.in_(ids)))
@@ -111,10 +109,7 @@ def erase_privacy_requests(subject: Subject) -> int:
             request.step = ""
             request.archive_name = request.archive_sha256 = None
             request.archive_bytes = request.records = None
-    for path in paths:  # after the commit: a failed commit keeps its archives
-        if path:
-            with suppress(FileNotFoundError):
-                os.remove(path)
+    forget(names)  # after the commit: a failed commit keeps its archives
     return len(requests)
 
 
