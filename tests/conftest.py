@@ -247,12 +247,13 @@ def add_test_routes(app: Flask) -> None:
 
 @pytest.fixture
 def app(app_config: dict[str, Any], live_server: LiveServer, redis_server: RedisServer,
-        request: pytest.FixtureRequest) -> Iterator[Flask]:
+        tmp_path: Any, request: pytest.FixtureRequest) -> Iterator[Flask]:
     from demo.app import create_app
     from demo.seed import seed
     from selfservice import migrate
 
-    app = create_app(app_config)
+    # the instance folder (default exports/ among others) is the test's own, not the repository's
+    app = create_app(app_config, instance_path=str(tmp_path / "instance"))
     add_test_routes(app)
     with app.app_context():
         migrate.upgrade()
@@ -301,6 +302,8 @@ def start_worker(app: Flask, tmp_path: Any) -> Iterator[Callable[..., Worker]]:
                 "SMTP_PORT", *WORKER_STORAGE_KEYS):
         if config.get(f"SELFSERVICE_{key}") is not None:
             env[f"SELFSERVICE_{key}"] = str(config[f"SELFSERVICE_{key}"])
+    # the worker's instance folder is the repository's (wsgi): archives go where the app looks
+    env.setdefault("SELFSERVICE_EXPORT_DIR", os.path.join(app.instance_path, "exports"))
     workers: list[Worker] = []
 
     def start(**settings: Any) -> Worker:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -41,11 +42,22 @@ HOST_APP = textwrap.dedent('''
 ''')
 
 
+#: one worker builds the wheel once for both tests (pytest-xdist, --dist loadgroup)
+pytestmark = pytest.mark.xdist_group("wheel")
+#: what a build leaves or needs none of: the wheel is built from a copy of the sources, so the
+#: build/ and *.egg-info it writes land in the test's folder, not in the repository
+NOT_SOURCES = shutil.ignore_patterns(".git", ".venv", "node_modules", "build", "dist",
+                                     "*.egg-info", "instance", "__pycache__", ".*_cache",
+                                     ".typecheck", ".hypothesis")
+
+
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("dist")
+    sources = tmp_path_factory.mktemp("sources") / ROOT.name
+    shutil.copytree(ROOT, sources, ignore=NOT_SOURCES)
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
-                    "-w", str(out), str(ROOT)], check=True, capture_output=True)
+                    "-w", str(out), str(sources)], check=True, capture_output=True)
     (found,) = out.glob("*.whl")
     return found
 
