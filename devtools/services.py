@@ -120,14 +120,23 @@ class PostgresServer:
     def url(self, database: str = "postgres") -> str:
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{database}"
 
-    def create_database(self, name: str) -> str:
+    def _admin(self, *statements: str) -> None:
         import psycopg
 
         with psycopg.connect(f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres",
                              autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            conn.execute(f'CREATE DATABASE "{name}"')
+            for statement in statements:
+                conn.execute(statement.encode())
+
+    def create_database(self, name: str, template: str | None = None) -> str:
+        """A new database (a copy of ``template`` when given: nobody may be connected to it)."""
+        copy = f' TEMPLATE "{template}"' if template else ""
+        self._admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)',
+                    f'CREATE DATABASE "{name}"{copy}')
         return self.url(name)
+
+    def drop_database(self, name: str) -> None:
+        self._admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
     def stop(self) -> None:
         if os.path.exists(self.data):

@@ -25,6 +25,7 @@ from selfservice.blueprints.guards import api_auth, check_csrf, fresh_login_requ
 from selfservice.dpa_signing import self_signed_pem
 from selfservice.receipts import generate_pem
 
+from .databases import DEFAULT_LOGS, SeededDatabases
 from .helpers import LiveServer, Person, Worker
 
 TEST_CLIENT = {"client_id": "selfservice-test", "client_secret": "selfservice-test-secret"}
@@ -167,6 +168,16 @@ def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
+def _seed_size(request: pytest.FixtureRequest) -> int:
+    marker = request.node.get_closest_marker("seed")
+    return int(marker.kwargs.get("inference_logs", DEFAULT_LOGS)) if marker else DEFAULT_LOGS
+
+
+@pytest.fixture(scope="session")
+def seeded(tmp_path_factory: pytest.TempPathFactory) -> SeededDatabases:
+    return SeededDatabases(tmp_path_factory.mktemp("seeded"))
+
+
 @pytest.fixture
 def storage(request: pytest.FixtureRequest) -> str:
     """The archive store of this run of the test: local or s3 (see pytest_generate_tests)."""
@@ -183,11 +194,17 @@ def storage_settings(request: pytest.FixtureRequest, tmp_path: Any) -> dict[str,
 
 
 @pytest.fixture
-def db_url(backend: str, tmp_path: Any, request: pytest.FixtureRequest) -> str:
+def db_url(backend: str, tmp_path: Any, seeded: SeededDatabases,
+           request: pytest.FixtureRequest) -> Iterator[str]:
+    """A new database of the test's own, already migrated and seeded (tests/databases.py)."""
     if backend == "sqlite":
-        return f"sqlite:///{tmp_path / 'console.sqlite3'}"
+        yield seeded.sqlite(tmp_path / "console.sqlite3", _seed_size(request))
+        return
     server: PostgresServer = request.getfixturevalue("postgres_server")
-    return server.create_database(f"t_{uuid.uuid4().hex[:12]}")
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    yield seeded.postgresql(server, name, _seed_size(request))
+    # gone at once: the cluster stays small, and its files seldom reach the disk
+    server.drop_database(name)
 
 
 @pytest.fixture
@@ -257,9 +274,8 @@ def app(app_config: dict[str, Any], live_server: LiveServer, redis_server: Redis
     add_test_routes(app)
     with app.app_context():
         migrate.upgrade()
-        marker = request.node.get_closest_marker("seed")
-        logs = marker.kwargs.get("inference_logs", 300) if marker else 300
-        seed(app.extensions["selfservice"].db.engine, inference_logs=logs)
+        # a copy of this session's seeded database: both find it done (tests/databases.py)
+        seed(app.extensions["selfservice"].db.engine, inference_logs=_seed_size(request))
     live_server.app = app
     yield app
     live_server.app = None
