@@ -34,8 +34,11 @@ demo: install
 
 ## The lint, then the whole suite on SQLite and PostgreSQL, against real Redis, PostgreSQL,
 ## the OpenID provider and Chromium, which the tests start on private ports and stop.
+## PYTEST_WORKERS pytest-xdist processes share the tests (each starts its own services);
+## PYTEST_ARGS come last and win: `make test PYTEST_ARGS="-k foo -n0"` runs in one process.
+PYTEST_WORKERS ?= 2
 test: install lint system-deps
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 ## Benchmarks against baselines measured in the same run; writes bench-results.json.
 bench: install system-deps
