@@ -86,6 +86,25 @@ def health() -> Response:
     return response
 
 
+@routes.get("/health/live")
+def liveness() -> Response:
+    """For a load balancer or a supervisor: this process answers HTTP. No database, no Redis."""
+    response = jsonify({"status": "ok"})
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@routes.get("/health/ready")
+def readiness() -> Response:
+    """For a load balancer: this process can serve, its database answers (Redis and the workers
+    are /health's business: the console works without them)."""
+    report = diagnostics.readiness()
+    response = jsonify({"status": report["status"]})
+    response.status_code = 200 if report["status"] == "ok" else 503
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 @routes.get("/openapi.json")
 def openapi_document() -> Response:
     return jsonify(openapi.document())

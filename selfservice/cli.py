@@ -1,40 +1,32 @@
-"""``flask selfservice ...``: database, worker, dispatcher, health, sources, settings, the
-audit trail, the consent ledger, cookie consent (the retention, legal-hold and deletion groups
-live in cli_retention and cli_deletion)."""
+"""``flask selfservice ...``: database, sources, settings, the audit trail, the consent ledger,
+cookie consent (the worker, dispatcher, health and ping commands live in cli_jobs, the
+retention, legal-hold and deletion groups in cli_retention and cli_deletion)."""
 
 from __future__ import annotations
 
-import json
-import logging
 import os
-import signal
 import sys
 import tempfile
-import threading
-import time
 from datetime import UTC, datetime
 from typing import Any
 
 import click
-from flask import current_app
 from flask.cli import AppGroup
 
 from . import config as config_module
 from . import migrate
 from .cli_deletion import deletion_cli
+from .cli_jobs import dispatch, health, ping, worker
 from .cli_retention import holds_cli, retention_cli
-from .models import BackgroundJob, Purpose
-from .queue import default_worker_name
+from .models import Purpose
 from .services import (
     audit,
     consent,
     consent_types,
     consent_verification,
     cookie_consent,
-    diagnostics,
     eligibility,
     org_training_policy,
-    outbox,
 )
 from .state import get_state
 
@@ -44,7 +36,8 @@ cli.add_command(db_cli)
 cli.add_command(retention_cli)
 cli.add_command(holds_cli)
 cli.add_command(deletion_cli)
-logger = logging.getLogger(__name__)
+for _command in (worker, dispatch, health, ping):
+    cli.add_command(_command)
 
 
 @db_cli.command("upgrade")
@@ -74,86 +67,6 @@ def db_current() -> None:
 def db_heads() -> None:
     for head in migrate.heads():
         click.echo(head)
-
-
-@cli.command("worker")
-@click.option("--burst", is_flag=True, help="Run what is queued, then exit.")
-@click.option("--name", default=None, help="Worker name (default: host and pid).")
-@click.option("--no-dispatcher", is_flag=True, help="Do not sweep the outbox from this worker.")
-def worker(burst: bool, name: str | None, no_dispatcher: bool) -> None:
-    """Run an RQ worker for the plugin's jobs, with the scheduler and the outbox dispatcher.
-
-    The application context is pushed once, by the Flask CLI, for the worker's whole life.
-    """
-    state = get_state()
-    worker_name = name or default_worker_name()
-    stop = threading.Event()
-    if not no_dispatcher and not burst:
-        app = current_app._get_current_object()  # type: ignore[attr-defined]
-        thread = threading.Thread(target=_dispatch_loop, args=(app, state, worker_name, stop),
-                                  name="selfservice-dispatcher", daemon=True)
-        thread.start()
-    try:
-        outbox.work(burst=burst, name=worker_name)
-    finally:
-        stop.set()
-        state.queue.forget_worker(worker_name)
-
-
-def _dispatch_loop(app: Any, state: Any, worker_name: str, stop: threading.Event) -> None:
-    interval = state.setting("DISPATCH_INTERVAL")
-    with app.app_context():
-        while not stop.is_set():
-            try:
-                state.queue.beat(worker_name)
-                outbox.schedule_daily()
-                outbox.dispatch()
-            except Exception:  # a sweep that fails (Redis down) is retried at the next one
-                logger.warning("outbox sweep failed; retrying in %ss", interval, exc_info=True)
-            stop.wait(interval)
-
-
-@cli.command("dispatch")
-@click.option("--loop", is_flag=True, help="Keep sweeping every DISPATCH_INTERVAL seconds.")
-def dispatch(loop: bool) -> None:
-    """Send jobs the outbox holds to Redis, recover lost ones, reap abandoned ones."""
-    interval = get_state().setting("DISPATCH_INTERVAL")
-    running = [True]
-    signal.signal(signal.SIGTERM, lambda *_: running.__setitem__(0, False))
-    while True:
-        outbox.schedule_daily()
-        click.echo(json.dumps(outbox.dispatch().as_json()))
-        if not loop or not running[0]:
-            break
-        time.sleep(interval)
-
-
-@cli.command("health")
-def health() -> None:
-    """Print database, Redis and worker health as JSON; exit 1 when degraded."""
-    report = diagnostics.health()
-    click.echo(json.dumps(report, indent=2))
-    raise SystemExit(0 if report["status"] == "ok" else 1)
-
-
-@cli.command("ping")
-@click.option("--wait", default=0.0, help="Seconds to wait for a worker to answer.")
-def ping(wait: float) -> None:
-    """Send a ping job through the outbox, Redis and a worker."""
-    state = get_state()
-    with state.db.transaction() as session:
-        job_id = diagnostics.request_ping(session).id
-    deadline = time.monotonic() + wait
-    while True:
-        with state.db.transaction() as session:
-            job = session.get(BackgroundJob, job_id)
-            assert job is not None
-            status = job.status
-        if status == "succeeded" or time.monotonic() >= deadline:
-            break
-        time.sleep(0.2)
-    click.echo(f"{job_id} {status}")
-    raise SystemExit(0 if status == "succeeded" or not wait else 1)
 
 
 @cli.command("sources")

@@ -86,8 +86,11 @@ class JobQueue:
     def _heartbeat_key(self, name: str) -> str:
         return f"{self.key_prefix}:worker:{name}"
 
-    def beat(self, name: str) -> None:
-        payload = json.dumps({"name": name, "pid": os.getpid(), "at": time.time()})
+    def beat(self, name: str, *, role: str = "worker", dispatches: bool = True) -> None:
+        """Say that ``name`` is alive for ``heartbeat_ttl`` seconds: a worker (which may also
+        sweep the outbox) or a dispatcher alone (``flask selfservice dispatch --loop``)."""
+        payload = json.dumps({"name": name, "host": socket.gethostname(), "pid": os.getpid(),
+                              "role": role, "dispatches": dispatches, "at": time.time()})
         self.redis.set(self._heartbeat_key(name), payload, ex=self.heartbeat_ttl)
 
     def forget_worker(self, name: str) -> None:
@@ -103,6 +106,14 @@ class JobQueue:
         except (RedisError, OSError) as exc:
             raise QueueUnavailable(str(exc)) from exc
         return [json.loads(v) for v in values if v]
+
+    def heartbeat_of(self, name: str) -> dict[str, Any] | None:
+        """The live heartbeat of one worker or dispatcher, None once it has expired."""
+        try:
+            value = self.redis.get(self._heartbeat_key(name))
+        except (RedisError, OSError) as exc:
+            raise QueueUnavailable(str(exc)) from exc
+        return json.loads(cast("bytes", value)) if value else None
 
     def run_worker(self, *, burst: bool, name: str | None = None,
                    on_idle: Callable[[], None] | None = None,

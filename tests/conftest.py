@@ -306,7 +306,8 @@ WORKER_STORAGE_KEYS = ("STORAGE_URL", "STORAGE_ENDPOINT_URL", "STORAGE_REGION",
 @pytest.fixture
 def start_worker(app: Flask, tmp_path: Any) -> Iterator[Callable[..., Worker]]:
     """Starts ``flask selfservice worker`` processes for this test's app, with any further
-    settings as keywords (``SELFSERVICE_JOB_HEARTBEAT=1``); stops them after the test."""
+    settings as keywords (``SELFSERVICE_JOB_HEARTBEAT=1``); stops them after the test. Words
+    given run another command instead: ``start_worker("worker", "--no-dispatcher")``."""
     config = app.config
     env = dict(os.environ, FLASK_APP="wsgi", PYTHONPATH=str(ROOT),
                DEMO_DATABASE_URL=config["DEMO_DATABASE_URL"], DEMO_SECRET_KEY=config["SECRET_KEY"],
@@ -322,9 +323,9 @@ def start_worker(app: Flask, tmp_path: Any) -> Iterator[Callable[..., Worker]]:
     env.setdefault("SELFSERVICE_EXPORT_DIR", os.path.join(app.instance_path, "exports"))
     workers: list[Worker] = []
 
-    def start(**settings: Any) -> Worker:
+    def start(*command: str, **settings: Any) -> Worker:
         workers.append(Worker(dict(env, **{k: str(v) for k, v in settings.items()}),
-                              tmp_path / "worker.log"))
+                              tmp_path / "worker.log", command or ("worker",)))
         return workers[-1]
 
     yield start

@@ -170,14 +170,16 @@ def make_login_stale(app: Flask, person: Person) -> None:
 
 
 class Worker:
-    """``flask selfservice worker`` in a process group of its own (with its scheduler), its
-    output in a log file."""
+    """``flask selfservice worker`` (or another ``flask selfservice`` command, such as
+    ``dispatch --loop``) in a process group of its own (with its scheduler), its output in a
+    log file."""
 
-    def __init__(self, env: dict[str, str], log: Path) -> None:
+    def __init__(self, env: dict[str, str], log: Path,
+                 command: tuple[str, ...] = ("worker",)) -> None:
         self.log = log
         with open(log, "ab") as out:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "flask", "selfservice", "worker"], cwd=ROOT, env=env,
+                [sys.executable, "-m", "flask", "selfservice", *command], cwd=ROOT, env=env,
                 stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
 
     def output(self) -> str:

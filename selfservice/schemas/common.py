@@ -81,6 +81,17 @@ def paths() -> dict[str, Any]:
             "security": [{}, {"session": []}, {"serviceToken": []}],
             "responses": {"200": json_response(ref("Health"), "healthy"),
                           "503": json_response(ref("Health"), "degraded")}}},
+        "/health/live": {"get": {
+            "summary": "Liveness for a load balancer or a supervisor: the process answers "
+                       "(no database, no Redis)",
+            "security": [{}],
+            "responses": {"200": json_response(ref("Health"), "alive")}}},
+        "/health/ready": {"get": {
+            "summary": "Readiness for a load balancer: the database answers (Redis and the "
+                       "workers are left to /health: pages work without them)",
+            "security": [{}],
+            "responses": {"200": json_response(ref("Health"), "ready"),
+                          "503": json_response(ref("Health"), "the database does not answer")}}},
         "/openapi.json": {"get": {"summary": "This document", "security": [{}],
                                   "responses": {"200": {"description": "OpenAPI 3.1"}}}},
     }

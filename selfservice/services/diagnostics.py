@@ -33,6 +33,20 @@ def answer_ping(ctx: outbox.JobContext) -> dict[str, Any]:
     return {"pong": True, "attempt": ctx.attempt}
 
 
+def readiness() -> dict[str, Any]:
+    """Whether this web process can serve: its database answers. Redis and the workers are left
+    out on purpose: pages and the API work without them (jobs wait in the outbox), and a load
+    balancer that took every web process out for a Redis outage would stop the whole console."""
+    started = time.perf_counter()
+    try:
+        with get_state().db.read() as session:
+            session.execute(sa.text("SELECT 1"))
+    except sa.exc.SQLAlchemyError as exc:
+        return {"status": "degraded", "database": {"ok": False, "error": type(exc).__name__}}
+    return {"status": "ok",
+            "database": {"ok": True, "ms": round((time.perf_counter() - started) * 1000, 1)}}
+
+
 def health() -> dict[str, Any]:
     """Database, Redis, worker heartbeats, the outbox backlog and the archive store (checked
     here, not at start-up: HeadBucket on S3). No personal data."""
@@ -58,19 +72,33 @@ def health() -> dict[str, Any]:
         report["database"] = {"ok": False, "error": type(exc).__name__}
         report["status"] = "degraded"
     report["redis"] = {"ok": state.queue.ping()}
-    workers: list[dict[str, Any]] = []
+    beats: list[dict[str, Any]] = []
     if report["redis"]["ok"]:
         try:
-            workers = state.queue.live_workers()
+            beats = state.queue.live_workers()
         except QueueUnavailable:
             report["redis"] = {"ok": False}
+    report["workers"] = heartbeats(beats)
+    report["storage"] = exports.store().check()
+    if (not report["redis"]["ok"] or not report["workers"]["alive"]
+            or not report["workers"]["dispatchers"] or not report["storage"]["ok"]):
+        report["status"] = "degraded"
+    return report
+
+
+def heartbeats(beats: list[dict[str, Any]]) -> dict[str, Any]:
+    """What the live heartbeats say: how many workers, how many processes sweep the outbox (a
+    worker's dispatcher thread or ``dispatch --loop``), and each of them by name."""
     now = time.time()
-    report["workers"] = {
+    workers = [b for b in beats if b.get("role", "worker") == "worker"]
+    return {
         "alive": len(workers),
         "last_heartbeat_seconds": (round(now - max(w["at"] for w in workers), 1)
                                    if workers else None),
+        "dispatchers": sum(1 for b in beats if b.get("dispatches", True)),
+        "processes": sorted(({"name": b["name"], "host": b.get("host"), "pid": b.get("pid"),
+                              "role": b.get("role", "worker"),
+                              "dispatches": b.get("dispatches", True),
+                              "age_seconds": round(now - b["at"], 1)} for b in beats),
+                            key=lambda b: str(b["name"])),
     }
-    report["storage"] = exports.store().check()
-    if not report["redis"]["ok"] or not workers or not report["storage"]["ok"]:
-        report["status"] = "degraded"
-    return report
