@@ -46,7 +46,7 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
 #: query string) and the User-Agent. This one logs the time, method, path without the query
 #: string, status, bytes, duration and the worker's pid.
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
-access_log_format = '%(t)s %(m)s %(U)s %(s)s %(B)s %(M)sms pid=%(p)s'
+access_log_format = '%(t)s %(m)s %(U)s %(s)s %(B)s %(M)sms %(p)s'
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 
