@@ -25,22 +25,26 @@ def identity_loader(engine: sa.Engine, *, support_role: str = "support",
     ``SELFSERVICE_PRIVACY_OFFICER_ROLE``).
     """
 
+    # one statement outside a transaction (on PostgreSQL): this runs on every signed-in request
+    lookups = (engine.execution_options(isolation_level="AUTOCOMMIT")
+               if engine.dialect.name == "postgresql" else engine)
+
     def load(account_id: str) -> Identity | None:
-        with engine.connect() as connection:
+        with lookups.connect() as connection:
             account = connection.execute(
                 sa.select(Account.id, Account.email, Account.name, Account.billing_country,
-                          Account.is_support, Account.is_privacy_officer)
+                          Account.is_support, Account.is_privacy_officer,
+                          OrganisationRow.id.label("org_id"),
+                          OrganisationRow.name.label("org_name"), Membership.role)
+                .select_from(Account)
+                .outerjoin(Membership, Membership.account_id == Account.id)
+                .outerjoin(OrganisationRow, Membership.org_id == OrganisationRow.id)
                 .where(Account.id == account_id)
-            ).one_or_none()
-            if account is None:
-                return None
-            membership = connection.execute(
-                sa.select(OrganisationRow.id, OrganisationRow.name, Membership.role)
-                .join_from(Membership, OrganisationRow, Membership.org_id == OrganisationRow.id)
-                .where(Membership.account_id == account_id)
                 .order_by(_ROLE_RANK, OrganisationRow.id)
                 .limit(1)
             ).one_or_none()
+        if account is None:
+            return None
         roles = set()
         if account.is_support:
             roles.add(support_role)
@@ -50,7 +54,8 @@ def identity_loader(engine: sa.Engine, *, support_role: str = "support",
             account_id=account.id,
             email=account.email,
             name=account.name,
-            org=Organisation(*membership) if membership is not None else None,
+            org=(Organisation(account.org_id, account.org_name, account.role)
+                 if account.org_id is not None else None),
             roles=frozenset(roles),
             country=account.billing_country,
         )

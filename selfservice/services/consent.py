@@ -45,7 +45,7 @@ def get_preferences(identity: Identity) -> PreferencesView:
     """The account's preferences, first catching up with an organisation change the host did
     not report (joined a locked organisation, left one)."""
     db = get_state().db
-    with db.read() as session:
+    with db.lookup() as session:
         prefs = session.get(PrivacyPreferences, identity.account_id)
         org_row = session.get(OrgTrainingPolicy, identity.org.id) if identity.org else None
         if not needs_reconcile(prefs, identity.org, org_row):

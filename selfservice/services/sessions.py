@@ -68,7 +68,7 @@ def is_open(session_id: str, account_id: str) -> bool:
     unused for longer than SESSION_IDLE_DAYS is ended now; last_seen_at is written at most
     every TOUCH_EVERY."""
     db = get_state().db
-    with db.read() as db_session:
+    with db.lookup() as db_session:
         row = db_session.get(AccountSession, session_id)
     if row is None or row.account_id != account_id or row.revoked_at is not None:
         return False
