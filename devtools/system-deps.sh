@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Debian packages the tests need: Redis, Chromium (for Playwright), PostgreSQL 15, Node.js,
-# the DejaVu fonts.
+# Debian packages the tests and `make bench` need: Redis, Chromium (for Playwright), PostgreSQL 15,
+# Node.js, the DejaVu fonts, wrk (the benchmarks' load generator).
 # Installs only what is missing; needs root (CI and these machines run as root).
 set -euo pipefail
 missing=()
@@ -10,6 +10,7 @@ missing=()
 command -v node >/dev/null || missing+=(nodejs npm)
 # the DPA's PDF embeds DejaVu Sans (the demo's and the tests' SELFSERVICE_DPA_FONTS)
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)
+[ -x /usr/bin/wrk ] || missing+=(wrk)
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi
