@@ -56,7 +56,8 @@ def _children_cpu() -> float:
 def run(url: str, *, connections: int, duration: float, method: str | None = None,
         body: bytes | None = None, headers: tuple[str, ...] = (),
         server_pid: int | None = None) -> dict[str, Any]:
-    """One wrk run; throughput in requests/s, latencies in ms, CPU shares in cores."""
+    """One wrk run of ``duration`` whole seconds; throughput in requests/s, latencies in ms,
+    CPU shares in cores."""
     with tempfile.NamedTemporaryFile(prefix="wrk-body-") as body_file:
         env = dict(os.environ)
         if method:
@@ -65,8 +66,8 @@ def run(url: str, *, connections: int, duration: float, method: str | None = Non
             body_file.write(body)
             body_file.flush()
             env["WRK_BODY_FILE"] = body_file.name
-        command = ["wrk", "-t1", f"-c{connections}", f"-d{duration:g}s", "--timeout", "10s",
-                   "-s", str(LUA)]
+        command = ["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(duration))}s",
+                   "--timeout", "10s", "-s", str(LUA)]
         for header in headers:
             command += ["-H", header]
         server = process_tree(server_pid) if server_pid else []

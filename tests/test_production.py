@@ -168,3 +168,36 @@ def test_the_demo_runs_under_gunicorn_logs_no_personal_data_and_stops_on_ctrl_c(
     # no query string (the login's next=, the provider's one-time code=), address or e-mail
     for leak in ("?", "next=", "code=", "127.0.0.1", "alice", "python-requests"):
         assert leak not in lines, f"{leak!r} in the access log:\n{lines}"
+
+
+def test_the_load_generator_sends_the_body_and_counts_what_failed() -> None:
+    """make bench's wrk wrapper: the method, body and headers it is given reach the server, and
+    an answer of 4xx counts as an error (a fast wrong answer is no result)."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    from devtools import loadgen
+
+    seen: list[tuple[str, bytes, str]] = []
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+        seen.append((environ["REQUEST_METHOD"], body, environ.get("HTTP_X_BENCH", "")))
+        status = "404 Not Found" if environ["PATH_INFO"] == "/missing" else "200 OK"
+        start_response(status, [("Content-Type", "text/plain"), ("Content-Length", "2")])
+        return [b"ok"]
+
+    port = free_port()
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        run = loadgen.run(f"http://127.0.0.1:{port}/", connections=2, duration=1,
+                          method="POST", body=b'{"ids": [1]}', headers=("X-Bench: yes",))
+        missing = loadgen.run(f"http://127.0.0.1:{port}/missing", connections=1, duration=1)
+    finally:
+        server.shutdown()
+    assert run["requests"] > 0 and run["errors"] == 0 and run["rps"] > 0
+    assert 0 < run["p50_ms"] <= run["p99_ms"] <= run["max_ms"]
+    assert ("POST", b'{"ids": [1]}', "yes") in seen
+    assert missing["requests"] > 0 and missing["errors"] == missing["requests"]
