@@ -25,24 +25,24 @@ def identity_loader(engine: sa.Engine, *, support_role: str = "support",
     ``SELFSERVICE_PRIVACY_OFFICER_ROLE``).
     """
 
-    # one statement outside a transaction (on PostgreSQL): this runs on every signed-in request
+    # this runs on every signed-in request: one statement, built once, outside a transaction
+    # (on PostgreSQL)
     lookups = (engine.execution_options(isolation_level="AUTOCOMMIT")
                if engine.dialect.name == "postgresql" else engine)
+    query = (sa.select(Account.id, Account.email, Account.name, Account.billing_country,
+                       Account.is_support, Account.is_privacy_officer,
+                       OrganisationRow.id.label("org_id"),
+                       OrganisationRow.name.label("org_name"), Membership.role)
+             .select_from(Account)
+             .outerjoin(Membership, Membership.account_id == Account.id)
+             .outerjoin(OrganisationRow, Membership.org_id == OrganisationRow.id)
+             .where(Account.id == sa.bindparam("account_id"))
+             .order_by(_ROLE_RANK, OrganisationRow.id)
+             .limit(1))
 
     def load(account_id: str) -> Identity | None:
         with lookups.connect() as connection:
-            account = connection.execute(
-                sa.select(Account.id, Account.email, Account.name, Account.billing_country,
-                          Account.is_support, Account.is_privacy_officer,
-                          OrganisationRow.id.label("org_id"),
-                          OrganisationRow.name.label("org_name"), Membership.role)
-                .select_from(Account)
-                .outerjoin(Membership, Membership.account_id == Account.id)
-                .outerjoin(OrganisationRow, Membership.org_id == OrganisationRow.id)
-                .where(Account.id == account_id)
-                .order_by(_ROLE_RANK, OrganisationRow.id)
-                .limit(1)
-            ).one_or_none()
+            account = connection.execute(query, {"account_id": account_id}).one_or_none()
         if account is None:
             return None
         roles = set()
