@@ -136,8 +136,11 @@ def targets(console: str, issuer: str, ids: list[str], expected: dict[str, bool]
     assert answer.json()["eligible"] == expected, "eligibility disagrees with the brute force"
     return baseline, [
         Target("console_page", "/"),
+        # the browser that signed in: Flask-Login's session protection marks a session whose
+        # User-Agent changed as not fresh, which rewrites the cookie on every answer
         Target("preferences_api", f"{API}/preferences",
-               headers=(f"Cookie: session={cookie.value}",)),
+               headers=(f"Cookie: session={cookie.value}",
+                        f"User-Agent: {session.headers['User-Agent']}")),
         Target("training_eligibility_1000", f"{API}/training-eligibility", method="POST",
                body=body, headers=(bearer, "Content-Type: application/json")),
     ]
