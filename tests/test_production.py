@@ -136,7 +136,9 @@ def test_the_demo_runs_under_gunicorn_logs_no_personal_data_and_stops_on_ctrl_c(
     console = f"http://127.0.0.1:{ports['DEMO_PORT']}"
     try:
         wait_for_port(ports["DEMO_PORT"], timeout=180, process=demo)
-        home = requests.get(console + "/", timeout=10)
+        # gunicorn listens before its processes have built the app (keys made on a first
+        # start, on a busy machine, take a while): the first answer may be slow
+        home = requests.get(console + "/", timeout=180)
         assert home.status_code == 200 and home.headers["Server"] == "gunicorn"
         assert 'id="ss-cookies"' in home.text  # the cookie banner, a decision being due
 
