@@ -7,7 +7,8 @@ data/<source>.jsonl            one JSON object per line (and data/<source>.csv f
 schemas/<source>.schema.json   JSON Schema (2020-12) of that source's records
 manifest.json                  format, reference, account, every source (its schema check too)
                                and file with counts
-index.html                     offline viewer: no external fonts, scripts or images
+index.html                     offline viewer (archive_viewer.py): each source's first records
+                               as a table to page through and search; nothing from outside
 SHA256SUMS                     `sha256sum -c SHA256SUMS` verifies every other file
 ```
 
@@ -43,10 +44,11 @@ from .archive_content import (
     SourceEntry,
     csv_value,
     encode_record,
-    index_html,
     readme,
     schema_document,
 )
+from .archive_viewer import Sample
+from .archive_viewer import render as render_viewer
 from .record_check import SampleCheck
 from .sources import DataSource, Subject
 from .storage.base import Upload
@@ -54,9 +56,6 @@ from .storage.local import LocalUpload
 
 #: bytes of serialised records handed to the writer thread at a time
 CHUNK = 256 * 1024
-#: records kept per source for the offline viewer's preview
-PREVIEW = 20
-
 #: progress(fraction done 0..1, what is happening now)
 Progress = Callable[[float, str], None]
 
@@ -134,35 +133,36 @@ class _HashingWriter:
         return self.entry
 
 
-def _lines(source: DataSource, subject: Subject, entry: SourceEntry,
+def _lines(source: DataSource, subject: Subject, sample: Sample,
            csv_out: Any | None) -> Iterator[bytes]:
     """The source's records as JSON lines (its own serialised ones when it offers them and no
-    CSV is wanted); keeps a preview, and writes the CSV rows alongside when asked."""
+    CSV is wanted); the first ones go to the viewer's sample as they pass, and the CSV rows
+    are written alongside when asked."""
     if source.export_jsonl is not None and csv_out is None:
         for line in source.export_jsonl(subject):
             if not line.endswith(b"\n"):
                 line += b"\n"
-            if len(entry.preview) < PREVIEW:
-                entry.preview.append(json.loads(line))
+            if not sample.full:
+                sample.add(json.loads(line))
             yield line
         return
     fields = source.fields
     for record in source.export(subject):
-        if len(entry.preview) < PREVIEW:
-            entry.preview.append(dict(record))
+        if not sample.full:
+            sample.add(record)
         if csv_out is not None:
             csv_out.writerow([csv_value(record.get(name)) for name in fields])
         yield (encode_record(record) + "\n").encode()
 
 
-def _jsonl_chunks(source: DataSource, subject: Subject, entry: SourceEntry,
+def _jsonl_chunks(source: DataSource, subject: Subject, entry: SourceEntry, sample: Sample,
                   csv_out: Any | None, on_batch: Callable[[int], None]) -> Iterator[bytes]:
     """Those lines counted, a sample of them checked against the schema, and joined into
     chunks for the writer thread."""
     buffer: list[bytes] = []
     size = 0
     check, next_check = entry.check, 1
-    for line in _lines(source, subject, entry, csv_out):
+    for line in _lines(source, subject, sample, csv_out):
         entry.records += 1
         if entry.records == next_check:  # all an unsampled record costs
             next_check = check.sample(entry.records, line)
@@ -190,16 +190,20 @@ def build(target: str | Upload, subject: Subject, sources: Iterable[DataSource],
     tracker = _Tracker(sources, subject, progress)
     upload = LocalUpload(target) if isinstance(target, str) else target
     entries: list[SourceEntry] = []
+    samples: list[Sample] = []
     sums: list[FileEntry] = []
     try:
-        with zipfile.ZipFile(upload, "w", compression=zipfile.ZIP_DEFLATED,  # type: ignore[call-overload]
-                             compresslevel=6, allowZip64=True) as archive:
+        # the viewer's records, kept on disk until index.html is written last
+        with tempfile.TemporaryFile() as spool, zipfile.ZipFile(  # type: ignore[call-overload]
+                upload, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6,
+                allowZip64=True) as archive:
             _add(archive, "README.txt", readme(reference, subject.account_id, generated_at))
             for index, source in enumerate(sources):
                 tracker.report(index, 0, f"Exporting {source.description}")
                 entry = SourceEntry(source, SampleCheck(source.name, source.schema, schema_check))
-                entries.append(_add_source(archive, entry, subject, csv_files, sums,
-                                           tracker, index))
+                samples.append(Sample(source, spool))
+                entries.append(_add_source(archive, entry, samples[-1], subject, csv_files,
+                                           sums, tracker, index))
                 tracker.finished(index)
             manifest = {
                 "format": FORMAT, "format_version": FORMAT_VERSION, "reference": reference,
@@ -209,7 +213,8 @@ def build(target: str | Upload, subject: Subject, sources: Iterable[DataSource],
             }
             sums.append(_add(archive, "manifest.json",
                              json.dumps(manifest, indent=2, ensure_ascii=False).encode()))
-            sums.append(_add(archive, "index.html", index_html(manifest, entries)))
+            sums.append(_add_stream(archive, "index.html", render_viewer(
+                manifest, entries, samples, list(sums), generated_at)))
             listing = "".join(f"{f.sha256}  {f.path}\n" for f in sums)
             _add(archive, "SHA256SUMS", listing.encode())
         stored = upload.commit()
@@ -229,8 +234,18 @@ def _add(archive: zipfile.ZipFile, path: str, data: bytes) -> FileEntry:
     return FileEntry(path, len(data), hashlib.sha256(data).hexdigest())
 
 
-def _add_source(archive: zipfile.ZipFile, entry: SourceEntry, subject: Subject,
-                csv_files: bool, sums: list[FileEntry], tracker: _Tracker,
+def _add_stream(archive: zipfile.ZipFile, path: str, chunks: Iterable[bytes]) -> FileEntry:
+    writer = _HashingWriter(archive, path)
+    try:
+        for chunk in chunks:
+            writer.write(chunk)
+    finally:
+        entry = writer.close()
+    return entry
+
+
+def _add_source(archive: zipfile.ZipFile, entry: SourceEntry, sample: Sample,
+                subject: Subject, csv_files: bool, sums: list[FileEntry], tracker: _Tracker,
                 index: int) -> SourceEntry:
     source = entry.source
     schema_path = f"schemas/{source.name}.schema.json"
@@ -251,7 +266,7 @@ def _add_source(archive: zipfile.ZipFile, entry: SourceEntry, subject: Subject,
             csv_out.writerow(source.fields)
         writer = _HashingWriter(archive, f"data/{source.name}.jsonl")
         try:
-            for chunk in _jsonl_chunks(source, subject, entry, csv_out, on_batch):
+            for chunk in _jsonl_chunks(source, subject, entry, sample, csv_out, on_batch):
                 writer.write(chunk)
         finally:
             data_file = writer.close()

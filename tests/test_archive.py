@@ -17,10 +17,12 @@ import sqlalchemy as sa
 from flask import Flask
 from jsonschema import Draft202012Validator
 
-from selfservice import archive, archive_content, record_check
+from selfservice import archive, archive_content, archive_viewer, record_check
 from selfservice.models import ConsentMethod
 from selfservice.services import consent
 from selfservice.sources import DataSource, Subject
+
+from .viewer_pages import parse, table_rows
 
 WHEN = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 
@@ -134,13 +136,35 @@ def test_flat_sources_also_come_as_csv(app: Flask, tmp_path: Path) -> None:
     assert not sources["consent_events"].is_flat
 
 
-def test_the_offline_viewer_loads_nothing_from_outside(app: Flask, tmp_path: Path) -> None:
+def test_the_offline_viewer_shows_every_source_and_loads_nothing_from_outside(
+        app: Flask, tmp_path: Path) -> None:
     _, target = build(app, tmp_path)
     with zipfile.ZipFile(target) as zf:
         page = zf.read("index.html").decode()
-    assert "DR-TEST-0001" in page and "Inference" in page
-    for outside in ("<script", "<link", "<img", "url(", "@import", "src="):
-        assert outside not in page
+        manifest = json.loads(zf.read("manifest.json"))
+        lines = {s["name"]: zf.read(f"data/{s['name']}.jsonl").decode().splitlines()
+                 for s in manifest["sources"]}
+    assert "DR-TEST-0001" in page
+    for outside in ("<link", "<img", "url(", "@import", "src=", "http://", "https://"):
+        assert outside not in page.split("<main>")[0] + page.split("</main>")[1], outside
+    tree = parse(page)
+    assert not any("src" in script.attrs for script in tree.find_all("script"))
+    for entry in manifest["sources"]:  # each source's first records, as rows of its table
+        section = tree.find("section", id=entry["name"])
+        assert entry["purpose"] in section.text() and entry["retention"] in section.text()
+        if not entry["records"]:
+            assert "We hold no records of this kind" in section.text()
+            continue
+        rows = table_rows(section)
+        assert len(rows) == min(entry["records"], archive_viewer.PAGE)
+        for row, line in zip(rows, lines[entry["name"]], strict=False):
+            for shown, value in zip(row, json.loads(line).values(), strict=False):
+                if isinstance(value, str) and record_check.is_date_time(value):
+                    assert shown.endswith(" UTC") and shown[:10] == value[:10], (shown, value)
+                elif isinstance(value, int | str) and not isinstance(value, bool):
+                    text, most = str(value), archive_viewer.VALUE_CHARS
+                    assert shown == (text if len(text) <= most else text[:most - 1] + "…")
+    assert len(table_rows(tree.find("section", id="inference_logs"))) == 25
 
 
 @pytest.mark.backends("sqlite")

@@ -72,7 +72,10 @@ def test_wheel_ships_everything_under_the_selfservice_namespace(wheel: Path) -> 
                      "selfservice/migrations/script.py.mako",
                      "selfservice/migrations/versions/0001_foundation.py",
                      "selfservice/templates/selfservice/index.html",
-                     "selfservice/templates/selfservice/static/selfservice.css"):
+                     "selfservice/templates/selfservice/static/selfservice.css",
+                     "selfservice/templates/selfservice/export/index.html",
+                     "selfservice/templates/selfservice/export/viewer.css",
+                     "selfservice/templates/selfservice/export/viewer.js"):
         assert required in names, required
     assert not any(n.startswith(("demo/", "tests/", "devtools/")) for n in names)
 
