@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import IO, Any
 
+from . import archive_viewer
 from .archive_content import (
     FORMAT,
     FORMAT_VERSION,
@@ -48,7 +49,6 @@ from .archive_content import (
     schema_document,
 )
 from .archive_viewer import Sample
-from .archive_viewer import render as render_viewer
 from .record_check import SampleCheck
 from .sources import DataSource, Subject
 from .storage.base import Upload
@@ -193,8 +193,8 @@ def build(target: str | Upload, subject: Subject, sources: Iterable[DataSource],
     samples: list[Sample] = []
     sums: list[FileEntry] = []
     try:
-        # the viewer's records, kept on disk until index.html is written last
-        with tempfile.TemporaryFile() as spool, zipfile.ZipFile(  # type: ignore[call-overload]
+        # the viewer's records, kept until index.html is written last
+        with archive_viewer.spool() as spool, zipfile.ZipFile(  # type: ignore[call-overload]
                 upload, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6,
                 allowZip64=True) as archive:
             _add(archive, "README.txt", readme(reference, subject.account_id, generated_at))
@@ -213,7 +213,7 @@ def build(target: str | Upload, subject: Subject, sources: Iterable[DataSource],
             }
             sums.append(_add(archive, "manifest.json",
                              json.dumps(manifest, indent=2, ensure_ascii=False).encode()))
-            sums.append(_add_stream(archive, "index.html", render_viewer(
+            sums.append(_add_stream(archive, "index.html", archive_viewer.render(
                 manifest, entries, samples, list(sums), generated_at)))
             listing = "".join(f"{f.sha256}  {f.path}\n" for f in sums)
             _add(archive, "SHA256SUMS", listing.encode())

@@ -3,7 +3,8 @@ reads, pages through and searches, without a network and without anything from o
 
 Memory stays flat: while a source streams into the archive, :class:`Sample` keeps at most its
 first :data:`RECORDS` records (and at most :data:`BYTES` of them) for the viewer, written as
-they pass to a spool file on disk; only the first page is held in memory. The page is rendered
+they pass to one spool for the archive (:func:`spool`: in memory up to :data:`IN_MEMORY`, on
+disk beyond); only the first page of each is held as cells. The page is rendered
 last, from the template ``selfservice/export/index.html`` (every word the viewer shows is
 there, ready for translation), and streamed into the ZIP entry. The records travel as JSON in
 ``<script type="application/json">`` blocks with ``<``, ``>`` and ``&`` escaped, so no value can
@@ -18,6 +19,7 @@ import base64
 import codecs
 import hashlib
 import json
+import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -38,6 +40,8 @@ RECORDS = 2_000
 BYTES = 2 * 1024 * 1024
 #: a longer value is shortened in the viewer (the files have it whole)
 VALUE_CHARS = 2_000
+#: the spool of the sampled records stays in memory up to this size, then moves to disk
+IN_MEMORY = 4 * 1024 * 1024
 #: records per page of a table
 PAGE = 25
 #: a value longer than this gets a wider column
@@ -50,6 +54,11 @@ _FLUSH = 64 * 1024
 
 _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"),
                            default=json_default).encode
+
+
+def spool() -> IO[bytes]:
+    """Where one archive's samples wait until index.html is written (close it after)."""
+    return tempfile.SpooledTemporaryFile(max_size=IN_MEMORY)
 
 
 def script_json(value: Any) -> str:
