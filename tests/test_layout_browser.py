@@ -273,7 +273,9 @@ def _contact_sheet(folder: Path) -> None:
     (folder / "index.html").write_text(
         "<!doctype html><html lang=en><meta charset=utf-8><title>Screenshots</title><style>"
         "body{font:14px system-ui;margin:1rem}div{display:flex;gap:1rem;align-items:flex-start}"
-        "img{width:240px;border:1px solid #888}a:nth-child(2) img{width:480px}</style>"
+        "img{width:240px;max-height:1400px;object-fit:cover;object-position:top;"
+        "border:1px solid #888}a:nth-child(2) img{width:480px}</style>"
+        "<p>Each image is cut at 1400 px in this sheet: click it for the whole page.</p>"
         "<h1>Every plugin page: 320 px, 1280 px, 390 px dark</h1>" + "".join(rows),
         encoding="utf-8")
 
