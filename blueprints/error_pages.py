@@ -1,6 +1,6 @@
 """Error pages inside the host's layout (SELFSERVICE_BASE_TEMPLATE), each with a way back.
 
-The plugin's own pages answer their errors (400, 403, 404, 405, 410, 413, 429, 500) with
+The plugin's own pages answer their errors (400, 403, 404, 405, 410, 413, 429, 500, 503) with
 ``selfservice/error.html``. The handlers are registered by exception class, so a handler the
 host registered for a status code still wins (Flask prefers a handler for the code). The host's
 own routes keep their error handling, unless the host opts in with
@@ -26,7 +26,7 @@ from .unrouted import Unrouted
 logger = logging.getLogger(__name__)
 
 #: the statuses the page has words for (selfservice/_words.html); others keep Werkzeug's page
-STATUSES = frozenset({400, 403, 404, 405, 410, 413, 429, 500})
+STATUSES = frozenset({400, 403, 404, 405, 410, 413, 429, 500, 503})
 
 
 def register(bp: Blueprint) -> None:

@@ -78,6 +78,13 @@ PAGES = (
     Page("deletion-start", "/privacy/delete", "alice"),
     Page("deletion-plan", "/privacy/delete/{deletion}", "alice"),
     Page("deletion-scheduled", "/privacy/delete/scheduled", "maya"),
+    Page("dpa-owner", "/privacy/dpa", "bob"),
+    Page("dpa-member", "/privacy/dpa", "carol"),
+    Page("dpa-no-organisation", "/privacy/dpa", "alice"),
+    Page("dpa-sign", "/privacy/dpa/sign", "bob"),
+    Page("subprocessors", "/privacy/subprocessors", None),
+    Page("subprocessors-owner", "/privacy/subprocessors", "bob"),
+    Page("subprocessor-objection", "/privacy/subprocessors/changes/{change}/objection", "bob"),
     Page("cookie-settings", "/privacy/cookies", "alice"),
     Page("cookie-policy", "/privacy/cookie-policy", None),
     Page("banner", "/", None),
@@ -89,6 +96,7 @@ PAGES = (
     Page("decide", "/privacy/support/requests/{objection_ref}/decide", "pat"),
     Page("metrics", "/privacy/support/metrics", "pat"),
     Page("legal-holds", "/privacy/support/legal-holds", "pat"),
+    Page("subprocessor-objections", "/privacy/support/subprocessor-objections", "pat"),
     Page("error-403", "/privacy/support/legal-holds", "sam", 403),
     Page("error-404", "/privacy/requests/no-such-request", "alice", 404),
     Page("error-404-elsewhere", "/no-such-page", "alice", 404),
@@ -230,7 +238,8 @@ def _set_up(site: Site) -> None:
         started, _ = deletion.start(who("acct-alice"))
         scheduled, _ = deletion.start(who(maya.id))
         deletion.confirm(who(maya.id), scheduled.id, maya.email)
-    site.facts.update(export=export["id"], expired=expired["id"], correction=correction["id"],
+    site.facts.update(change=app.config["SELFSERVICE_SUBPROCESSOR_CHANGES"][0]["id"],
+                      export=export["id"], expired=expired["id"], correction=correction["id"],
                       correction_ref=correction["reference"], objection=objection["id"],
                       objection_ref=objection["reference"], denied=restriction["id"],
                       deletion=started.id)
@@ -238,12 +247,13 @@ def _set_up(site: Site) -> None:
 
 @pytest.fixture(scope="module")
 def site(redis_server: RedisServer, oidc: OidcProvider, live_server: LiveServer,
-         smtp_server: MailCapture, receipt_key: str, browser: Any,
+         smtp_server: MailCapture, receipt_key: str, dpa_signing_pem: str, browser: Any,
          tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     assert AXE.is_file(), "run `make install` to install axe-core"
     folder = tmp_path_factory.mktemp("layout")
     config = base_config(f"sqlite:///{folder / 'console.sqlite3'}", redis_server, oidc,
-                         live_server, smtp_server, receipt_key)
+                         live_server, smtp_server, receipt_key, dpa_signing_pem)
+    config["SELFSERVICE_EXPORT_DIR"] = str(folder / "exports")
     # a sign-in stays fresh for the whole module (the deletion plan asks for a fresh one)
     config.update(SELFSERVICE_REAUTH_MAX_AGE=3600, PROPAGATE_EXCEPTIONS=False,
                   SELFSERVICE_RATE_LIMIT_REQUESTS="100/hour")
