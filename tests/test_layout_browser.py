@@ -39,6 +39,9 @@ from .conftest import base_config, build_app, drop_app
 from .helpers import LiveServer, Person
 from .test_cookie_browser import AXE, CSP_WATCH
 
+#: one pytest-xdist worker runs the whole module: it signs every account in once
+pytestmark = pytest.mark.xdist_group("layout")
+
 API = "/privacy/api/v1"
 WIDTHS = (320, 390, 1280)
 SCHEMES = ("light", "dark")
@@ -257,7 +260,7 @@ def site(redis_server: RedisServer, oidc: OidcProvider, live_server: LiveServer,
     # a sign-in stays fresh for the whole module (the deletion plan asks for a fresh one)
     config.update(SELFSERVICE_REAUTH_MAX_AGE=3600, PROPAGATE_EXCEPTIONS=False,
                   SELFSERVICE_RATE_LIMIT_REQUESTS="100/hour")
-    app = build_app(config)
+    app = build_app(config, str(folder / "instance"))
     live_server.app = app
     site = Site(app, live_server.url, browser, oidc)
     _set_up(site)
@@ -420,7 +423,7 @@ def test_a_hosts_theme_colours_the_plugins_buttons(site: Site, live_server: Live
               "SELFSERVICE_CONTENT_SECURITY_POLICY": site.app.config[
                   "SELFSERVICE_CONTENT_SECURITY_POLICY"]}
     host = create_app({k: v for k, v in config.items() if k.startswith(("SELFSERVICE_", "DEMO_"))
-                       or k in ("SECRET_KEY", "TESTING")})
+                       or k in ("SECRET_KEY", "TESTING")}, instance_path=str(tmp_path / "host"))
     host.jinja_env.loader = ChoiceLoader([DictLoader({"host/layout.html": HOST_LAYOUT}),
                                           host.jinja_env.loader])  # type: ignore[list-item]
     host.add_url_rule("/host-theme.css", "host_theme",
