@@ -5,7 +5,7 @@ STAMP  := $(VENV)/.installed
 OIDC   := devtools/oidc/node_modules/.package-lock.json
 AXE    := devtools/browser/node_modules/.package-lock.json
 
-.PHONY: demo test install system-deps lint bench clean
+.PHONY: demo test install system-deps lint bench clean screenshots
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -43,6 +43,15 @@ test: install lint system-deps
 ## Benchmarks against baselines measured in the same run; writes bench-results.json.
 bench: install system-deps
 	$(PY) -m devtools.bench
+
+## Every plugin page (the table in tests/test_layout_browser.py) photographed at 320 and
+## 1280 px in the light theme and at 390 px in the dark one, as the demo account it is for:
+## build/screenshots/*.png, and index.html there to look at them all on one page.
+screenshots: install system-deps
+	rm -rf build/screenshots
+	SCREENSHOTS=build/screenshots TEST_BACKENDS=sqlite $(PY) -m pytest -q \
+	    tests/test_layout_browser.py -k fits_every_screen
+	@echo "open build/screenshots/index.html"
 
 ## ruff, then mypy --strict on the package as installed (devtools/typecheck.py)
 lint: install

@@ -62,8 +62,9 @@ def submit_cookie_consent() -> Any:
         return render_template("selfservice/cookie_gpc_confirm.html", t=texts(lang),
                                categories=categories, next=target, lang=lang,
                                source=form.get("source", "banner"), version=version), 409
-    if method is CookieConsentMethod.SETTINGS:
-        flash(texts(lang)["saved"], "success")
+    # said once: on the settings page as its message, elsewhere where the banner was
+    flash(texts(lang)["saved"], "success" if method is CookieConsentMethod.SETTINGS
+          else "ss-cookies-saved")
     return redirect(target, 303)
 
 

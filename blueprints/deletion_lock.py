@@ -3,7 +3,8 @@ when erasure starts, with the button to cancel it.
 
 Every other page (the plugin's and the host console's) redirects there, and the JSON API
 answers 403 ``deletion-scheduled`` except ``GET /me``, that deletion request (its status and
-plan) and its cancel. Static files, the sign-in routes and logout are left alone.
+plan) and its cancel. Static files, the sign-in routes and logout are left alone, and so are the
+cookie choices (the banner shows on the grace page too, and must be answerable).
 
 Whether the account has a scheduled deletion is read once per sign-in session, not on every
 request: the answer is kept in the session cookie next to the id of the server-side session it
@@ -29,12 +30,17 @@ from .problems import problem
 SESSION_KEY = "_selfservice_deletion"
 API_BLUEPRINT = "selfservice_api"
 GRACE_PAGE = "selfservice.deletion_scheduled"
-#: pages a locked customer may still reach: the grace page (and its cancel POST), signing out
-OPEN_PAGES = frozenset({GRACE_PAGE, "selfservice.deletion_sign_out"})
-#: API views open to a locked customer: who they are, signing out, and the public documents
-#: (the OpenAPI document, the problem types this answer links to)
+#: pages a locked customer may still reach: the grace page (and its cancel POST), signing out,
+#: and the cookie pages (the banner's form posts to one of them)
+OPEN_PAGES = frozenset({GRACE_PAGE, "selfservice.deletion_sign_out",
+                        "selfservice.submit_cookie_consent", "selfservice.cookie_settings",
+                        "selfservice.cookie_policy"})
+#: API views open to a locked customer: who they are, signing out, the cookie choice (the
+#: banner's), and the public documents (the OpenAPI document, the problem types this answer
+#: links to)
 OPEN_API = frozenset({f"{API_BLUEPRINT}.{view}" for view in (
-    "me", "end_session", "openapi_document", "problem_type")})
+    "me", "end_session", "openapi_document", "problem_type", "cookie_consent_get",
+    "cookie_consent_put", "cookie_consent_receipt", "cookie_policy_json")})
 #: API views open for the scheduled deletion request itself
 OPEN_FOR_REQUEST = frozenset({f"{API_BLUEPRINT}.get_request",
                               f"{API_BLUEPRINT}.deletion_plan",

@@ -22,8 +22,10 @@ from . import (
     deletion_lock,
     deletion_pages,
     dpa_pages,
+    error_pages,
     hardening,
     preferences,
+    presentation,
     privacy_requests,
     sessions,
     subprocessor_pages,
@@ -65,6 +67,8 @@ def create_blueprint() -> Blueprint:
     # a customer whose deletion is scheduled sees only the page to cancel it
     bp.before_app_request(deletion_lock.enforce)
     cookie_enforcement.register_hooks(bp)
+    error_pages.register(bp)
+    presentation.register(bp)
     bp.app_context_processor(cookie_templates.context)
     bp.app_context_processor(support_decision_pages.context)
     for module_routes in (routes, preferences.routes, privacy_requests.page_routes,

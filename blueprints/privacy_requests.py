@@ -28,13 +28,13 @@ from werkzeug.wsgi import FileWrapper
 from selfservice.auth import is_fresh
 from selfservice.db import utcnow
 from selfservice.identity import Identity
-from selfservice.models import OPEN_STATUSES, PrivacyRequest, RequestType
+from selfservice.models import OPEN_STATUSES, PrivacyRequest, RequestStatus, RequestType
 from selfservice.services import appeals, decisions, deletion, exports
 from selfservice.services import privacy_requests as service
 from selfservice.storage import StoredFile
 from selfservice.text import is_client_key
 
-from . import deletion_pages
+from . import deletion_pages, error_pages
 from .forms import RequestForm
 from .guards import api_identity, page_identity, reauth_url
 from .problems import problem
@@ -229,7 +229,7 @@ def requests_page(identity: Identity) -> Any:
         requests=service.list_for(identity.account_id),
         next_export_at=service.next_export_at(identity.account_id),
         types=service.TYPES, jurisdictions=service.JURISDICTIONS,
-        fresh_types=service.FRESH_LOGIN), status
+        fresh_types=service.FRESH_LOGIN, now=utcnow()), status
 
 
 @page_routes.get("/requests/<request_id>")
@@ -245,18 +245,46 @@ def request_page(identity: Identity, request_id: str) -> Any:
                            **deletion_pages.request_page_context(identity, item))
 
 
+@page_routes.get("/requests/<request_id>/cancel")
+@page_identity()
+def cancel_request_page(identity: Identity, request_id: str) -> Any:
+    """The confirmation before a request is cancelled (it works without JavaScript)."""
+    item = service.get(identity.account_id, request_id)
+    if item is None:
+        abort(404)
+    if item.status not in OPEN_STATUSES:
+        flash("request-not-open", "error")
+        return redirect(url_for(".request_page", request_id=item.id), 303)
+    return render_template("selfservice/request_cancel.html", item=item, types=service.TYPES,
+                           action_form=FlaskForm())
+
+
 @page_routes.post("/requests/<request_id>/<action>")
 @page_identity()
 def request_action(identity: Identity, request_id: str, action: str) -> Any:
     if action not in ("cancel", "retry") or not FlaskForm().validate_on_submit():
         abort(400)
+    before = service.get(identity.account_id, request_id)
     act = cancel_any if action == "cancel" else service.retry
     try:
-        if act(identity.account_id, request_id) is None:
-            abort(404)
+        after = act(identity.account_id, request_id) if before is not None else None
     except (service.NotRetryable, deletion.ErasureBegun) as exc:
         flash(exc.message, "error")
+    else:
+        if after is None:
+            abort(404)
+        done = _done(action, was_open=before is not None and before.status in OPEN_STATUSES,
+                     now=after.status)
+        flash(done, "error" if done == "request-not-open" else "success")
     return redirect(url_for(".request_page", request_id=request_id), 303)
+
+
+def _done(action: str, *, was_open: bool, now: str) -> str:
+    """The key of the message that says what the action changed (selfservice/_words.html)."""
+    if action == "retry":
+        return "request-retried"
+    return "request-canceled" if was_open and now == RequestStatus.CANCELED else (
+        "request-not-open")
 
 
 @page_routes.get("/requests/<request_id>/download")
@@ -265,9 +293,10 @@ def download_export(identity: Identity, request_id: str) -> Any:
     try:
         found = exports.open_download(identity.account_id, request_id)
     except exports.Gone:
-        return render_template("selfservice/export_gone.html"), 410
+        return error_pages.render_error("selfservice/export_gone.html", 410), 410
     except exports.Unavailable:
-        response = make_response(render_template("selfservice/export_unavailable.html"), 503)
+        response = make_response(
+            error_pages.render_error("selfservice/export_unavailable.html", 503), 503)
         response.headers["Retry-After"] = "60"
         return response
     if found is None:

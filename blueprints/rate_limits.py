@@ -25,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
-from flask import Blueprint, Config, Flask, current_app, make_response, render_template, request
+from flask import Blueprint, Config, Flask, current_app, make_response, request
 from flask.blueprints import BlueprintSetupState
 from flask.wrappers import Response
 from flask_limiter import Limiter, RateLimitExceeded
@@ -33,6 +33,7 @@ from flask_limiter import Limiter, RateLimitExceeded
 from selfservice.auth import current_account_id
 from selfservice.state import SelfServiceState, get_state
 
+from . import error_pages
 from .problems import problem
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -186,7 +187,7 @@ def too_many_page(exc: RateLimitExceeded) -> Response:
     if exc.response is not None:
         return cast(Response, exc.response)
     seconds = retry_after(exc)
-    response = make_response(render_template("selfservice/too_many.html",
-                                             wait=in_words(seconds)), 429)
+    response = make_response(error_pages.render_error("selfservice/too_many.html", 429,
+                                                      wait=in_words(seconds)), 429)
     response.headers["Retry-After"] = str(seconds)
     return response

@@ -42,7 +42,7 @@ from selfservice.paths import TEMPLATE_FOLDER
 from selfservice.services import audit
 from selfservice.state import get_state
 
-from . import hardening
+from . import error_pages, hardening
 from .guards import home_url, safe_next
 from .rate_limits import limited
 from .routing import Routes
@@ -186,6 +186,7 @@ def logout() -> Any:
 
 def create_blueprint() -> Blueprint:
     bp = Blueprint("selfservice_auth", __name__, template_folder=TEMPLATE_FOLDER)
+    error_pages.register(bp)
     routes.register(bp)
     hardening.protect(bp, api=False)
     return bp

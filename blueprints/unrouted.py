@@ -28,6 +28,11 @@ HIDDEN = "route_hidden"
 _METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
 
+class Unrouted(NotFound):
+    """A route hidden from this caller: it is answered as a URL that no route serves (the
+    pages' error handler, ``error_pages.plugin_error``, tells the two apart)."""
+
+
 def _refusal() -> HTTPException:
     """404, or 405 naming the methods other rules take for this path."""
     adapter = current_app.create_url_adapter(request)
@@ -67,7 +72,7 @@ def refuse_hidden(endpoint: str | None, values: dict[str, Any] | None) -> None:
     """URL value preprocessor of a blueprint without the catch-all (the pages): a hidden
     route is not found, before anything else runs."""
     if hidden(endpoint):
-        raise NotFound()
+        raise Unrouted()
 
 
 def _mount(state: BlueprintSetupState) -> None:

@@ -66,6 +66,8 @@ DEFAULTS: dict[str, Any] = {
     "SELFSERVICE_SERVICE_TOKENS": {"training-pipeline": "demo-pipeline-token"},
     "SELFSERVICE_BASE_TEMPLATE": "console/layout.html",
     "SELFSERVICE_HOME_ENDPOINT": "console.home",
+    #: the console's own errors (an unknown URL) get the plugin's page inside its layout too
+    "SELFSERVICE_ERROR_PAGES": "app",
     "SELFSERVICE_PUBLIC_URL": "http://127.0.0.1:8000",
     "SELFSERVICE_POLICY_URL": "http://127.0.0.1:8000/legal/privacy-policy",
     "SELFSERVICE_CONTROLLER": {

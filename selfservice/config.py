@@ -135,6 +135,7 @@ def _is_rate(value: Any) -> bool:
 _SHAPES: tuple[tuple[str, Callable[[Any], bool], str], ...] = (
     ("SERVICE_TOKENS", _are_tokens, "map names to tokens of 16+ characters"),
     ("COOKIE_UNKNOWN", lambda v: v in ("block", "allow"), "be block or allow"),
+    ("ERROR_PAGES", lambda v: v in ("plugin", "app"), "be plugin or app"),
     ("EXPORT_SCHEMA_CHECK", lambda v: v in ("strict", "warn"), "be strict or warn"),
     ("COOKIES", lambda v: isinstance(v, list | tuple), "be a list of cookie entries"),
     ("SMTP_SECURITY", lambda v: v in ("none", "starttls", "ssl"),

@@ -17,7 +17,7 @@ from . import config as config_module
 from . import jobs as job_functions
 from . import subprocessors
 from .auth import check_session, current_identity, end_on_logout
-from .blueprints import api, pages, rate_limits, sso, well_known
+from .blueprints import api, error_pages, pages, rate_limits, sso, well_known
 from .cli import cli
 from .db import Database, utcnow
 from .deletion_hooks import Blocker, DeletionHooks, Recipient, RetentionRule, SweepCount
@@ -38,6 +38,7 @@ from .services.own_erasure import erasers as own_erasers
 from .services.own_sources import own_sources
 from .sources import DataSource, Eraser, Exporter, SourceRegistry
 from .state import SelfServiceState
+from .text import human_size
 
 EXTENSION_KEY = "selfservice"
 
@@ -192,11 +193,11 @@ class SelfService:
         with its default; an unknown key is an error): database (``DATABASE_URL``, ``ENGINE``,
         ``ENGINE_OPTIONS``, ``VERSION_TABLE``), mount points (``REGISTER_BLUEPRINTS``,
         ``URL_PREFIX``, ``API_URL_PREFIX``, ``AUTH_URL_PREFIX``, ``BASE_TEMPLATE``,
-        ``HOME_ENDPOINT``), identity (``SSO_ENABLED``, ``OIDC_*``, ``REAUTH_MAX_AGE``,
-        ``REAUTH_ENDPOINT``, ``CSRF_HEADER``, ``SERVICE_TOKENS``, ``SUPPORT_ROLE``,
-        ``PRIVACY_OFFICER_ROLE``) and background work (``REDIS_URL``, ``QUEUE_NAME``,
-        ``QUEUE_PREFIX``, ``JOB_*``, ``DISPATCH_INTERVAL``, ``REDIS_SOCKET_TIMEOUT``,
-        ``WORKER_HEARTBEAT_TTL``, ``ENQUEUE_ON_COMMIT``).
+        ``HOME_ENDPOINT``, ``ERROR_PAGES``), identity (``SSO_ENABLED``, ``OIDC_*``,
+        ``REAUTH_MAX_AGE``, ``REAUTH_ENDPOINT``, ``CSRF_HEADER``, ``SERVICE_TOKENS``,
+        ``SUPPORT_ROLE``, ``PRIVACY_OFFICER_ROLE``) and background work (``REDIS_URL``,
+        ``QUEUE_NAME``, ``QUEUE_PREFIX``, ``JOB_*``, ``DISPATCH_INTERVAL``,
+        ``REDIS_SOCKET_TIMEOUT``, ``WORKER_HEARTBEAT_TTL``, ``ENQUEUE_ON_COMMIT``).
         """
         if EXTENSION_KEY in app.extensions:
             raise RuntimeError("SelfService is already registered on this application; "
@@ -250,11 +251,15 @@ class SelfService:
         # the plugin's forms post a CSRF token whether or not the host uses CSRFProtect
         app.jinja_env.globals.setdefault("csrf_token", generate_csrf)
         app.jinja_env.globals.setdefault("selfservice_identity", current_identity)
+        # sizes people read, in pages and e-mails (the worker renders e-mails too)
+        app.jinja_env.filters.setdefault("ss_size", human_size)
         app.cli.add_command(cli)
 
         if cfg("REGISTER_BLUEPRINTS"):
             for blueprint, prefix in self.blueprints(app):
                 app.register_blueprint(blueprint, url_prefix=prefix)
+        if cfg("ERROR_PAGES") == "app":  # the host's routes get the plugin's error page too
+            error_pages.register_app_wide(app)
 
     @staticmethod
     def _init_dpa(app: Flask, state: SelfServiceState) -> None:

@@ -61,7 +61,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "policy_intro": "The version changes whenever a cookie is added, removed or changed; "
                         "if a change affects what you accepted, we ask you again.",
         "machine_readable": "machine-readable", "none_now": "None at present.",
-        "version": "Version", "cookie": "Cookie", "provider": "Provider",
+        "version": "Version", "verify": "Verify", "cookie": "Cookie", "provider": "Provider",
         "purpose": "Purpose", "duration": "Duration", "party": "Party",
     },
     "de": {
@@ -116,7 +116,7 @@ MESSAGES: dict[str, dict[str, str]] = {
                         "sich ändert; betrifft eine Änderung Ihre Zustimmung, fragen wir "
                         "erneut.",
         "machine_readable": "maschinenlesbar", "none_now": "Derzeit keine.",
-        "version": "Version", "cookie": "Cookie", "provider": "Anbieter",
+        "version": "Version", "verify": "Prüfen", "cookie": "Cookie", "provider": "Anbieter",
         "purpose": "Zweck", "duration": "Dauer", "party": "Partei",
     },
 }

@@ -37,8 +37,8 @@ PURPOSES: dict[str, PurposeText] = {
     Purpose.LIMIT_SENSITIVE_DATA: PurposeText(
         title="Limit the use of my sensitive personal information",
         description="Sensitive personal information (for example log-in credentials, or "
-                    "sensitive details in content you submit) is used only to provide and "
-                    "secure the Services, as CPRA section 7027 allows.",
+                    "sensitive details in content you submit) is then used only to provide and "
+                    "secure the Services, and for nothing else.",
         category="Restriction of processing (CPRA)",
         pii_categories=("Sensitive personal information",),
     ),

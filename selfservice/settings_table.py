@@ -29,6 +29,11 @@ SETTINGS: dict[str, tuple[Any, str]] = {
                       "it to the console's layout (it must define blocks title and content)."),
     "HOME_ENDPOINT": (None, "Endpoint to land on after logout or when `next` is unusable; "
                       "None: the privacy index page."),
+    "ERROR_PAGES": ("plugin", "Where errors (403, 404, 410, 429, 500...) are answered with the "
+                    "plugin's page inside BASE_TEMPLATE, with a way back: 'plugin', on the "
+                    "plugin's own pages only (a handler the host registered for a status code "
+                    "still wins there); 'app', on the host's routes too. The JSON API always "
+                    "answers problem+json."),
     "MAX_BODY_BYTES": (65536, "Largest request body, in bytes, of the plugin's pages and API: "
                        "a longer one is refused with 413 before it is read (a chunked one when "
                        "it gets there). The training-eligibility call may be 100 bytes longer "

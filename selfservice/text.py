@@ -72,3 +72,19 @@ def is_identifier(value: object) -> bool:
 def is_client_key(value: object) -> bool:
     """1 to 80 visible ASCII characters."""
     return isinstance(value, str) and _CLIENT_KEY.fullmatch(value) is not None
+
+
+def human_size(size: int | None) -> str:
+    """A number of bytes as a person reads it: 812 bytes, 9.5 KB, 56 KB, 1.2 MB (1 KB being
+    1,024 bytes, as file managers count)."""
+    if size is None:
+        return ""
+    if size < 1024:
+        return "1 byte" if size == 1 else f"{size:,} bytes"
+    value = float(size)
+    for unit in ("KB", "MB", "GB", "TB"):
+        value /= 1024
+        if value < 1024 or unit == "TB":
+            break
+    shown = f"{value:.1f}" if value < 10 else f"{value:,.0f}"
+    return f"{shown.removesuffix('.0')} {unit}"

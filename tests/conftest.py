@@ -207,12 +207,12 @@ def db_url(backend: str, tmp_path: Any, seeded: SeededDatabases,
     server.drop_database(name)
 
 
-@pytest.fixture
-def app_config(db_url: str, redis_server: RedisServer, oidc: OidcProvider,
-               live_server: LiveServer, smtp_server: MailCapture, receipt_key: str,
-               dpa_signing_pem: str, tmp_path: Any,
-               request: pytest.FixtureRequest) -> dict[str, Any]:
-    config: dict[str, Any] = {
+def base_config(db_url: str, redis_server: RedisServer, oidc: OidcProvider,
+                live_server: LiveServer, smtp_server: MailCapture, receipt_key: str,
+                dpa_signing_pem: str) -> dict[str, Any]:
+    """The settings of a test's demo console: the session's services, a fresh queue (the
+    archive store is the caller's: storage_settings, or a folder of its own)."""
+    return {
         "TESTING": True,
         "SECRET_KEY": secrets.token_hex(16),
         "DEMO_DATABASE_URL": db_url,
@@ -232,6 +232,15 @@ def app_config(db_url: str, redis_server: RedisServer, oidc: OidcProvider,
         "SELFSERVICE_PUBLIC_URL": live_server.url,
         "SELFSERVICE_EXPORT_SCHEMA_CHECK": "strict",
     }
+
+
+@pytest.fixture
+def app_config(db_url: str, redis_server: RedisServer, oidc: OidcProvider,
+               live_server: LiveServer, smtp_server: MailCapture, receipt_key: str,
+               dpa_signing_pem: str, tmp_path: Any,
+               request: pytest.FixtureRequest) -> dict[str, Any]:
+    config = base_config(db_url, redis_server, oidc, live_server, smtp_server, receipt_key,
+                         dpa_signing_pem)
     config.update(storage_settings(request, tmp_path))
     marker = request.node.get_closest_marker("settings")
     if marker:
@@ -254,6 +263,10 @@ def add_test_routes(app: Flask) -> None:
     def danger_api() -> Any:
         return jsonify(done=True)
 
+    @bp.get("/boom")
+    def boom() -> str:
+        raise RuntimeError("a bug in the host's own page")
+
     @bp.post("/api/pipeline")
     @service_auth
     def pipeline() -> Any:
@@ -262,29 +275,40 @@ def add_test_routes(app: Flask) -> None:
     app.register_blueprint(bp, url_prefix="/hosttest")
 
 
-@pytest.fixture
-def app(app_config: dict[str, Any], live_server: LiveServer, redis_server: RedisServer,
-        tmp_path: Any, request: pytest.FixtureRequest) -> Iterator[Flask]:
+def build_app(config: dict[str, Any], instance_path: str,
+              inference_logs: int = DEFAULT_LOGS) -> Flask:
+    """The demo console with the test routes, its schema migrated and its accounts seeded
+    (a copy of the session's seeded database finds both done: tests/databases.py)."""
     from demo.app import create_app
     from demo.seed import seed
     from selfservice import migrate
 
-    # the instance folder (default exports/ among others) is the test's own, not the repository's
-    app = create_app(app_config, instance_path=str(tmp_path / "instance"))
+    app = create_app(config, instance_path=instance_path)
     add_test_routes(app)
     with app.app_context():
         migrate.upgrade()
-        # a copy of this session's seeded database: both find it done (tests/databases.py)
-        seed(app.extensions["selfservice"].db.engine, inference_logs=_seed_size(request))
-    live_server.app = app
-    yield app
-    live_server.app = None
+        seed(app.extensions["selfservice"].db.engine, inference_logs=inference_logs)
+    return app
+
+
+def drop_app(app: Flask, redis_server: RedisServer) -> None:
     app.extensions["selfservice"].db.engine.dispose()
     if redis_server.process is None:
         redis_server.start()
     from redis import Redis
 
     Redis.from_url(redis_server.url).flushdb()
+
+
+@pytest.fixture
+def app(app_config: dict[str, Any], live_server: LiveServer, redis_server: RedisServer,
+        tmp_path: Any, request: pytest.FixtureRequest) -> Iterator[Flask]:
+    # the instance folder (default exports/ among others) is the test's own, not the repository's
+    app = build_app(app_config, str(tmp_path / "instance"), _seed_size(request))
+    live_server.app = app
+    yield app
+    live_server.app = None
+    drop_app(app, redis_server)
 
 
 @pytest.fixture

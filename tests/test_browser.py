@@ -47,6 +47,9 @@ def test_a_customer_opts_in_to_training_withdraws_and_keeps_the_receipts(
     page.get_by_role("button", name="Withdraw consent").click()
     page.get_by_role("status").filter(has_text="You withdrew your consent").wait_for()
     assert page.locator("#training-state").inner_text() == "Not used for training"
+    # the proof is one click away, under "Verify"
+    assert not page.locator("#chain-state").is_visible()
+    page.locator("#history-verify summary").click()
     assert page.locator("#chain-state").inner_text() == "Ledger verified"
     rows = page.locator("table.ss-table tbody tr")
     assert rows.count() == 2

@@ -74,6 +74,7 @@ def wait_saved(page: Any) -> None:
     page.wait_for_function("saved => document.getElementById('ss-cb-status').textContent "
                            "=== saved", arg=SAVED)
     assert not banner(page).is_visible()
+    assert page.locator("#ss-cb-status").is_visible()  # where the banner was, it says so
 
 
 def consent_api(page: Any, live_server: LiveServer) -> dict[str, Any]:
@@ -101,6 +102,8 @@ def test_first_visit_shows_the_banner_and_sets_no_optional_cookie_or_script(
     assert banner(page).is_visible()
     assert banner(page).get_attribute("role") == "dialog"
     page.wait_for_function("() => document.activeElement.id === 'ss-cb-title'")
+    # the heading has the focus for screen readers only: no ring that looks like a text field
+    assert page.evaluate("getComputedStyle(document.activeElement).outlineStyle") == "none"
     # three equal-weight choices: same size, same colours, same type
     looks = [button(page, name).evaluate("""b => { const s = getComputedStyle(b),
         r = b.getBoundingClientRect(); return [Math.round(r.width), Math.round(r.height),
@@ -502,7 +505,12 @@ def test_the_server_records_match_what_the_browser_did(
     assert page.locator("section[aria-labelledby=ss-cookie-history] tbody tr").count() == 2
 
     consent_id = consent_api(page, live_server)["consent_id"]
-    assert consent_id and consent_id in page.locator("#cookie-state").inner_text()
+    assert page.locator(".ss-flash").count() == 1  # said once
+    assert SAVED not in page.locator("#cookie-state").inner_text()
+    # the consent id is the proof: one click away, under "Verify"
+    assert consent_id and consent_id not in page.locator("main").inner_text()
+    page.locator("#cookie-verify summary").click()
+    assert consent_id in page.locator("#cookie-verify").inner_text()
     first, second = records(app, consent_id)
     assert second.seq == first.seq + 1
     assert first.method == "banner"
@@ -577,6 +585,7 @@ def test_without_javascript_the_banner_posts_and_customise_opens_the_settings(
         button(page, "Reject all").click()
     assert page.url == live_server.url + "/"
     assert not banner(page).is_visible()
+    assert page.locator("#ss-cb-status").inner_text() == SAVED  # not gone without a word
     assert non_essential(context) == set()
 
     context = contexts(java_script_enabled=False)
@@ -589,7 +598,7 @@ def test_without_javascript_the_banner_posts_and_customise_opens_the_settings(
     with page.expect_navigation():
         page.locator("#cookies-save").click()
     assert page.locator("#cat-analytics").is_checked()
-    assert "Your choice is saved" in page.locator("#cookie-state").inner_text()
+    assert page.get_by_role("status").filter(has_text=SAVED).is_visible()
     page.goto(live_server.url + "/")
     assert not banner(page).is_visible()
     # the analytics script is now a real script (it would run with JavaScript on); marketing

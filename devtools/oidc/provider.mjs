@@ -108,6 +108,8 @@ function loadAccounts() {
 
 const clients = loadClients();
 const accounts = loadAccounts();
+/** the accounts file's logins, for the sign-in page (not the throw-away ones added later) */
+const KNOWN_LOGINS = [...new Set([...accounts.values()].map((a) => a.email))];
 
 const EMAIL_RE = /^[^@\s]+@[^@\s]+$/;
 
@@ -175,11 +177,38 @@ const esc = (s) => String(s).replace(/[&<>"']/g, (c) => ({
   '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;',
 }[c]));
 
+// One look for every page of the provider: readable (WCAG AA contrast, light and dark),
+// in the visitor's language (lang), usable on a phone, with controls 40 px tall.
+const STYLE = `
+  :root { color-scheme: light dark; --text: light-dark(#1f2328, #e6edf3);
+    --muted: light-dark(#59636e, #9198a1); --surface: light-dark(#ffffff, #161b22);
+    --bg: light-dark(#f6f8fa, #0d1117); --line: light-dark(#818b98, #7d8590);
+    --accent: light-dark(#0969da, #4493f8); --on-accent: light-dark(#ffffff, #0d1117); }
+  * { box-sizing: border-box; }
+  body { margin: 0; padding: 1.5rem 1rem; background: var(--bg); color: var(--text);
+    font: 1rem/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; }
+  main { max-width: 24rem; margin: 0 auto; padding: 1.5rem; background: var(--surface);
+    border: 1px solid var(--line); border-radius: 8px; }
+  h1 { margin: 0 0 .5rem; font-size: 1.5rem; }
+  .note { color: var(--muted); font-size: .9rem; margin: 0 0 1rem; overflow-wrap: anywhere; }
+  label { display: block; font-weight: 600; margin: .75rem 0 .25rem; }
+  input { width: 100%; min-height: 2.5rem; padding: .4rem .6rem; font: inherit; color: var(--text);
+    background: var(--surface); border: 1px solid var(--line); border-radius: 6px; }
+  button { width: 100%; min-height: 2.5rem; margin-top: 1.25rem; font: inherit; font-weight: 600;
+    color: var(--on-accent); background: var(--accent); border: 1px solid var(--accent);
+    border-radius: 6px; cursor: pointer; }
+  a { color: var(--accent); display: inline-block; padding: .3rem 0; }
+  :focus-visible { outline: 3px solid var(--accent); outline-offset: 2px; }
+`;
+
 const page = (title, body) => `<!DOCTYPE html>
-<html><head><meta charset="utf-8"><title>${esc(title)}</title></head>
-<body><h1>${esc(title)}</h1>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${esc(title)} · development identity provider</title>
+<style>${STYLE}</style></head>
+<body><main><h1>${esc(title)}</h1>
 ${body}
-</body></html>`;
+</main></body></html>`;
 
 async function logoutSource(ctx, form) {
   // `form` is <form id="op.logoutForm" method="post" action=".../session/end/confirm">
@@ -203,6 +232,74 @@ async function renderError(ctx, out) {
   ctx.body = page('Error', Object.entries(out)
     .map(([k, v]) => `<p><strong>${esc(k)}</strong>: <span id="${esc(k)}">${esc(v)}</span></p>`)
     .join('\n'));
+}
+
+// The sign-in page (the provider's "login" prompt), in place of oidc-provider's
+// devInteractions page: the same form fields (login, password), a page that passes axe-core.
+function signInPage(uid, hint) {
+  const action = `/interaction/${encodeURIComponent(uid)}`;
+  return page('Sign in', `<p class="note">Development identity provider: any password works.
+Known logins: ${KNOWN_LOGINS.map(esc).join(', ')}.</p>
+<form method="post" action="${action}" autocomplete="off">
+<input type="hidden" name="prompt" value="login">
+<label for="login">E-mail address</label>
+<input id="login" name="login" type="text" required autocapitalize="off" spellcheck="false"${
+  hint ? ` value="${esc(hint)}"` : ' autofocus'}>
+<label for="password">Password</label>
+<input id="password" name="password" type="password" required${hint ? ' autofocus' : ''}>
+<button type="submit">Sign in</button>
+</form>
+<p><a href="${action}/abort">Cancel</a></p>`);
+}
+
+function readForm(req) {
+  return new Promise((resolve, reject) => {
+    let raw = '';
+    req.setEncoding('utf8');
+    req.on('data', (chunk) => {
+      raw += chunk;
+      if (raw.length > 65536) reject(new Error('form too large'));
+    });
+    req.on('end', () => resolve(new URLSearchParams(raw)));
+    req.on('error', reject);
+  });
+}
+
+function send(res, status, html) {
+  res.writeHead(status, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' });
+  res.end(html);
+}
+
+// GET /interaction/:uid, POST /interaction/:uid, GET /interaction/:uid/abort
+async function interaction(provider, req, res, uid, abort) {
+  try {
+    const details = await provider.interactionDetails(req, res);
+    if (details.uid !== uid) throw new Error('interaction mismatch');
+    if (abort) {
+      await provider.interactionFinished(req, res, {
+        error: 'access_denied', error_description: 'End-User aborted interaction',
+      }, { mergeWithLastSubmission: false });
+    } else if (details.prompt.name === 'consent') {
+      // first-party clients only: the grant covers what is asked (as loadExistingGrant does)
+      const { prompt: { details: missing }, params, session } = details;
+      const grant = details.grantId ? await provider.Grant.find(details.grantId)
+        : new provider.Grant({ accountId: session.accountId, clientId: params.client_id });
+      if (missing.missingOIDCScope) grant.addOIDCScope(missing.missingOIDCScope.join(' '));
+      if (missing.missingOIDCClaims) grant.addOIDCClaims(missing.missingOIDCClaims);
+      await provider.interactionFinished(req, res, { consent: { grantId: await grant.save() } },
+        { mergeWithLastSubmission: true });
+    } else if (req.method === 'POST') {
+      const form = await readForm(req);
+      await provider.interactionFinished(req, res, {
+        login: { accountId: form.get('login') || '' },
+      }, { mergeWithLastSubmission: false });
+    } else {
+      send(res, 200, signInPage(uid, details.params.login_hint));
+    }
+  } catch (err) {
+    send(res, 400, page('Sign-in problem', `<p>${esc(err.message)}. Go back to the console and
+sign in again.</p>`));
+  }
 }
 
 // ----------------------------------------------------------------- provider
@@ -235,7 +332,7 @@ const configuration = {
   // put scope-granted claims (email, name) into the ID token as well
   conformIdTokenClaims: false,
   features: {
-    devInteractions: { enabled: true },
+    devInteractions: { enabled: false },
     rpInitiatedLogout: { enabled: true, logoutSource, postLogoutSuccessSource },
   },
   renderError,
@@ -270,7 +367,14 @@ provider.interactionResult = async (req, res, result, options) => {
 // when the request itself came over https, so http works as is.
 provider.proxy = false;
 
-const server = http.createServer(provider.callback());
+const callback = provider.callback();
+const INTERACTION = /^\/interaction\/([^/?]+)(\/abort)?(?:\?.*)?$/;
+const server = http.createServer((req, res) => {
+  const found = INTERACTION.exec(req.url);
+  const allowed = found && (found[2] ? req.method === 'GET' : ['GET', 'POST'].includes(req.method));
+  if (!allowed) return callback(req, res);
+  return interaction(provider, req, res, decodeURIComponent(found[1]), Boolean(found[2]));
+});
 server.on('error', (err) => fail(`cannot listen on ${host}:${port}: ${err.message}`));
 server.listen(port, host, () => {
   console.log(`oidc-provider listening on ${issuer}`);

@@ -22,7 +22,7 @@ from ..record_check import SchemaMismatch
 from ..sources import Subject
 from ..state import get_state
 from ..storage import ArchiveStore, StorageUnavailable, StoredFile, new_name, store_from_settings
-from ..text import is_identifier
+from ..text import human_size, is_identifier
 from . import outbox, privacy_requests
 from .audit import account_stream
 
@@ -112,7 +112,7 @@ def build(ctx: outbox.JobContext) -> dict[str, Any]:
         request.expires_at = now + timedelta(days=state.setting("EXPORT_TTL_DAYS"))
         request.completed_at, request.progress, request.step = now, 100, "Ready to download"
         privacy_requests.add_event(session, request, RequestStatus.COMPLETED,
-                        f"{result.records:,} records, {result.bytes:,} bytes")
+                        f"{result.records:,} records, {human_size(result.bytes)}")
         record_audit(session, stream=account_stream(account_id), action="export.completed",
                      actor_type="system", target_type="request", target_id=request.id,
                      details={"sha256": result.sha256, "bytes": result.bytes})

@@ -1,49 +1,47 @@
-/* The request page follows its request without a reload: progress and step while it runs,
-   then the archive's size, SHA-256, expiry and the download button when it is ready. */
+/* The request page follows its request without a reload: the progress bar and the step while
+   it runs; when its status changes, the parts of the page that show it are fetched again from
+   the server (the server's words, not this file's) and put in place. */
 (function () {
   "use strict";
   var d = document, box = d.getElementById("ss-request");
   if (!box) return;
-  var bar = d.getElementById("request-progress"), pct = d.getElementById("request-percent"),
-    step = d.getElementById("request-step"), status = d.getElementById("request-status"),
-    open = ["received", "verified", "in_progress", "scheduled"];
+  var api = box.getAttribute("data-api"), status = box.getAttribute("data-status"),
+    open = ["received", "verified", "in_progress", "scheduled"],
+    /* what a new status changes: replaced by the server's new version of each */
+    parts = ["ss-request", "request-timeline", "request-decision"];
 
-  function el(tag, text, attrs) {
-    var e = d.createElement(tag);
-    if (text !== undefined) e.textContent = text;
-    for (var k in attrs || {}) e.setAttribute(k, attrs[k]);
-    return e;
-  }
+  function later(f, ms) { setTimeout(f, ms); }
 
-  function ready(j) {
-    var dl = el("dl", undefined, {"class": "ss-facts"}), x = j.download;
-    [["Size", x.bytes.toLocaleString("en") + " bytes, " + x.records.toLocaleString("en") +
-      " records"], ["SHA-256", x.sha256], ["Available until", x.expires_at.slice(0, 16)
-      .replace("T", " ") + " UTC"], ["Downloads", String(x.downloads)]].forEach(function (r) {
-      dl.appendChild(el("dt", r[0]));
-      dl.appendChild(el("dd", r[1]));
-    });
-    var p = el("p");
-    p.appendChild(el("a", "Download the archive",
-                     {"class": "ss-button", href: x.url, id: "download-export"}));
-    var slot = d.getElementById("request-download");
-    slot.replaceChildren(dl, p);
-    var cancel = d.getElementById("request-cancel");
-    if (cancel) cancel.form.hidden = true;
+  function refresh() {
+    fetch(location.href, {credentials: "same-origin"}).then(function (r) {
+      return r.ok ? r.text() : null;
+    }).then(function (html) {
+      if (!html) return later(refresh, 5000);
+      var fresh = new DOMParser().parseFromString(html, "text/html");
+      parts.forEach(function (id) {
+        var now = d.getElementById(id), next = fresh.getElementById(id);
+        if (now && next) now.replaceWith(d.importNode(next, true));
+      });
+      box = d.getElementById("ss-request");
+      status = box.getAttribute("data-status");
+      d.dispatchEvent(new Event("ss:updated"));
+      if (open.indexOf(status) >= 0) later(poll, 1000);
+    }).catch(function () { later(refresh, 5000); });
   }
 
   function poll() {
-    fetch(box.getAttribute("data-api"), {credentials: "same-origin"}).then(function (r) {
+    fetch(api, {credentials: "same-origin"}).then(function (r) {
       return r.ok ? r.json() : null;
     }).then(function (j) {
-      if (!j) return setTimeout(poll, 5000);
+      if (!j) return later(poll, 5000);
+      if (j.status !== status) return refresh();
+      var bar = d.getElementById("request-progress"), pct = d.getElementById("request-percent"),
+        step = d.getElementById("request-step");
       if (bar) { bar.value = j.progress; bar.textContent = j.progress + "%"; }
       if (pct) pct.textContent = j.progress + "%";
-      if (step) step.textContent = j.step;
-      status.textContent = j.status.replace("_", " ");
-      if (open.indexOf(j.status) >= 0) return setTimeout(poll, 1000);
-      if (j.status === "completed" && j.download) ready(j); else location.reload();
-    }).catch(function () { setTimeout(poll, 5000); });
+      if (step && j.step && status === "in_progress") step.textContent = j.step;
+      later(poll, 1000);
+    }).catch(function () { later(poll, 5000); });
   }
-  setTimeout(poll, 1000);
+  later(poll, 1000);
 })();
