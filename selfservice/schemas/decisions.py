@@ -11,6 +11,14 @@ from ..models import RequestStatus, RequestType
 from ..text import FREE_TEXT_PATTERN
 from .base import OPTIONAL_TIME, TIME, Schema, enum_of, json_response, problem_response, ref
 
+#: the period of the regulator's numbers and of the record of requests (query parameters)
+PERIOD: list[Schema] = [
+    {"name": "from", "in": "query", "required": False,
+     "schema": {"type": "string", "format": "date"},
+     "description": "first day (UTC); default: a year before to"},
+    {"name": "to", "in": "query", "required": False,
+     "schema": {"type": "string", "format": "date"},
+     "description": "last day, included (UTC); default: today"}]
 #: the columns of the record of requests and responses (GET /support/records), in order
 RECORD_COLUMNS = ("reference", "received_at", "type", "channel", "jurisdiction", "due_at",
                   "extended_due_at", "status", "responded_at", "response",
@@ -162,12 +170,7 @@ def paths() -> dict[str, Any]:
                        "completed, denied (in whole or in part), median and 95th-percentile "
                        "days to respond, overdue (staff)",
             "parameters": [
-                {"name": "from", "in": "query", "required": False,
-                 "schema": {"type": "string", "format": "date"},
-                 "description": "first day (UTC); default: a year before to"},
-                {"name": "to", "in": "query", "required": False,
-                 "schema": {"type": "string", "format": "date"},
-                 "description": "last day, included (UTC); default: today"},
+                *PERIOD,
                 {"name": "format", "in": "query", "required": False,
                  "schema": {"type": "string", "enum": ["json", "csv"], "default": "json"}}],
             "responses": {"200": {"description": "the numbers", "content": {
@@ -178,13 +181,7 @@ def paths() -> dict[str, Any]:
             "summary": "The record of requests and responses (CCPA regulations, section "
                        "7101) for requests received in the period, one CSV row each, erased "
                        "accounts' included; no account is named (privacy officers)",
-            "parameters": [
-                {"name": "from", "in": "query", "required": False,
-                 "schema": {"type": "string", "format": "date"},
-                 "description": "first day (UTC); default: a year before to"},
-                {"name": "to", "in": "query", "required": False,
-                 "schema": {"type": "string", "format": "date"},
-                 "description": "last day, included (UTC); default: today"}],
+            "parameters": PERIOD,
             "responses": {"200": {"description": "the record, columns: " + ", ".join(
                 RECORD_COLUMNS), "content": {"text/csv": {"schema": {"type": "string"}}}},
                 "403": problem_response("a support agent: only privacy officers"),
