@@ -34,14 +34,19 @@ class MailCapture:
         self.host, self.port, self.folder, self.echo = host, port, folder, echo
         self.messages: list[EmailMessage] = []
         self._lock = threading.Lock()
-        self._controller = Controller(_Handler(self), hostname=host, port=port)
+        self._controller: Controller | None = None
 
     def start(self) -> MailCapture:
+        """Listen on the port; after ``stop`` again on the same one (an outage is over)."""
+        self._controller = Controller(_Handler(self), hostname=self.host, port=self.port)
         self._controller.start()
         return self
 
     def stop(self) -> None:
-        self._controller.stop()
+        """Stop listening: a connection is refused until ``start``. The messages stay."""
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
 
     def received(self, message: EmailMessage, recipients: list[str]) -> None:
         with self._lock:
