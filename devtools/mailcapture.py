@@ -22,6 +22,8 @@ class _Handler:
         self.capture = capture
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        if self.capture.refusing:
+            return self.capture.refusing  # nothing kept
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         assert isinstance(message, EmailMessage)
         self.capture.received(message, list(envelope.rcpt_tos))
@@ -33,6 +35,8 @@ class MailCapture:
                  echo: bool = False) -> None:
         self.host, self.port, self.folder, self.echo = host, port, folder, echo
         self.messages: list[EmailMessage] = []
+        #: an answer such as "451 4.3.0 Try again later" to every message, none kept (tests)
+        self.refusing: str | None = None
         self._lock = threading.Lock()
         self._controller: Controller | None = None
 

@@ -11,7 +11,13 @@ import os
 import socket
 import threading
 
-from selfservice.job_registry import Handler, JobContext, JobRefused, failure_text
+from selfservice.job_registry import (
+    Handler,
+    JobContext,
+    JobPostponed,
+    JobRefused,
+    failure_text,
+)
 from selfservice.services import outbox
 from selfservice.state import get_state
 
@@ -55,6 +61,13 @@ def run_claimed(ctx: JobContext, handler: Handler, heartbeat_every: float) -> No
         # written for the customer by the service that refused
         outbox.finish_attempt(db, ctx.job_id, error=str(exc), retry=False, attempt=ctx.attempt)
         logger.info("job %s (%s) refused", ctx.job_id, ctx.kind)
+        return
+    except JobPostponed as exc:
+        # a service it needs is down: its words (plain, no personal data) until it is back
+        logger.warning("job %s (%s) attempt %d postponed: %s (%s)", ctx.job_id, ctx.kind,
+                       ctx.attempt, exc, type(exc.__cause__).__name__)
+        outbox.finish_attempt(db, ctx.job_id, error=str(exc), retry=True, attempt=ctx.attempt,
+                              keep_trying=exc.keep_trying)
         return
     except Exception as exc:
         logger.exception("job %s (%s) attempt %d failed", ctx.job_id, ctx.kind, ctx.attempt)

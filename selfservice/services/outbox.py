@@ -308,8 +308,10 @@ def succeed(db: Database, job_id: str, attempt: int,
 
 def finish_attempt(db: Database, job_id: str, *, error: str, retry: bool,
                    attempt: int | None = None,
-                   only_if_heartbeat_before: datetime | None = None) -> str | None:
-    """End a failed attempt: back to pending with a back-off, or failed after the last one.
+                   only_if_heartbeat_before: datetime | None = None,
+                   keep_trying: float = 0) -> str | None:
+    """End a failed attempt: back to pending with a back-off (up to 5 minutes), or failed
+    after the last one; with ``keep_trying``, not before the job is that many seconds old.
 
     ``attempt`` fences a worker to its own attempt; the reaper passes None and fences by the
     heartbeat instead. Returns the new status, or None when that attempt was no longer running.
@@ -327,9 +329,11 @@ def finish_attempt(db: Database, job_id: str, *, error: str, retry: bool,
             if last is not None and last >= only_if_heartbeat_before:
                 return None  # it beat again since the reaper looked
         now = utcnow()
-        if retry and job.attempts < job.max_attempts:
+        if retry and (job.attempts < job.max_attempts
+                      or now - job.created_at < timedelta(seconds=keep_trying)):
             job.status = JobStatus.PENDING
-            job.available_at = now + timedelta(seconds=min(300, 5 * 2 ** (job.attempts - 1)))
+            job.available_at = now + timedelta(
+                seconds=min(300, 5 * 2 ** min(job.attempts - 1, 10)))
             job.enqueued_at = None
         else:
             job.status = JobStatus.FAILED

@@ -1,0 +1,131 @@
+"""Fault matrix: the SMTP server and the OpenID provider down while customers use the console.
+
+(PostgreSQL restarted under traffic: test_fault_postgres.py. Redis stopped: test_jobs.py,
+test_requests.py and test_rate_limits.py, and the browsing test here.)
+"""
+
+from __future__ import annotations
+
+import smtplib
+import socket
+import ssl
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+
+from devtools.mailcapture import MailCapture
+from selfservice import mail
+from selfservice.db import utcnow
+from selfservice.models import BackgroundJob
+from selfservice.services import outbox
+
+from .helpers import Person
+
+API = "/privacy/api/v1"
+
+
+def run_jobs(app: Flask) -> None:
+    with app.app_context():
+        outbox.work(burst=True)
+
+
+def mail_jobs(app: Flask) -> list[BackgroundJob]:
+    with app.extensions["selfservice"].db.read() as session:
+        return list(session.scalars(sa.select(BackgroundJob).where(
+            BackgroundJob.kind.like("mail.%")).order_by(BackgroundJob.created_at)))
+
+
+def make_due(app: Flask) -> None:
+    """The back-off is over (rather than wait for it)."""
+    with app.extensions["selfservice"].db.transaction() as session:
+        session.execute(sa.update(BackgroundJob).where(BackgroundJob.status == "pending")
+                        .values(available_at=utcnow()))
+
+
+@pytest.mark.backends("postgresql")  # work horses forked per job, as in production
+@pytest.mark.settings(SELFSERVICE_JOB_MAX_ATTEMPTS=1)
+def test_mail_waits_out_an_smtp_outage_and_goes_out_once(
+        app: Flask, person: Person, mailbox: MailCapture) -> None:
+    person.login("alice@example.com")
+    mailbox.stop()
+    try:
+        assert person.api("PATCH", f"{API}/preferences",
+                          json={"training_opt_in": True}).status_code == 200
+        assert person.api("POST", f"{API}/requests",
+                          json={"type": "correction", "details": {
+                              "description": "My company name is misspelt."}}
+                          ).status_code == 202
+        assert person.api("PATCH", f"{API}/preferences",
+                          json={"training_opt_in": False}).status_code == 200
+        jobs = mail_jobs(app)
+        assert len(jobs) == 3
+        for _ in range(2):  # more attempts than a job has (one): the outage lasts
+            make_due(app)
+            run_jobs(app)
+        waiting = mail_jobs(app)
+        assert [(j.status, j.attempts) for j in waiting] == [("pending", 2)] * 3, [
+            (j.status, j.error) for j in waiting]
+        assert all("e-mail server" in (j.error or "") for j in waiting), waiting[0].error
+        assert all(j.available_at > utcnow() for j in waiting)  # backing off
+    finally:
+        mailbox.start()
+    mailbox.refusing = "451 4.3.0 Try again later"  # back, but not taking mail yet
+    try:
+        make_due(app)
+        run_jobs(app)
+    finally:
+        mailbox.refusing = None
+    assert [(j.status, j.attempts) for j in mail_jobs(app)] == [("pending", 3)] * 3
+    assert mailbox.messages == []
+    make_due(app)
+    run_jobs(app)
+    assert [j.status for j in mail_jobs(app)] == ["succeeded"] * 3
+    make_due(app)
+    run_jobs(app)  # a second run sends nothing again
+    messages = mailbox.to("alice@example.com")
+    assert len(messages) == 3
+    assert len({m["Message-ID"] for m in messages}) == 3
+    subjects = sorted(str(m["Subject"]) for m in messages)
+    assert subjects[0].startswith("We received your privacy request")
+    assert subjects[1:] == ["You opted in to model training",
+                            "Your content will not be used for model training"]
+
+
+def test_only_a_failure_that_may_pass_waits_for_the_smtp_server() -> None:
+    temporary = [ConnectionRefusedError(111, "Connection refused"), TimeoutError("timed out"),
+                 socket.gaierror(-3, "Temporary failure in name resolution"),
+                 smtplib.SMTPServerDisconnected("Connection unexpectedly closed"),
+                 smtplib.SMTPConnectError(421, b"Too busy"),
+                 smtplib.SMTPDataError(451, b"Try again later"),
+                 smtplib.SMTPRecipientsRefused({"a@example.com": (450, b"Mailbox busy")})]
+    lasting = [smtplib.SMTPDataError(554, b"Rejected"),
+               smtplib.SMTPAuthenticationError(535, b"Bad credentials"),
+               smtplib.SMTPRecipientsRefused({"a@example.com": (450, b"Busy"),
+                                              "b@example.com": (550, b"No such user")}),
+               smtplib.SMTPNotSupportedError("STARTTLS not supported"),
+               ssl.SSLCertVerificationError("certificate verify failed")]
+    assert [mail.is_temporary(e) for e in temporary] == [True] * len(temporary)
+    assert [mail.is_temporary(e) for e in lasting] == [False] * len(lasting)
+
+
+@pytest.mark.backends("sqlite")
+@pytest.mark.settings(SELFSERVICE_JOB_MAX_ATTEMPTS=1)
+def test_an_email_still_unsent_after_mail_retry_hours_fails_for_support(app: Flask) -> None:
+    state = app.extensions["selfservice"]
+    with app.app_context():
+        with state.db.transaction() as session:
+            job_id = outbox.schedule(session, "diagnostics.ping").id
+        for age_hours, expected in ((71, "pending"), (73, "failed")):
+            with state.db.transaction() as session:
+                session.execute(sa.update(BackgroundJob).where(BackgroundJob.id == job_id)
+                                .values(available_at=utcnow(), created_at=utcnow() - timedelta(
+                                    hours=age_hours)))
+            ctx = outbox.claim(state.db, job_id, "test-worker")
+            assert ctx is not None
+            postponed = mail.MailUnavailable("The e-mail server is not answering for now.",
+                                             keep_trying=72 * 3600)
+            assert outbox.finish_attempt(state.db, job_id, error=str(postponed), retry=True,
+                                         attempt=ctx.attempt,
+                                         keep_trying=postponed.keep_trying) == expected
