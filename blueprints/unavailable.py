@@ -55,7 +55,9 @@ def _mounted(setup: BlueprintSetupState) -> None:
 
 def install(app: Flask) -> None:
     """Register the handler on ``app``, unless the host handles these exceptions itself."""
-    handlers = app.error_handler_spec.setdefault(None, {}).setdefault(None, {})
+    # read, not setdefault: Flask's spec is a defaultdict of defaultdicts, a plain dict
+    # put in would break its lookups by status code
+    handlers = app.error_handler_spec.get(None, {}).get(None, {})
     for exc_class in HANDLED:
         hosts = [c for c in exc_class.__mro__
                  if c in handlers and c.__module__.startswith("sqlalchemy")]
