@@ -8,20 +8,26 @@ from __future__ import annotations
 
 import smtplib
 import socket
+import sqlite3
 import ssl
 from datetime import timedelta
+from typing import Any
+from urllib.parse import urljoin
 
+import psycopg
 import pytest
+import requests
 import sqlalchemy as sa
 from flask import Flask
 
 from devtools.mailcapture import MailCapture
+from devtools.services import OidcProvider
 from selfservice import mail
 from selfservice.db import utcnow
 from selfservice.models import BackgroundJob
 from selfservice.services import outbox
 
-from .helpers import Person
+from .helpers import Person, forms_of, make_login_stale
 
 API = "/privacy/api/v1"
 
@@ -129,3 +135,99 @@ def test_an_email_still_unsent_after_mail_retry_hours_fails_for_support(app: Fla
             assert outbox.finish_attempt(state.db, job_id, error=str(postponed), retry=True,
                                          attempt=ctx.attempt,
                                          keep_trying=postponed.keep_trying) == expected
+
+
+def until_callback(person: Person, email: str) -> str:
+    """Sign in at the provider up to its redirect back to the console: the callback URL."""
+    response = person.http.get(person.app_url + "/auth/login?next=/privacy/",
+                               allow_redirects=False, timeout=10)
+    for _ in range(10):
+        if response.is_redirect:
+            target = urljoin(response.url, response.headers["Location"])
+            if target.startswith(person.app_url + "/auth/callback"):
+                return target
+            response = person.http.get(target, allow_redirects=False, timeout=10)
+            continue
+        [form] = forms_of(response.text)
+        fields = dict(form["fields"])
+        if "login" in fields:
+            fields.update(login=email, password="any-password")
+        response = person.http.post(urljoin(response.url, form["action"] or response.url),
+                                    data=fields, allow_redirects=False, timeout=10)
+    raise AssertionError("never sent back to the console")
+
+
+def assert_sign_in_unavailable(response: requests.Response) -> None:
+    assert response.status_code == 503, response.text[:500]
+    assert response.headers["Content-Type"].startswith("text/html")
+    assert int(response.headers["Retry-After"]) > 0
+    assert "sign-in service is not answering" in response.text, response.text[:2000]
+    assert 'href="/"' in response.text  # a way back: the console's start page
+    assert "Traceback" not in response.text
+
+
+@pytest.mark.backends("sqlite")  # the provider's outage, whatever the database
+def test_the_identity_provider_down(app: Flask, person: Person, make_person: Any,
+                                    oidc: OidcProvider) -> None:
+    person.login("alice@example.com")
+    late = make_person()
+    callback = until_callback(late, "bob@example.com")
+    oidc.stop()
+    try:
+        # signed-in customers keep working
+        assert person.get("/privacy/").status_code == 200
+        assert person.get("/console").status_code == 200
+        assert person.api("PATCH", f"{API}/preferences",
+                          json={"marketing_emails": True}).status_code == 200
+        # signing in says clearly that it cannot be done now, at its start and at its return
+        visitor = make_person()
+        assert_sign_in_unavailable(visitor.http.get(
+            visitor.app_url + "/auth/login?next=/privacy/", allow_redirects=False, timeout=10))
+        assert_sign_in_unavailable(late.http.get(callback, allow_redirects=False, timeout=10))
+        assert late.http.get(late.app_url + f"{API}/me", timeout=10).status_code == 401
+        # step-up fails closed: no dangerous page or call without a fresh login
+        make_login_stale(app, person)
+        page = person.get("/hosttest/danger")
+        assert_sign_in_unavailable(page)
+        assert "dangerous page reached" not in page.text
+        call = person.api("POST", "/hosttest/api/danger")
+        assert call.status_code == 401 and call.json()["type"].endswith("/reauth-required")
+        assert person.get("/privacy/").status_code == 200  # still signed in meanwhile
+    finally:
+        oidc.start()
+    # back: the step-up and a new sign-in work again
+    assert person.get("/hosttest/danger", login="alice@example.com").text == (
+        "dangerous page reached")
+    assert make_person().login("carol@example.com").status_code == 200
+
+
+@pytest.mark.backends("sqlite")
+def test_only_a_database_out_of_reach_is_a_503(app_config: dict[str, Any]) -> None:
+    """A statement that is wrong stays the 500 it is; a connection refused, or a pool with no
+    connection free, is a 503: a page in the host's layout, or a problem for JSON clients."""
+    from demo.app import create_app
+
+    app = create_app(app_config)
+    errors = {
+        "refused": sa.exc.OperationalError("SELECT 1", {}, psycopg.OperationalError(
+            'connection to server at "127.0.0.1", port 5432 failed: Connection refused')),
+        "pool": sa.exc.TimeoutError("QueuePool limit of size 5 overflow 10 reached"),
+        "statement": sa.exc.OperationalError("SELECT x FROM missing", {},
+                                             sqlite3.OperationalError("no such table: missing")),
+    }
+
+    @app.get("/fails/<name>")
+    def fails(name: str) -> str:
+        raise errors[name]
+
+    app.config["PROPAGATE_EXCEPTIONS"] = False  # a 500 as production answers it
+    client = app.test_client()
+    for name in ("refused", "pool"):
+        page = client.get(f"/fails/{name}")
+        assert page.status_code == 503 and page.headers["Retry-After"] == "5"
+        assert "<title>Temporarily unavailable · EcoHash</title>" in page.text
+        problem = client.get(f"/fails/{name}", headers={"Accept": "application/json"})
+        assert problem.status_code == 503
+        assert problem.headers["Content-Type"] == "application/problem+json"
+        assert problem.json["type"].endswith("/unavailable")
+    assert client.get("/fails/statement").status_code == 500
