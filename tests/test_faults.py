@@ -1,7 +1,9 @@
-"""Fault matrix: the SMTP server and the OpenID provider down while customers use the console.
+"""Fault matrix: Redis stopped, the SMTP server down, the OpenID provider down, while customers
+use the console; and which database errors are a 503.
 
-(PostgreSQL restarted under traffic: test_fault_postgres.py. Redis stopped: test_jobs.py,
-test_requests.py and test_rate_limits.py, and the browsing test here.)
+(PostgreSQL restarted under traffic: test_fault_postgres.py. More of Redis: the worker command
+through a Redis restart in test_jobs.py, an export asked for meanwhile in test_requests.py, the
+rate limits in memory in test_rate_limits.py.)
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import sqlalchemy as sa
 from flask import Flask
 
 from devtools.mailcapture import MailCapture
-from devtools.services import OidcProvider
+from devtools.services import OidcProvider, RedisServer
 from selfservice import mail
 from selfservice.db import utcnow
 from selfservice.models import BackgroundJob
@@ -41,6 +43,12 @@ def mail_jobs(app: Flask) -> list[BackgroundJob]:
     with app.extensions["selfservice"].db.read() as session:
         return list(session.scalars(sa.select(BackgroundJob).where(
             BackgroundJob.kind.like("mail.%")).order_by(BackgroundJob.created_at)))
+
+
+def all_jobs(app: Flask) -> list[BackgroundJob]:
+    with app.extensions["selfservice"].db.read() as session:
+        return list(session.scalars(sa.select(BackgroundJob)
+                                    .order_by(BackgroundJob.created_at)))
 
 
 def make_due(app: Flask) -> None:
@@ -231,3 +239,40 @@ def test_only_a_database_out_of_reach_is_a_503(app_config: dict[str, Any]) -> No
         assert problem.headers["Content-Type"] == "application/problem+json"
         assert problem.json["type"].endswith("/unavailable")
     assert client.get("/fails/statement").status_code == 500
+
+
+@pytest.mark.backends("postgresql")
+def test_the_console_works_while_redis_is_down_and_its_jobs_run_once_after(
+        app: Flask, make_person: Any, redis_server: RedisServer, mailbox: MailCapture) -> None:
+    redis_server.stop()
+    try:
+        alice = make_person()
+        alice.login("alice@example.com")  # sign-ins are rate-limited: counted in memory now
+        for path in ("/privacy/", "/privacy/preferences", "/privacy/requests",
+                     "/privacy/cookies", "/console"):
+            assert alice.get(path).status_code == 200, path
+        cookies = alice.get("/privacy/cookies").text
+        banner = next(f for f in forms_of(cookies) if f["action"].endswith("/cookie-consent"))
+        assert alice.http.post(alice.app_url + "/privacy/cookie-consent", timeout=10,
+                               data={**banner["fields"], "choice": "reject_all"},
+                               allow_redirects=False).status_code == 303
+        assert alice.api("PATCH", f"{API}/preferences",
+                         json={"training_opt_in": True}).status_code == 200
+        asked = alice.submit("/privacy/requests", {
+            "type": "correction", "jurisdiction": "gdpr",
+            "description": "My billing address is out of date."})
+        assert asked.status_code == 303, asked.text[:500]
+        waiting = all_jobs(app)
+        assert len(waiting) == 2 and {j.status for j in waiting} == {"pending"}  # the outbox
+        ids = {j.id for j in waiting}
+        health = requests.get(alice.app_url + f"{API}/health", timeout=10)
+        assert (health.status_code, health.json()) == (503, {"status": "degraded"})
+    finally:
+        redis_server.start()
+    run_jobs(app)  # the dispatcher sends what the outbox kept, a worker runs it (the
+    run_jobs(app)  # worker command through a Redis restart: test_jobs.py); twice: once each
+    assert [(j.kind, j.status, j.attempts) for j in all_jobs(app) if j.id in ids] == [
+        ("mail.training_confirmation", "succeeded", 1),
+        ("mail.request_received", "succeeded", 1)]
+    assert sorted(str(m["Subject"])[:30] for m in mailbox.to("alice@example.com")) == [
+        "We received your privacy reque", "You opted in to model training"]
