@@ -29,6 +29,7 @@ from . import (
     subprocessor_api,
     support_api,
     support_decisions,
+    unavailable,
     unrouted,
 )
 from .guards import api_identity, check_csrf, service_token_name
@@ -120,6 +121,7 @@ def problem_type(slug: str) -> Response:
 def create_blueprint() -> Blueprint:
     bp = Blueprint(openapi.API_BLUEPRINT, __name__)
     unrouted.register(bp)
+    unavailable.register(bp)
     bp.before_request(check_csrf)
     bp.register_error_handler(HTTPException, http_error)
     for code in default_exceptions:

@@ -12,7 +12,7 @@ from typing import Any
 from flask import current_app, url_for
 
 from selfservice.schemas import components, paths, ref
-from selfservice.schemas.base import problem_response
+from selfservice.schemas.base import problem_response, unavailable_response
 from selfservice.state import get_state
 from selfservice.version import __version__
 
@@ -44,8 +44,11 @@ def request_bodies() -> dict[tuple[str, str], str]:
 
 def _common_problems(operation: dict[str, Any]) -> None:
     """The problems any operation of its kind can answer: 403 for a wrong CSRF header, 413
-    and 422 for a body too long or of the wrong shape."""
+    and 422 for a body too long or of the wrong shape; and any operation, 503 while the
+    database does not answer."""
     responses = operation["responses"]
+    responses.setdefault("503", unavailable_response(
+        "the database is not answering; try again after Retry-After"))
     if any("csrf" in requirement for requirement in operation.get("security", [])):
         responses.setdefault("403", problem_response("CSRF token missing or invalid"))
     if "requestBody" in operation:

@@ -31,6 +31,7 @@ from . import (
     subprocessor_pages,
     support_decision_pages,
     support_pages,
+    unavailable,
     unrouted,
 )
 from .forms import ConfirmOnlyForm
@@ -63,6 +64,7 @@ def create_blueprint() -> Blueprint:
                    static_folder=os.path.join(TEMPLATE_FOLDER, "selfservice", "static"),
                    static_url_path="/static")
     unrouted.hide_routes(bp)  # the staff pages, before anything else looks at a request
+    unavailable.register(bp)
     bp.before_app_request(apply_gpc_to_account)
     # a customer whose deletion is scheduled sees only the page to cancel it
     bp.before_app_request(deletion_lock.enforce)

@@ -100,18 +100,39 @@ def _start(kind: str, next_url: str, **provider_args: Any) -> Response:
     flows[flow_state] = {"kind": kind, "next": next_url, "started": time.time(),
                          "account": current_account_id()}
     session[_FLOWS] = flows
+    client = oidc_client()
     try:
-        return oidc_client().authorize_redirect(_redirect_uri(), state=flow_state,
-                                                **provider_args)
+        # the discovery document afresh, not the copy from an earlier sign-in: a browser sent
+        # to a provider that does not answer would only show its own connection error
+        client.server_metadata.pop("_loaded_at", None)
+        client.load_server_metadata()
+        return client.authorize_redirect(_redirect_uri(), state=flow_state, **provider_args)
     except (RequestException, OAuthError) as exc:
         logger.error("identity provider unavailable: %s", exc)
-        return _failure("The sign-in service is unavailable. Please try again in a minute.", 503)
+        return _unavailable(kind, request.full_path)
 
 
-def _failure(message: str, status: int) -> Response:
-    response = make_response(render_template("selfservice/auth_error.html", message=message),
-                             status)
+#: seconds a visitor is asked to wait while the identity provider does not answer
+RETRY_AFTER = 60
+
+
+def _unavailable(kind: str, again: str) -> Response:
+    """The identity provider does not answer: no sign-in, and no step-up (nothing that needs a
+    fresh login happens), until it does."""
+    message = ("We cannot confirm it is you right now: our sign-in service is not answering, "
+               "so what needed the confirmation was not done. Please try again in a few "
+               "minutes." if kind == "reauth" else
+               "We cannot sign you in right now: our sign-in service is not answering. Please "
+               "try again in a few minutes.")
+    response = _failure(message, 503, again=again, title="Sign-in unavailable")
+    response.headers["Retry-After"] = str(RETRY_AFTER)
     return response
+
+
+def _failure(message: str, status: int, again: str | None = None,
+             title: str | None = None) -> Response:
+    return make_response(render_template("selfservice/auth_error.html", message=message,
+                                         again=again, home=home_url(), title=title), status)
 
 
 routes = Routes()
@@ -142,8 +163,9 @@ def _take_flow(flow_state: str) -> dict[str, Any] | None:
     return flow
 
 
-def _exchange_code() -> dict[str, Any] | Response:
-    """The provider's token response for this callback, or the page that says what failed."""
+def _exchange_code() -> dict[str, Any] | Response | None:
+    """The provider's token response for this callback, the page that says what failed, or
+    None when the provider did not answer."""
     try:
         return dict(oidc_client().authorize_access_token())
     except OAuthError as exc:
@@ -151,7 +173,7 @@ def _exchange_code() -> dict[str, Any] | Response:
         return _failure("The sign-in did not complete. Please try again.", 400)
     except RequestException as exc:
         logger.error("identity provider unavailable: %s", exc)
-        return _failure("The sign-in service is unavailable. Please try again.", 503)
+        return None
 
 
 @routes.get("/callback")
@@ -162,6 +184,8 @@ def callback() -> Response:
         return _failure("This sign-in link has expired or was already used. "
                         "Please sign in again.", 400)
     token = _exchange_code()
+    if token is None:
+        return _unavailable(flow["kind"], url_for(f".{flow['kind']}", next=flow["next"]))
     if isinstance(token, Response):
         return token
     claims = token.get("userinfo") or {}

@@ -22,6 +22,8 @@ class _Handler:
         self.capture = capture
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        if self.capture.refusing:
+            return self.capture.refusing  # nothing kept
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         assert isinstance(message, EmailMessage)
         self.capture.received(message, list(envelope.rcpt_tos))
@@ -33,15 +35,22 @@ class MailCapture:
                  echo: bool = False) -> None:
         self.host, self.port, self.folder, self.echo = host, port, folder, echo
         self.messages: list[EmailMessage] = []
+        #: an answer such as "451 4.3.0 Try again later" to every message, none kept (tests)
+        self.refusing: str | None = None
         self._lock = threading.Lock()
-        self._controller = Controller(_Handler(self), hostname=host, port=port)
+        self._controller: Controller | None = None
 
     def start(self) -> MailCapture:
+        """Listen on the port; after ``stop`` again on the same one (an outage is over)."""
+        self._controller = Controller(_Handler(self), hostname=self.host, port=self.port)
         self._controller.start()
         return self
 
     def stop(self) -> None:
-        self._controller.stop()
+        """Stop listening: a connection is refused until ``start``. The messages stay."""
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
 
     def received(self, message: EmailMessage, recipients: list[str]) -> None:
         with self._lock:

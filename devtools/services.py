@@ -111,11 +111,21 @@ class PostgresServer:
     def start(self) -> PostgresServer:
         self._as_postgres(PG_BIN / "initdb", "-D", self.data, "-U", "postgres",
                           "--auth=trust", "--no-sync", "-E", "UTF8", "--locale=C")
+        return self.start_again()
+
+    def start_again(self) -> PostgresServer:
+        """Start the cluster (again, after ``shut_down``: same port, same data)."""
         self._as_postgres(PG_BIN / "pg_ctl", "-D", self.data, "-l", self.log, "-w", "-o",
                           f"-p {self.port} -h 127.0.0.1 -k {self.folder} -c fsync=off "
                           "-c synchronous_commit=off -c full_page_writes=off "
                           "-c max_connections=200", "start")
         return self
+
+    def shut_down(self, mode: str = "fast") -> None:
+        """Stop the server and keep its data (outage tests): ``fast`` ends every session and
+        rolls back open transactions, as a restart by an operator does; ``immediate`` is a
+        crash (recovery runs at the next start)."""
+        self._as_postgres(PG_BIN / "pg_ctl", "-D", self.data, "-m", mode, "-w", "stop")
 
     def url(self, database: str = "postgres") -> str:
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{database}"

@@ -14,8 +14,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from flask import g, request, session
-from flask_login import current_user, logout_user
+from flask import current_app, g, request, session
+from flask_login import LoginManager, current_user, logout_user
 
 from .identity import Identity
 from .services import sessions
@@ -24,6 +24,8 @@ from .state import get_state
 _SESSION_KEY = "_selfservice_auth"
 #: on ``g``: ((account id, session id), whether that session is open), checked once a request
 _CHECKED = "_selfservice_session_checked"
+#: on ``g``: the database could not be reached during this request
+_UNREACHABLE = "_selfservice_database_unreachable"
 
 
 def _logged_in_id() -> str | None:
@@ -35,10 +37,23 @@ def _logged_in_id() -> str | None:
 
 def current_account_id() -> str | None:
     """The signed-in account, if its server-side session is open."""
+    if g.get(_UNREACHABLE):
+        return None
     account_id = _logged_in_id()
     if account_id is None or not _session_is_open(account_id):
         return None
     return account_id
+
+
+def database_unreachable() -> None:
+    """For the rest of this request nobody counts as signed in: the database that says who is
+    could not be reached, and the page that says so must render without asking it again."""
+    setattr(g, _UNREACHABLE, True)
+    manager: LoginManager | None = getattr(current_app, "login_manager", None)
+    if manager is not None:
+        # Flask-Login's current_user (templates get it too) is the anonymous user from now on:
+        # loading the real one would ask the host's database, unreachable as well
+        manager._update_request_context_with_user()
 
 
 def current_session_id() -> str | None:

@@ -143,6 +143,31 @@ class Database:
         self.engine.dispose(close=False)
 
 
+#: SQLSTATEs of a PostgreSQL server that is going away or not there yet: connection exceptions
+#: (class 08), admin_shutdown, crash_shutdown, cannot_connect_now (starting up)
+_UNAVAILABLE_STATES = ("08", "57P01", "57P02", "57P03")
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """Whether ``exc`` says the database cannot be reached right now (refused, lost, shutting
+    down, starting up, or every pooled connection busy), rather than that a statement is wrong.
+    A request that meets it may be tried again in a few seconds: the transaction it was in has
+    rolled back, and the pool reconnects (``pool_pre_ping``) once the database is back."""
+    if isinstance(exc, sa.exc.TimeoutError):  # QueuePool: no connection free in time
+        return True
+    if not isinstance(exc, sa.exc.OperationalError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    # psycopg 3 (sqlstate) and psycopg2 (pgcode) name the server's reason; a connection that
+    # failed before the server said anything has none. Other drivers' errors name no state.
+    for attribute in ("sqlstate", "pgcode"):
+        if hasattr(exc.orig, attribute):
+            state = getattr(exc.orig, attribute)
+            return state is None or str(state).startswith(_UNAVAILABLE_STATES)
+    return False
+
+
 def create_engine(url: str, **options: Any) -> Engine:
     """An engine with the settings every backend needs here."""
     url_obj = sa.engine.make_url(url)

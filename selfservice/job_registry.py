@@ -32,6 +32,17 @@ def failure_text(exc: Exception) -> str:
     return f"An unexpected error ({type(exc).__name__}) stopped this attempt."
 
 
+class JobPostponed(JobFailed):
+    """Raised by a handler whose attempt met a service that is down for now (the SMTP server):
+    the job is tried again with the usual back-off, after its last attempt too, until it is
+    ``keep_trying`` seconds old. Its message (plain words, no personal data) is what the job
+    row says meanwhile."""
+
+    def __init__(self, message: str, keep_trying: float) -> None:
+        super().__init__(message)
+        self.keep_trying = keep_trying
+
+
 @dataclass
 class JobContext:
     """What a job handler gets: ids, params, and a way to report progress."""

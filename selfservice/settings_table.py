@@ -219,6 +219,9 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     "SMTP_PASSWORD": (None, "SMTP password."),
     "SMTP_TIMEOUT": (10, "Seconds to wait for the SMTP server."),
     "MAIL_FROM": ("Privacy <privacy@localhost>", "From: of the plugin's e-mails."),
+    "MAIL_RETRY_HOURS": (72, "Hours an e-mail keeps being retried (every 5 minutes at most) "
+                         "while the SMTP server cannot be reached or answers with a temporary "
+                         "error; then its job fails, for support to retry."),
     # -- background work ------------------------------------------------------------------------
     "REDIS_URL": ("redis://127.0.0.1:6379/0", "Redis used by RQ."),
     "QUEUE_NAME": ("selfservice", "RQ queue the plugin's jobs run on."),

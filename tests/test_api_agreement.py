@@ -149,6 +149,7 @@ def test_every_operation_documents_the_problems_it_can_answer(
     for path, operations in paths.items():
         for method, operation in operations.items():
             statuses = set(operation["responses"])
+            assert "503" in statuses, (method, path)  # the database out of reach
             if any("csrf" in requirement for requirement in operation.get("security", [])):
                 assert "403" in statuses, (method, path)
             if "requestBody" in operation:

@@ -73,6 +73,13 @@ def too_many_response(description: str) -> Schema:
                                         "schema": {"type": "integer", "minimum": 1}}}}
 
 
+def unavailable_response(description: str) -> Schema:
+    """503 ``unavailable``, with the seconds to wait in ``Retry-After``."""
+    return {**problem_response(description),
+            "headers": {"Retry-After": {"description": "seconds to wait before trying again",
+                                        "schema": {"type": "integer", "minimum": 1}}}}
+
+
 class InvalidInput(Exception):
     """A request body or parameter does not have the published shape: one message per field.
     The API answers it as a 422 problem, and nothing is changed."""

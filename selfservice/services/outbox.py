@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import os
-import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -23,7 +22,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..db import Database, matched, utcnow
-from ..job_registry import Handler, failure_text
 from ..job_registry import JobContext as JobContext  # re-exported: what a job handler is given
 from ..job_registry import JobRefused as JobRefused  # re-exported: what a job handler raises
 from ..ledger import record_audit
@@ -310,8 +308,10 @@ def succeed(db: Database, job_id: str, attempt: int,
 
 def finish_attempt(db: Database, job_id: str, *, error: str, retry: bool,
                    attempt: int | None = None,
-                   only_if_heartbeat_before: datetime | None = None) -> str | None:
-    """End a failed attempt: back to pending with a back-off, or failed after the last one.
+                   only_if_heartbeat_before: datetime | None = None,
+                   keep_trying: float = 0) -> str | None:
+    """End a failed attempt: back to pending with a back-off (up to 5 minutes), or failed
+    after the last one; with ``keep_trying``, not before the job is that many seconds old.
 
     ``attempt`` fences a worker to its own attempt; the reaper passes None and fences by the
     heartbeat instead. Returns the new status, or None when that attempt was no longer running.
@@ -329,9 +329,11 @@ def finish_attempt(db: Database, job_id: str, *, error: str, retry: bool,
             if last is not None and last >= only_if_heartbeat_before:
                 return None  # it beat again since the reaper looked
         now = utcnow()
-        if retry and job.attempts < job.max_attempts:
+        if retry and (job.attempts < job.max_attempts
+                      or now - job.created_at < timedelta(seconds=keep_trying)):
             job.status = JobStatus.PENDING
-            job.available_at = now + timedelta(seconds=min(300, 5 * 2 ** (job.attempts - 1)))
+            job.available_at = now + timedelta(
+                seconds=min(300, 5 * 2 ** min(job.attempts - 1, 10)))
             job.enqueued_at = None
         else:
             job.status = JobStatus.FAILED
@@ -364,37 +366,3 @@ def retry(session: Session, job_id: str, *, actor_type: str, actor_id: str | Non
                  actor_type=actor_type, actor_id=actor_id)
     session.info.setdefault(_NEW_JOBS, []).append((job.id, job.kind, job.available_at))
     return True
-
-
-def run_claimed(ctx: JobContext, handler: Handler, heartbeat_every: float) -> None:
-    """Run a claimed job with a heartbeat thread and record the outcome in SQL."""
-    db = ctx._db
-    stop = threading.Event()
-
-    def heart() -> None:
-        while not stop.wait(heartbeat_every):
-            try:
-                beat(db, ctx.job_id, ctx.attempt)
-            except Exception:  # a missed beat is retried at the next one
-                logger.exception("heartbeat of job %s failed", ctx.job_id)
-
-    thread = threading.Thread(target=heart, name=f"heartbeat-{ctx.job_id}", daemon=True)
-    thread.start()
-    try:
-        result = handler(ctx)
-    except JobRefused as exc:
-        # written for the customer by the service that refused
-        finish_attempt(db, ctx.job_id, error=str(exc), retry=False, attempt=ctx.attempt)
-        logger.info("job %s (%s) refused", ctx.job_id, ctx.kind)
-        return
-    except Exception as exc:
-        logger.exception("job %s (%s) attempt %d failed", ctx.job_id, ctx.kind, ctx.attempt)
-        # an exception's text may quote personal data: the customer, support and the audit
-        # chain get its type only (or a JobFailed's plain words); the log has the traceback
-        finish_attempt(db, ctx.job_id, retry=True, attempt=ctx.attempt,
-                       error=failure_text(exc))
-        return
-    finally:
-        stop.set()
-        thread.join(timeout=5)
-    succeed(db, ctx.job_id, ctx.attempt, result)
