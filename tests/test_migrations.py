@@ -51,3 +51,31 @@ def test_cli_reports_the_schema_and_every_setting(app: Flask) -> None:
     assert all(f"`SELFSERVICE_{key}`" in table for key in SETTINGS)
     shown = runner.invoke(args=["selfservice", "config"]).output
     assert "demo-pipeline-token" not in shown and "selfservice-test-secret" not in shown
+
+
+def test_a_migration_that_copies_the_requests_table_keeps_timelines_and_notes(
+        app: Flask) -> None:
+    """On SQLite a batch migration copies a table and drops the old one: with foreign keys on,
+    the drop would take every ON DELETE CASCADE row with it (0011 copies the requests)."""
+    from selfservice.services import privacy_requests
+
+    with app.app_context():
+        alice = app.extensions["selfservice"].extension.load_identity("acct-alice")
+        created, _ = privacy_requests.create(alice, "correction")
+        engine = app.extensions["selfservice"].db.engine
+        count = ("SELECT COUNT(*) FROM selfservice_privacy_request_events "
+                 "WHERE request_id = :id")
+        with engine.begin() as connection:
+            connection.execute(sa.text(
+                "INSERT INTO selfservice_request_notes (request_id, at, author_role, kind, "
+                "text) VALUES (:id, CURRENT_TIMESTAMP, 'support', 'note', 'kept')"),
+                {"id": created.id})
+            before = connection.scalar(sa.text(count), {"id": created.id})
+        assert before >= 1
+        migrate.downgrade("0010")
+        migrate.upgrade()
+        with engine.connect() as connection:
+            assert connection.scalar(sa.text(count), {"id": created.id}) == before
+            assert connection.scalar(sa.text(
+                "SELECT COUNT(*) FROM selfservice_request_notes WHERE request_id = :id"),
+                {"id": created.id}) == 1
