@@ -1,7 +1,8 @@
 """Sign in to a console through its real OpenID provider, as a person would, with ``requests``:
 follow the redirects and fill the development provider's one-form pages. What ``make bench``
 uses to get a real session (the same path as a browser: login, consent, callback, a session
-opened on the server); tests/helpers.py's Person does the same step by step."""
+opened on the server); tests/helpers.py's Person does the same step by step, reading forms
+with :func:`forms_of`."""
 
 from __future__ import annotations
 
@@ -20,9 +21,20 @@ class _Forms(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = dict(attrs)
         if tag == "form":
-            self.forms.append({"action": a.get("action") or "", "fields": {}})
-        elif tag == "input" and self.forms and a.get("name"):
+            self.forms.append({"action": a.get("action") or "", "method":
+                               (a.get("method") or "get").lower(), "fields": {}})
+        elif tag in ("input", "button") and self.forms and a.get("name"):
+            if a.get("type") in ("submit", "button") and tag == "button":
+                return
             self.forms[-1]["fields"][a["name"]] = a.get("value") or ""
+
+
+def forms_of(html: str) -> list[dict[str, Any]]:
+    """Every form of a page: {action, method, fields: {name: value}} (buttons that submit
+    or do nothing left out)."""
+    parser = _Forms()
+    parser.feed(html)
+    return parser.forms
 
 
 def sign_in(console: str, issuer: str, email: str, next_path: str = "/privacy/",
@@ -41,11 +53,10 @@ def sign_in(console: str, issuer: str, email: str, next_path: str = "/privacy/",
             continue
         if not response.url.startswith(issuer):
             break
-        parser = _Forms()
-        parser.feed(response.text)
-        if len(parser.forms) != 1:
+        forms = forms_of(response.text)
+        if len(forms) != 1:
             raise RuntimeError(f"unexpected page at the provider: {response.url}")
-        form = parser.forms[0]
+        form = forms[0]
         fields = dict(form["fields"])
         if "login" in fields:
             fields.update(login=email, password="any-password")  # noqa: S106

@@ -10,7 +10,6 @@ import subprocess
 import sys
 import threading
 from contextlib import suppress
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -19,7 +18,8 @@ import requests
 from flask import Flask
 from werkzeug.serving import make_server
 
-from devtools.services import ROOT, wait_for_port
+from devtools.services import ROOT, end_process, wait_for_port
+from devtools.signin import forms_of
 from selfservice.auth import _SESSION_KEY
 
 
@@ -48,28 +48,6 @@ class LiveServer:
 
     def stop(self) -> None:
         self._server.shutdown()
-
-
-class _Forms(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.forms: list[dict[str, Any]] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        a = dict(attrs)
-        if tag == "form":
-            self.forms.append({"action": a.get("action") or "", "method":
-                               (a.get("method") or "get").lower(), "fields": {}})
-        elif tag in ("input", "button") and self.forms and a.get("name"):
-            if a.get("type") in ("submit", "button") and tag == "button":
-                return
-            self.forms[-1]["fields"][a["name"]] = a.get("value") or ""
-
-
-def forms_of(html: str) -> list[dict[str, Any]]:
-    parser = _Forms()
-    parser.feed(html)
-    return parser.forms
 
 
 def csrf_token(html: str) -> str:
@@ -227,10 +205,4 @@ class WebProcess:
         return f"http://127.0.0.1:{self.port}"
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        end_process(self.process)
