@@ -112,7 +112,8 @@ DEFAULTS: dict[str, Any] = {
     ],
     "SELFSERVICE_DPA_MEASURES": [
         {"title": "Encryption", "description": "Customer data is encrypted in transit (TLS "
-         "1.2 or later) and at rest (AES-256), with keys held in a managed key service."},
+         "1.3 or higher, as the privacy policy says) and at rest (AES-256), with keys held "
+         "in a managed key service."},
         {"title": "Access control", "description": "Staff reach production systems only "
          "through single sign-on with hardware-key two-factor authentication, on the least "
          "privilege they need; access is reviewed every quarter."},
