@@ -85,6 +85,8 @@ def test_an_upload_completes_the_request_and_shows_to_the_organisations_admins_o
         assert download.headers["Content-Type"] == "application/pdf"
         page = admin.get("/privacy/dpa").text
         assert 'id="dpa-negotiated"' in page and 'id="dpa-negotiated-download-1"' in page
+        assert 'id="dpa-negotiated-in-force"' in page  # not "has not signed the DPA yet"
+        assert "has not signed the DPA yet" not in page
     assert pdf_inspection.inspect(download.content).signatures[0].intact
     url = entry["download_url"]
     # a member sees that it exists and whom to ask; nobody else learns of it
@@ -93,6 +95,7 @@ def test_an_upload_completes_the_request_and_shows_to_the_organisations_admins_o
     assert seen["download_url"] is None and seen["version_label"] == LABEL
     member_page = carol.get("/privacy/dpa").text
     assert 'id="dpa-negotiated"' in member_page and "Bob Okafor" in member_page
+    assert 'id="dpa-negotiated-in-force"' in member_page
     assert 'id="dpa-negotiated-download-1"' not in member_page
     others = [carol] + [signed_in(make_person, email) for email in (
         "fatima.haddad@example.net", "alice@example.com", "sam@example.com",
