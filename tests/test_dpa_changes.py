@@ -90,6 +90,15 @@ def test_an_owner_asks_for_changes_and_a_privacy_officer_answers(
         f"/privacy/support/requests/{created['reference']}").text
     assert "Clause 9" not in sam_page  # support sees the status, not the text
 
+    # an extension adds our 30 days, not a law's maximum
+    extended = pat.api("POST", f"{API}/support/requests/{created['reference']}/extend",
+                       json={"reason": "Our counsel reads clause 9 this week"})
+    assert extended.status_code == 200, extended.text
+    assert (datetime.fromisoformat(extended.json()["extended_due_at"])
+            == datetime.fromisoformat(created["due_at"]) + timedelta(days=30))
+    run_jobs(app)
+    [more] = [m for m in mailbox.to("bob@example.com") if "more time" in str(m["Subject"])]
+    assert "contract negotiation" in more.get_content()
     # pat denies it, with a message; no appeal or regulator for a contract negotiation
     denied = pat.api("POST", f"{API}/support/requests/{created['reference']}/decision",
                      json={"outcome": "denied", "reason_code": "other",
