@@ -14,12 +14,13 @@ import sqlalchemy as sa
 from asn1crypto import x509 as asn1_x509
 from flask import Flask
 from pyhanko.pdf_utils.reader import PdfFileReader
-from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko.sign.validation.errors import SignatureValidationError
+from pyhanko.sign.validation.pdf_embedded import async_validate_pdf_signature
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 from pypdf import PdfReader
 
+from selfservice.dpa_signing import _run
 from selfservice.models import AuditEvent, DpaSignature
 
 from .helpers import Person, make_login_stale
@@ -57,7 +58,10 @@ def trusted_certificate(pem_path: str) -> asn1_x509.Certificate:
 def validate(pdf: bytes, dpa_signing_pem: str) -> Any:
     embedded = PdfFileReader(io.BytesIO(pdf)).embedded_signatures[-1]
     context = ValidationContext(trust_roots=[trusted_certificate(dpa_signing_pem)])
-    return embedded, validate_pdf_signature(embedded, context)
+    # through dpa_signing's runner: pyHanko's synchronous wrapper calls asyncio.run, which a
+    # thread with a running event loop refuses (the session's Chromium, once a browser test
+    # has started it, runs Playwright's loop in this thread)
+    return embedded, _run(lambda: async_validate_pdf_signature(embedded, context))
 
 
 def sign_as_bob(person: Person, **changes: Any) -> Any:
