@@ -7,6 +7,7 @@ SCREENSHOTS=folder keeps them)."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +47,9 @@ def _ask_for_changes(page: Any, live_server: LiveServer, folder: Path) -> str:
     assert CHANGES in page.locator("#request-changes").inner_text()
     assert axe_serious(page, inside="#ss-request") == []
     shoot(page, folder, "dpa-changes-request")
-    return str(page.locator("h1 small").inner_text())
+    found = re.search(r"DR-[0-9A-Z]{4}-[0-9A-Z]{4}", page.locator("h1").inner_text())
+    assert found, page.locator("h1").inner_text()
+    return found[0]
 
 
 def _upload_as_officer(page: Any, live_server: LiveServer, folder: Path, reference: str,
