@@ -20,6 +20,7 @@ from . import (
     cookie_api,
     deletion_api,
     dpa_api,
+    dpa_support,
     hardening,
     legal_holds,
     openapi,
@@ -132,7 +133,8 @@ def create_blueprint() -> Blueprint:
                           cookie_api.routes, sessions.api_routes, legal_holds.routes,
                           staff_access.api_routes, deletion_api.routes,
                           support_api.api_routes, support_decisions.api_routes,
-                          subprocessor_api.api_routes, dpa_api.routes):
+                          subprocessor_api.api_routes, dpa_api.routes,
+                          dpa_support.api_routes):
         module_routes.register(bp)
     hardening.protect(bp, api=True)
     return bp

@@ -1,5 +1,5 @@
 """The form an owner or admin signs the DPA with (the same limits and characters as the API's
-``DpaSign`` shape)."""
+``DpaSign`` shape), and the one they ask for changes with instead (``DpaChanges``)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from selfservice.schemas.dpa import LIMITS
 from selfservice.services.dpa import SignatureEntries
-from selfservice.text import EMAIL_PATTERN, FILLED_TEXT_PATTERN, LINE_PATTERN
+from selfservice.services.request_details import CHANGES_MAX
+from selfservice.text import EMAIL_PATTERN, FILLED_TEXT_PATTERN, LINE_PATTERN, REFUSAL
 
 
 class Matches:
@@ -85,3 +86,13 @@ class DpaSignForm(FlaskForm):
             registration_number=text(self.registration_number) or None,
             signer_name=text(self.signer_name), signer_title=text(self.signer_title),
             signer_email=text(self.signer_email))
+
+
+class DpaChangesForm(FlaskForm):
+    changes = TextAreaField(
+        "What would you like changed in the DPA?",
+        validators=[_required("Say what you would like changed."),
+                    Length(max=CHANGES_MAX, message=f"Keep it to {CHANGES_MAX:,} characters: "
+                                                    "the privacy officer then writes to you "
+                                                    "for the details."),
+                    Matches(FILLED_TEXT_PATTERN, f"What you write {REFUSAL}.")])

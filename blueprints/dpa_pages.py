@@ -1,5 +1,6 @@
-"""The DPA pages: the version in force to read (and download), the organisation's signatures,
-and the form an owner or admin signs with, behind a fresh sign-in."""
+"""The DPA pages: the version in force to read (and download), the organisation's signatures
+and negotiated DPAs, the form an owner or admin signs with, behind a fresh sign-in, and the one
+they ask for changes with instead (a ``dpa`` privacy request)."""
 
 from __future__ import annotations
 
@@ -9,12 +10,15 @@ from flask import abort, flash, redirect, render_template, url_for
 from markupsafe import Markup
 
 from selfservice.identity import Identity
+from selfservice.models import RequestType
 from selfservice.schemas import InvalidInput
-from selfservice.services import dpa, dpa_document
+from selfservice.services import dpa, dpa_document, dpa_negotiated, privacy_requests
+from selfservice.services.request_details import DPA_ANSWER_DAYS
 
 from .dpa_api import origin
-from .dpa_forms import DpaSignForm
+from .dpa_forms import DpaChangesForm, DpaSignForm
 from .guards import page_identity
+from .rate_limits import limited
 from .routing import Routes
 
 routes = Routes()
@@ -36,10 +40,14 @@ def dpa_page(identity: Identity) -> Any:
         document = dpa.unsigned_document(identity, overview.current)
         # the host's own template, autoescaped when rendered: an HTML fragment to show as is
         body = Markup(dpa_document.body_html(document))  # noqa: S704
+    org = identity.org
     return render_template(
         "selfservice/dpa/page.html", identity=identity, overview=overview, body=body,
         processor=dpa_document.processor(),
-        admins=dpa.admins_of(identity) if identity.org and not identity.org.is_admin else [])
+        admins=dpa.admins_of(identity) if org and not org.is_admin else [],
+        negotiated=dpa_negotiated.of_organisation(org.id) if org else [],
+        change_request=dpa_negotiated.open_request_of(org.id) if org else None,
+        answer_days=DPA_ANSWER_DAYS)
 
 
 def _render_sign(identity: Identity, overview: dpa.Overview, form: DpaSignForm,
@@ -106,3 +114,40 @@ def dpa_sign_submit(identity: Identity) -> Any:
     flash(f"Signed. {row.org_name}'s DPA, version {row.version}, is countersigned: download "
           "the signed PDF below.", "success")
     return redirect(url_for(".dpa_page", _anchor="dpa-signatures"), 303)
+
+
+def _render_changes(identity: Identity, form: DpaChangesForm, status: int = 200) -> Any:
+    assert identity.org is not None
+    return render_template("selfservice/dpa/changes.html", identity=identity, form=form,
+                           processor=dpa_document.processor(), answer_days=DPA_ANSWER_DAYS,
+                           change_request=dpa_negotiated.open_request_of(identity.org.id)
+                           ), status
+
+
+@routes.route("/dpa/changes", ("GET", "POST"))
+@limited("RATE_LIMIT_REQUESTS", "privacy-requests", methods=("POST",))
+@page_identity()
+def dpa_changes_page(identity: Identity) -> Any:
+    """Ask for changes instead of signing: owners and admins (members 403, no organisation
+    404); an organisation with a request open is shown it instead."""
+    _overview(identity)
+    if identity.org is None:
+        abort(404)
+    if not identity.org.is_admin:
+        abort(403, "Only the organisation's owner or admins can ask for changes to its DPA.")
+    form = DpaChangesForm()
+    if not form.validate_on_submit():
+        return _render_changes(identity, form, 400 if form.is_submitted() else 200)
+    try:
+        item, _ = privacy_requests.create(identity, RequestType.DPA,
+                                          details={"changes": form.changes.data})
+    except privacy_requests.InvalidRequest as exc:
+        form.form_errors.extend(exc.errors.values())
+        return _render_changes(identity, form, 400)
+    except privacy_requests.OpenRequestExists as exc:
+        flash(f"{identity.org.name}'s request for changes, {exc.existing.reference}, is still "
+              "open: our privacy officer answers it first.", "error")
+        return redirect(url_for(".dpa_page", _anchor="dpa-changes"), 303)
+    flash(f"Request {item.reference} received. Our privacy officer answers within "
+          f"{DPA_ANSWER_DAYS} days.", "success")
+    return redirect(url_for(".request_page", request_id=item.id), 303)

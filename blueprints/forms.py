@@ -73,10 +73,11 @@ class OrgPolicyForm(FlaskForm):
 class RequestForm(FlaskForm):
     """Asking for one of the rights of the privacy policy."""
 
-    # deletion has a page of its own, a danger zone with the plan (deletion_pages)
+    # deletion has a page of its own, a danger zone with the plan (deletion_pages); changes
+    # to the DPA are asked for from the DPA's page (dpa_pages)
     type = SelectField("What would you like us to do?",
                        choices=choices({k: v for k, v in TYPES.items()
-                                        if k != RequestType.DELETION}))
+                                        if k not in (RequestType.DELETION, RequestType.DPA)}))
     jurisdiction = SelectField("Which law applies to you", choices=choices(JURISDICTIONS))
     csv = BooleanField("Also include CSV files (for spreadsheets), where the data is a table")
     description = TextAreaField("Tell us what it is about (optional)")

@@ -22,6 +22,7 @@ from . import (
     deletion_lock,
     deletion_pages,
     dpa_pages,
+    dpa_support,
     error_pages,
     hardening,
     preferences,
@@ -76,7 +77,8 @@ def create_blueprint() -> Blueprint:
     for module_routes in (routes, preferences.routes, privacy_requests.page_routes,
                           cookie_pages.routes, sessions.page_routes, deletion_pages.routes,
                           support_pages.page_routes, support_decision_pages.page_routes,
-                          subprocessor_pages.page_routes, dpa_pages.routes):
+                          subprocessor_pages.page_routes, dpa_pages.routes,
+                          dpa_support.page_routes):
         module_routes.register(bp)
     hardening.protect(bp, api=False)
     return bp

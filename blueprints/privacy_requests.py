@@ -29,7 +29,7 @@ from selfservice.auth import is_fresh
 from selfservice.db import utcnow
 from selfservice.identity import Identity
 from selfservice.models import OPEN_STATUSES, PrivacyRequest, RequestStatus, RequestType
-from selfservice.services import appeals, decisions, deletion, exports
+from selfservice.services import appeals, decisions, deletion, exports, request_details
 from selfservice.services import privacy_requests as service
 from selfservice.storage import StoredFile
 from selfservice.text import is_client_key
@@ -81,6 +81,10 @@ def _refusal(exc: service.RequestError) -> Response:
     """The API's answer to a request the service would not create."""
     if isinstance(exc, service.InvalidRequest):
         raise Invalid(exc.errors) from None
+    if isinstance(exc, request_details.NoOrganisation):
+        return problem(404, "not-found", "No organisation", exc.message)
+    if isinstance(exc, request_details.NotOrgAdmin):
+        return problem(403, "forbidden", "Owners and admins only", exc.message)
     if isinstance(exc, service.OpenRequestExists):
         return problem(409, "conflict", "A request of this type is already open",
                        f"Request {exc.existing.reference} is still open.",

@@ -1,6 +1,7 @@
 """``flask selfservice ...``: database, sources, settings, the audit trail, the consent ledger,
 cookie consent (the worker, dispatcher, health and ping commands live in cli_jobs, the
-retention, legal-hold and deletion groups in cli_retention and cli_deletion)."""
+retention, legal-hold and deletion groups in cli_retention and cli_deletion, the DPA group
+in cli_dpa)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from flask.cli import AppGroup
 from . import config as config_module
 from . import migrate
 from .cli_deletion import deletion_cli
+from .cli_dpa import dpa_cli
 from .cli_jobs import dispatch, health, ping, worker
 from .cli_retention import holds_cli, retention_cli
 from .models import Purpose
@@ -38,6 +40,7 @@ cli.add_command(holds_cli)
 cli.add_command(deletion_cli)
 for _command in (worker, dispatch, health, ping):
     cli.add_command(_command)
+cli.add_command(dpa_cli)
 
 
 @db_cli.command("upgrade")

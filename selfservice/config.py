@@ -152,6 +152,8 @@ _SHAPES: tuple[tuple[str, Callable[[Any], bool], str], ...] = (
     ("RETENTION_SWEEPS", lambda v: isinstance(v, bool), "be True or False"),
     ("MAX_BODY_BYTES", lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 1024,
      "be a whole number of bytes, at least 1024"),
+    ("DPA_NEGOTIATED_MAX_BYTES", lambda v: isinstance(v, int) and not isinstance(v, bool)
+     and 1024 <= v <= 64 * 1024 ** 2, "be a whole number of bytes from 1 KiB to 64 MiB"),
     ("STORAGE_SSE", lambda v: v is None or v in SSE_MODES,
      "be None, " + ", ".join(SSE_MODES[:-1]) + " or " + SSE_MODES[-1]),
     ("STORAGE_ADDRESSING_STYLE", lambda v: v in ADDRESSING_STYLES, "be auto, path or virtual"),

@@ -138,6 +138,11 @@ SETTINGS: dict[str, tuple[Any, str]] = {
                         "the DPA can be read and downloaded, not signed in the console."),
     "DPA_SIGNING_CERT": (None, "The certificate of DPA_SIGNING_KEY (PEM text or a path), "
                          "followed by its issuing chain, if any."),
+    "DPA_NEGOTIATED_MAX_BYTES": (10 * 1024 * 1024, "Largest negotiated DPA, in bytes, a "
+                                 "privacy officer may upload (a PDF signed outside the console, "
+                                 "kept in the database as uploaded), 1 KiB to 64 MiB. The "
+                                 "upload's page and API call take a body this much longer than "
+                                 "MAX_BODY_BYTES."),
     "DPA_FONTS": (None, "TrueType fonts of the DPA's PDF: {regular, bold, italic?} paths. "
                   "None: the PDF's built-in Helvetica, which shows Western European "
                   "characters only (other characters in a signer's entries are refused)."),

@@ -85,6 +85,9 @@ PAGES = (
     Page("dpa-member", "/privacy/dpa", "carol"),
     Page("dpa-no-organisation", "/privacy/dpa", "alice"),
     Page("dpa-sign", "/privacy/dpa/sign", "bob"),
+    Page("dpa-changes", "/privacy/dpa/changes", "bob"),
+    Page("dpa-changes-open", "/privacy/dpa/changes", "fatima"),
+    Page("dpa-request", "/privacy/requests/{dpa_request}", "fatima"),
     Page("subprocessors", "/privacy/subprocessors", None),
     Page("subprocessors-owner", "/privacy/subprocessors", "bob"),
     Page("subprocessor-objection", "/privacy/subprocessors/changes/{change}/objection", "bob"),
@@ -100,6 +103,8 @@ PAGES = (
     Page("metrics", "/privacy/support/metrics", "pat"),
     Page("legal-holds", "/privacy/support/legal-holds", "pat"),
     Page("subprocessor-objections", "/privacy/support/subprocessor-objections", "pat"),
+    Page("support-dpa", "/privacy/support/dpa", "pat"),
+    Page("support-request-dpa", "/privacy/support/requests/{dpa_ref}", "pat"),
     Page("error-403", "/privacy/support/legal-holds", "sam", 403),
     Page("error-404", "/privacy/requests/no-such-request", "alice", 404),
     Page("error-404-elsewhere", "/no-such-page", "alice", 404),
@@ -202,8 +207,11 @@ def _ask(person: Person, kind: str, **body: Any) -> dict[str, Any]:
 
 def _set_up(site: Site) -> None:
     """What the pages show: an export ready and one expired, open requests, a denied one, a
-    deletion started and one scheduled, a legal hold."""
-    from selfservice.services import deletion, outbox
+    deletion started and one scheduled, a legal hold, a request for changes to the DPA (Globex
+    Research's) and a negotiated DPA (Acme AI's)."""
+    from selfservice.services import deletion, dpa_negotiated, outbox
+
+    from .dpa_pdfs import plain_pdf
 
     app = site.app
     with app.extensions["selfservice"].db.engine.begin() as connection:
@@ -216,7 +224,7 @@ def _set_up(site: Site) -> None:
                                    "WHERE account_id = :a AND terminated_at IS NULL"),
                            {"a": maya.id})
     site.emails.update({n: f"{n}@example.com" for n in ("alice", "bob", "carol", "sam", "pat")},
-                       maya=maya.email)
+                       maya=maya.email, fatima="fatima.haddad@example.net")
     alice, bob, pat = (_person(site, who) for who in ("alice", "bob", "pat"))
     export = _ask(alice, "export", details={"formats": ["jsonl", "csv"]})
     expired = _ask(bob, "export")
@@ -229,6 +237,12 @@ def _set_up(site: Site) -> None:
                      json={"outcome": "denied", "reason_code": "identity_not_verified",
                            "message": "The name you gave does not match our records."})
     assert denied.status_code == 200, denied.text
+    changes = _ask(_person(site, "fatima"), "dpa", details={
+        "changes": "Clause 9 (audits): once a year, on 30 days' notice, at our cost."})
+    with app.app_context():
+        officer = app.extensions["selfservice"].extension.load_identity("acct-pat")
+        dpa_negotiated.upload(officer, "org-acme", plain_pdf(), "Acme AI DPA, negotiated "
+                              "November 2026", "2026-11-20")
     held = pat.api("POST", API + "/legal-holds", json={
         "account_id": "acct-carol", "reason": "Case 2026-114: a regulator's inquiry",
         "review_at": (datetime.now(UTC) + timedelta(days=90)).isoformat()})
@@ -245,7 +259,8 @@ def _set_up(site: Site) -> None:
                       export=export["id"], expired=expired["id"], correction=correction["id"],
                       correction_ref=correction["reference"], objection=objection["id"],
                       objection_ref=objection["reference"], denied=restriction["id"],
-                      deletion=started.id)
+                      deletion=started.id, dpa_request=changes["id"],
+                      dpa_ref=changes["reference"])
 
 
 @pytest.fixture(scope="module")

@@ -115,7 +115,8 @@ def test_every_request_body_is_checked_against_the_schema_the_document_publishes
     published = {
         (path, method): operation["requestBody"]["content"]["application/json"]["schema"]
         for path, operations in document["paths"].items()
-        for method, operation in operations.items() if "requestBody" in operation}
+        for method, operation in operations.items()
+        if "application/json" in operation.get("requestBody", {}).get("content", {})}
     assert published == {key: {"$ref": f"#/components/schemas/{name}"}
                          for key, name in BODIES.items()}
     components = document["components"]["schemas"]
@@ -180,3 +181,23 @@ def test_every_reference_in_the_document_resolves(app: Flask, live_server: LiveS
         for part in ref.removeprefix("#/").split("/"):
             target = target[part]
         assert isinstance(target, dict), ref
+
+
+def test_the_negotiated_dpa_upload_is_the_one_multipart_body_and_checked_as_published(
+        app: Flask, live_server: LiveServer, make_person: Any) -> None:
+    document = _document(live_server)
+    multipart = {(path, method): operation["requestBody"]["content"]
+                 for path, operations in document["paths"].items()
+                 for method, operation in operations.items()
+                 if "multipart/form-data" in operation.get("requestBody", {}).get("content", {})}
+    assert list(multipart) == [("/support/dpa/negotiated", "post")]
+    body = multipart[("/support/dpa/negotiated", "post")]["multipart/form-data"]
+    assert body["schema"] == {"$ref": "#/components/schemas/DpaNegotiatedUpload"}
+    schema = document["components"]["schemas"]["DpaNegotiatedUpload"]
+    officer = make_person()
+    officer.login("pat@example.com")
+    refused = officer.api("POST", API + "/support/dpa/negotiated", data={"x": "1"},
+                          files={"unrelated": ("a.txt", b"a")})
+    assert schema["required"] == ["org_id", "version_label", "signed_on", "file"]
+    assert _fields(refused) == {*schema["required"], "x", "unrelated"}
+    assert schema["additionalProperties"] is False

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from flask import Flask
 
 from selfservice.config import ConfigError, apply_defaults
-from selfservice.models import PSEUDONYM_PREFIX, PrivacyRequest, RequestType
+from selfservice.models import PSEUDONYM_PREFIX, STATUTORY_TYPES, PrivacyRequest
 
 from .helpers import Person
 
@@ -41,6 +41,9 @@ SPREAD: list[tuple[str, str, float, float | None, int, int | None, str | None]] 
     ("deletion", "completed", 11, 31, 30, 61, None),
     ("correction", "completed", 40, 1, 30, None, None),           # after the period
     ("correction", "completed", -1, 1, 30, None, None),           # before it
+    # an organisation asking for changes to the DPA: a contract negotiation, not a right of
+    # the privacy laws, so neither in the numbers nor in the record
+    ("dpa", "completed", 12, 5, 30, None, None),
 ]
 PERIOD = {"from": "2026-03-01", "to": "2026-03-31"}
 
@@ -76,9 +79,11 @@ def from_sql(app: Flask) -> dict[str, dict[str, Any]]:
                                             table.c.decision_code.is_not(None))), 1),
                             else_=0)).label("denied"),
         sa.func.sum(sa.case((late, 1), else_=0)).label("overdue"),
-    ).where(table.c.created_at >= start, table.c.created_at < end).group_by(table.c.type)
+    ).where(table.c.created_at >= start, table.c.created_at < end,
+            table.c.type != "dpa").group_by(table.c.type)
     durations = sa.select(table.c.type, table.c.created_at, table.c.completed_at).where(
-        table.c.created_at >= start, table.c.created_at < end, answered)
+        table.c.created_at >= start, table.c.created_at < end, answered,
+        table.c.type != "dpa")
     with app.extensions["selfservice"].db.read() as session:
         found = {row.type: {"type": row.type, "received": row.received,
                             "completed": int(row.completed), "denied": int(row.denied),
@@ -88,7 +93,7 @@ def from_sql(app: Flask) -> dict[str, dict[str, Any]]:
             days = (row.completed_at - row.created_at).total_seconds() / 86400
             found[row.type]["days"].append(days)
     result = {}
-    for kind in RequestType:
+    for kind in STATUTORY_TYPES:
         item = found.get(kind.value, {"type": kind.value, "received": 0, "completed": 0,
                                       "denied": 0, "overdue": 0, "days": []})
         days = sorted(item.pop("days"))
@@ -116,14 +121,15 @@ def test_the_numbers_match_sql_as_json_csv_and_on_the_page(
     assert (body["from"], body["to"]) == ("2026-03-01T00:00:00+00:00",
                                           "2026-04-01T00:00:00+00:00")
     assert {row["type"]: row for row in body["types"]} == expected
-    assert [row["type"] for row in body["types"]] == list(RequestType)
+    assert [row["type"] for row in body["types"]] == list(STATUTORY_TYPES)
+    assert "dpa" not in [row["type"] for row in body["types"]]
 
     as_csv = sam.api("GET", API, csrf=False, params={**PERIOD, "format": "csv"})
     assert as_csv.headers["Content-Type"].startswith("text/csv")
     assert "request-metrics-2026-03-01-to-2026-03-31.csv" in as_csv.headers[
         "Content-Disposition"]
     rows = list(csv.DictReader(io.StringIO(as_csv.text)))
-    assert [row["type"] for row in rows] == list(RequestType)
+    assert [row["type"] for row in rows] == list(STATUTORY_TYPES)
     for row in rows:
         wanted = expected[row["type"]]
         for column, value in row.items():
@@ -172,7 +178,7 @@ def test_the_record_of_requests_and_responses_lists_every_request_of_the_period(
     assert "request-records-2026-03-01-to-2026-03-31.csv" in response.headers[
         "Content-Disposition"]
     rows = list(csv.DictReader(io.StringIO(response.text)))
-    inside = [i for i, row in enumerate(SPREAD) if 0 <= row[2] < 31]
+    inside = [i for i, row in enumerate(SPREAD) if 0 <= row[2] < 31 and row[0] != "dpa"]
     # every request received in the period, oldest first, and nothing else
     assert [row["reference"] for row in rows] == [
         f"DR-TEST-{i:04d}" for i in sorted(inside, key=lambda i: SPREAD[i][2])]
@@ -195,6 +201,7 @@ def test_the_record_of_requests_and_responses_lists_every_request_of_the_period(
     assert by_reference["DR-TEST-0011"]["appeal_of"] == "DR-TEST-0001"
     assert {row["account_erased"] for row in rows} == {"yes", "no"}
     assert "acct-metrics" not in response.text  # the record names no account
+    assert ",dpa," not in response.text  # nor the organisation's DPA negotiation
     # the privacy officer's metrics page links to it; support gets neither
     page = pat.get("/privacy/support/metrics?from=2026-03-01&to=2026-03-31").text
     assert 'id="records-csv"' in page

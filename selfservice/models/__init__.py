@@ -26,7 +26,7 @@ from .deletion import (
     StepKind,
     StepStatus,
 )
-from .dpa import DpaNotice, DpaSignature
+from .dpa import DpaNegotiated, DpaNotice, DpaSignature
 from .jobs import (
     AccountSession,
     AuditEvent,
@@ -37,6 +37,7 @@ from .jobs import (
 from .requests import (
     OPEN_SQL,
     OPEN_STATUSES,
+    STATUTORY_TYPES,
     Jurisdiction,
     PrivacyRequest,
     PrivacyRequestEvent,
@@ -65,6 +66,7 @@ __all__ = [
     "CookieConsentRecord",
     "CookiePolicyVersion",
     "Deletion",
+    "DpaNegotiated",
     "DpaNotice",
     "DpaSignature",
     "ErasureAction",
@@ -74,6 +76,7 @@ __all__ = [
     "LegalHold",
     "ObjectionStatus",
     "OPEN_STATUSES",
+    "STATUTORY_TYPES",
     "OrgPolicy",
     "OrgTrainingPolicy",
     "PrivacyPreferences",

@@ -22,6 +22,14 @@ class RequestType(enum.StrEnum):
     AUTOMATED_DECISION_REVIEW = "automated_decision_review"
     LIMIT_SENSITIVE_DATA = "limit_sensitive_data"
     APPEAL = "appeal"
+    #: an organisation's owner or admin asks for changes to the DPA instead of signing it:
+    #: a contract negotiation, not a right under privacy law
+    DPA = "dpa"
+
+
+#: the types the privacy laws give people (the regulator's numbers and the record of
+#: requests count these, and only these)
+STATUTORY_TYPES = tuple(t for t in RequestType if t is not RequestType.DPA)
 
 
 class Jurisdiction(enum.StrEnum):
@@ -133,6 +141,8 @@ class PrivacyRequest(Base):
     #: an appeal names the request whose decision it appeals
     appeal_of: Mapped[str | None] = mapped_column(
         sa.ForeignKey("selfservice_privacy_requests.id", ondelete="SET NULL"), index=True)
+    #: the organisation a ``dpa`` request is for (the host's organisation id)
+    org_id: Mapped[str | None] = mapped_column(sa.String(64))
 
 
 class PrivacyRequestEvent(Base):

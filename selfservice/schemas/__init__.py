@@ -21,6 +21,7 @@ from . import (
     decisions,
     deletion,
     dpa,
+    dpa_negotiated,
     legal_holds,
     privacy_requests,
     sessions,
@@ -32,8 +33,9 @@ from .base import Accepted, BodyValidator, InvalidInput, Schema, ref
 
 __all__ = ["Accepted", "InvalidInput", "Schema", "components", "paths", "ref", "validate"]
 
-_MODULES: tuple[Any, ...] = (common, consent, cookies, decisions, deletion, dpa, legal_holds,
-                              privacy_requests, sessions, staff, subprocessors, support)
+_MODULES: tuple[Any, ...] = (common, consent, cookies, decisions, deletion, dpa, dpa_negotiated,
+                              legal_holds, privacy_requests, sessions, staff, subprocessors,
+                              support)
 _CONFIGURED: tuple[Callable[[Accepted], dict[str, Schema]], ...] = (consent.configured,
                                                                     cookies.configured)
 

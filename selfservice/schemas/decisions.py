@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..models import RequestStatus, RequestType
+from ..models import STATUTORY_TYPES, RequestStatus
 from ..text import FREE_TEXT_PATTERN
 from .base import OPTIONAL_TIME, TIME, Schema, enum_of, json_response, problem_response, ref
 
@@ -105,7 +105,9 @@ COMPONENTS: dict[str, Schema] = {
         "required": ["type", "received", "completed", "denied", "median_days", "p95_days",
                      "overdue"],
         "properties": {
-            "type": enum_of(RequestType),
+            "type": {**enum_of(STATUTORY_TYPES),
+                     "description": "the rights the privacy laws give (dpa requests, a "
+                                    "contract negotiation, are not counted)"},
             "received": {"type": "integer", "minimum": 0},
             "completed": {"type": "integer", "minimum": 0,
                           "description": "complied with in whole or in part"},
@@ -168,7 +170,8 @@ def paths() -> dict[str, Any]:
         "/support/metrics": {"get": {
             "summary": "Per request type, for requests received in the period: received, "
                        "completed, denied (in whole or in part), median and 95th-percentile "
-                       "days to respond, overdue (staff)",
+                       "days to respond, overdue (staff). Requests for changes to the DPA "
+                       "(type dpa) are not counted",
             "parameters": [
                 *PERIOD,
                 {"name": "format", "in": "query", "required": False,
@@ -180,7 +183,8 @@ def paths() -> dict[str, Any]:
         "/support/records": {"get": {
             "summary": "The record of requests and responses (CCPA regulations, section "
                        "7101) for requests received in the period, one CSV row each, erased "
-                       "accounts' included; no account is named (privacy officers)",
+                       "accounts' included; no account is named; requests for changes to the "
+                       "DPA (type dpa) are not in it (privacy officers)",
             "parameters": PERIOD,
             "responses": {"200": {"description": "the record, columns: " + ", ".join(
                 RECORD_COLUMNS), "content": {"text/csv": {"schema": {"type": "string"}}}},

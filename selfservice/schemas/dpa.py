@@ -77,6 +77,13 @@ COMPONENTS: dict[str, Schema] = {
             "certificate_sha256": {"oneOf": [{"type": "null"}, _SHA256]},
             "signatures": {"type": "array", "items": ref("DpaSignature"),
                            "description": "your organisation's signatures, newest first"},
+            "negotiated": {"type": "array", "items": ref("DpaNegotiated"),
+                           "description": "DPAs your organisation negotiated and signed "
+                                          "outside the console, newest signing first"},
+            "change_request": ref("DpaChangeRequest"),
+            "can_ask_for_changes": {"type": "boolean", "description": (
+                "you may ask for changes instead of signing (POST /requests, type dpa): an "
+                "owner or admin, with no request for changes open")},
         },
     },
     "DpaSign": {

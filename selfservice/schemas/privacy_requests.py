@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from ..models import Jurisdiction, RequestStatus, RequestType
+from ..services.request_details import CHANGES_MAX, DPA_ANSWER_DAYS
 from ..sources import EXPORT_FORMATS
-from ..text import CLIENT_KEY_PATTERN, FREE_TEXT_PATTERN
+from ..text import CLIENT_KEY_PATTERN, FILLED_TEXT_PATTERN, FREE_TEXT_PATTERN
 from ..us_states import US_STATES
 from .base import (
     TIME,
@@ -45,10 +46,25 @@ COMPONENTS: dict[str, Schema] = {
         "properties": {"type": enum_of(RequestType),
                        "jurisdiction": enum_of(Jurisdiction),
                        "details": {"type": "object"}},
-        # the details an export takes, and those of every other type
+        # the details an export takes, those of a dpa request, and those of every other type
         "if": {"required": ["type"], "properties": {"type": {"const": RequestType.EXPORT.value}}},
         "then": {"properties": {"details": ref("ExportDetails")}},
-        "else": {"properties": {"details": ref("RequestDescription")}}},
+        "else": {
+            "if": {"required": ["type"], "properties": {"type": {"const": RequestType.DPA.value}}},
+            "then": {"required": ["details"], "properties": {"details": ref("DpaChanges")}},
+            "else": {"properties": {"details": ref("RequestDescription")}}}},
+    "DpaChanges": {
+        "type": "object", "additionalProperties": False, "required": ["changes"],
+        "description": "a dpa request (an organisation's owner or admin asks for changes to "
+                       "the DPA instead of signing it): answered within "
+                       f"{DPA_ANSWER_DAYS} days, our promise (a contract negotiation has no "
+                       "deadline set by privacy law). The request's details then also name "
+                       "the organisation (organisation: its name when asked)",
+        "properties": {"changes": {
+            "type": "string", "minLength": 1, "maxLength": CHANGES_MAX,
+            "pattern": FILLED_TEXT_PATTERN,
+            "description": "what you would like changed in the DPA, in your words: line "
+                           "breaks and tabs are fine, other control characters are not"}}},
     "ExportDetails": {
         "type": "object", "additionalProperties": False,
         "properties": {"formats": {"type": "array", "items": enum_of(EXPORT_FORMATS),
@@ -83,7 +99,9 @@ def paths() -> dict[str, Any]:
         "/requests": {
             "post": {"summary": "Ask for an export, deletion or another right; exports and "
                                 "deletion need a fresh login. An Idempotency-Key header makes "
-                                "a retried call return the first request",
+                                "a retried call return the first request. An organisation's "
+                                "owner or admin asks for changes to the DPA with type dpa "
+                                "(one open dpa request per organisation)",
                      "security": session_csrf,
                      "parameters": [{"name": "Idempotency-Key", "in": "header",
                                      "required": False,
@@ -96,8 +114,14 @@ def paths() -> dict[str, Any]:
                      "responses": {"202": json_response(ref("PrivacyRequest"), "received"),
                                    "401": problem_response("not logged in, or "
                                                            "reauth-required"),
+                                   "403": problem_response(
+                                       "CSRF token missing or invalid; or type dpa from a "
+                                       "member of an organisation (owners and admins only)"),
+                                   "404": problem_response("type dpa from an account in no "
+                                                           "organisation"),
                                    "409": problem_response("an open request of that type "
-                                                           "exists (member request)"),
+                                                           "exists (member request; for "
+                                                           "type dpa, the organisation's)"),
                                    "422": problem_response("invalid input"),
                                    "429": too_many_response(
                                        "too many requests from this account "

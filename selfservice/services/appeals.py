@@ -71,8 +71,9 @@ def denied_in_part_or_whole(request: PrivacyRequest) -> bool:
 
 
 def recourse(request: PrivacyRequest) -> Recourse | None:
-    """None for a request not denied, in whole or in part."""
-    if not denied_in_part_or_whole(request):
+    """None for a request not denied, in whole or in part, and for a ``dpa`` request: a
+    contract negotiation, which no privacy law gives an appeal or a complaint for."""
+    if not denied_in_part_or_whole(request) or request.type == RequestType.DPA:
         return None
     if request.jurisdiction != Jurisdiction.US_STATE:
         return Recourse(None, None, COMPLAINTS[Jurisdiction(request.jurisdiction)])

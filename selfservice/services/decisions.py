@@ -43,10 +43,12 @@ from .audit import record_account_event
 from .staff_access import PRIVACY_OFFICER, staff_role
 from .support_queue import by_reference
 
-#: the rights a person decides: the plugin carries out exports and deletions itself
+#: the requests a person decides: the plugin carries out exports and deletions itself (a
+#: ``dpa`` request is an organisation's contract negotiation, decided the same way)
 MANUAL_TYPES = frozenset({RequestType.CORRECTION, RequestType.RESTRICTION,
                           RequestType.OBJECTION, RequestType.AUTOMATED_DECISION_REVIEW,
-                          RequestType.LIMIT_SENSITIVE_DATA, RequestType.APPEAL})
+                          RequestType.LIMIT_SENSITIVE_DATA, RequestType.APPEAL,
+                          RequestType.DPA})
 DECIDED_MAIL_JOB = "mail.request_decided"
 EXTENDED_MAIL_JOB = "mail.request_extended"
 MESSAGE_MAIL_JOB = "mail.request_message"
@@ -106,7 +108,10 @@ def add_months(moment: datetime, months: int) -> datetime:
 
 def latest_extension(request: PrivacyRequest) -> datetime:
     """The furthest the law lets the deadline go: two further months under GDPR and UK GDPR
-    (Art. 12(3)), 45 further days under CCPA and the other US state laws."""
+    (Art. 12(3)), 45 further days under CCPA and the other US state laws. A ``dpa`` request
+    has no legal deadline: ours may move once, by as long again (DPA_ANSWER_DAYS)."""
+    if request.type == RequestType.DPA:
+        return request.due_at + timedelta(days=privacy_requests.DPA_ANSWER_DAYS)
     if request.jurisdiction in (Jurisdiction.GDPR, Jurisdiction.UK_GDPR):
         return add_months(request.due_at, 2)
     return request.due_at + timedelta(days=45)

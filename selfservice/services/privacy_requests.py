@@ -25,12 +25,13 @@ from ..models import (
     RequestStatus,
     RequestType,
 )
-from ..sources import EXPORT_FORMATS
 from ..state import get_state
-from ..text import REFUSAL, is_free_text, is_identifier
-from ..us_states import US_STATES
-from . import outbox
+from ..text import is_identifier
+from . import outbox, request_details
 from .audit import account_stream
+from .request_details import DPA_ANSWER_DAYS as DPA_ANSWER_DAYS
+from .request_details import InvalidRequest as InvalidRequest
+from .request_details import RequestError as RequestError
 
 EXPORT_JOB = "export.build"
 ACK_JOB = "mail.request_received"
@@ -52,20 +53,11 @@ TYPES: dict[str, str] = {
     RequestType.AUTOMATED_DECISION_REVIEW: "Human review of an automated decision",
     RequestType.LIMIT_SENSITIVE_DATA: "Limit the use of my sensitive personal information",
     RequestType.APPEAL: "Appeal a decision on an earlier request",
+    RequestType.DPA: "Changes to our Data Processing Addendum (DPA)",
 }
 #: types that need a fresh login to ask for
 FRESH_LOGIN = frozenset({RequestType.EXPORT, RequestType.DELETION})
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
-
-
-class RequestError(Exception):
-    pass
-
-
-class InvalidRequest(RequestError):
-    def __init__(self, errors: Mapping[str, str]) -> None:
-        super().__init__("invalid request")
-        self.errors = dict(errors)
 
 
 class OpenRequestExists(RequestError):
@@ -143,33 +135,6 @@ def add_event(session: Session, request: PrivacyRequest, status: str, note: str 
                                     status=status, note=note[:300]))
 
 
-def _export_details(details: Mapping[str, Any]) -> dict[str, Any]:
-    unknown = set(details) - {"formats"}
-    formats = details.get("formats", ["jsonl"])
-    if unknown:
-        raise InvalidRequest({"details": f"unknown keys: {sorted(unknown)}"})
-    if (not isinstance(formats, list) or "jsonl" not in formats
-            or not set(formats) <= set(EXPORT_FORMATS)):
-        raise InvalidRequest({"details": 'formats must be ["jsonl"] or ["jsonl", "csv"]'})
-    return {"formats": sorted(set(formats), key=EXPORT_FORMATS.index)}
-
-
-def _described_details(details: Mapping[str, Any]) -> dict[str, Any]:
-    unknown = set(details) - {"description", "state"}
-    text, state = details.get("description", ""), details.get("state")
-    if unknown:
-        raise InvalidRequest({"details": f"unknown keys: {sorted(unknown)}"})
-    if state is not None and state not in US_STATES:
-        raise InvalidRequest({"details": "state must be a US state's two-letter code"})
-    if not isinstance(text, str) or len(text) > 2000:
-        raise InvalidRequest({"details": "description must be text of at most 2,000 "
-                                         "characters"})
-    if not is_free_text(text):
-        raise InvalidRequest({"details": f"description {REFUSAL}"})
-    clean = {"description": text.strip()} if text.strip() else {}
-    return {**clean, "state": state} if state else clean
-
-
 def validate(type_: Any, jurisdiction: Any, details: Any) -> dict[str, Any]:
     """The request's details, cleaned; InvalidRequest names every bad field."""
     errors: dict[str, str] = {}
@@ -181,16 +146,13 @@ def validate(type_: Any, jurisdiction: Any, details: Any) -> dict[str, Any]:
     clean: dict[str, Any] = {}
     if details is not None and not isinstance(details, Mapping):
         errors["details"] = "must be an object"
-    elif details:
+    elif "type" not in errors:
         try:
-            clean = (_export_details(details) if type_ == RequestType.EXPORT
-                     else _described_details(details))
+            clean = request_details.checked(type_, details)
         except InvalidRequest as exc:
             errors.update(exc.errors)
     if errors:
         raise InvalidRequest(errors)
-    if type_ == RequestType.EXPORT:
-        clean.setdefault("formats", ["jsonl"])
     return clean
 
 
@@ -214,17 +176,21 @@ def next_export_at(account_id: str, session: Session | None = None) -> datetime 
 
 
 def _already_asked(session: Session, account_id: str, type_: str,
-                   idempotency_key: str | None) -> PrivacyRequest | None:
-    """The request a retried call made already; refuses a second open request of a type and
-    an export within the interval."""
+                   idempotency_key: str | None, org_id: str | None = None
+                   ) -> PrivacyRequest | None:
+    """The request a retried call made already; refuses a second open request of a type (of
+    the account, or for a ``dpa`` request of its organisation) and an export within the
+    interval."""
     if idempotency_key:
         same = session.scalar(sa.select(PrivacyRequest).where(
             PrivacyRequest.account_id == account_id,
             PrivacyRequest.idempotency_key == idempotency_key))
         if same is not None:
             return same
+    whose = (PrivacyRequest.org_id == org_id if org_id is not None
+             else PrivacyRequest.account_id == account_id)
     existing = session.scalar(sa.select(PrivacyRequest).where(
-        PrivacyRequest.account_id == account_id, PrivacyRequest.type == type_,
+        whose, PrivacyRequest.type == type_,
         PrivacyRequest.status.in_(OPEN_STATUSES)).order_by(PrivacyRequest.created_at))
     if existing is not None:
         session.expunge(existing)  # keeps its loaded state through the rollback
@@ -262,6 +228,14 @@ def _schedule_work(session: Session, request: PrivacyRequest) -> None:
                         dedupe_key=f"mail:received:{request.id}")
 
 
+def _due(type_: str, jurisdiction: str, clean: Mapping[str, Any], now: datetime) -> datetime:
+    if type_ == RequestType.DPA:
+        return now + timedelta(days=DPA_ANSWER_DAYS)
+    if type_ == RequestType.APPEAL and jurisdiction == Jurisdiction.US_STATE:
+        return appeal_due(now, clean.get("state"))
+    return due_date(jurisdiction, now)
+
+
 def create(identity: Identity, type_: str, *, jurisdiction: str | None = None,
            details: Mapping[str, Any] | None = None, idempotency_key: str | None = None,
            verified: bool = False, appeal_of: str | None = None
@@ -269,25 +243,30 @@ def create(identity: Identity, type_: str, *, jurisdiction: str | None = None,
     """Open a request (an appeal may name the request it appeals). Returns (request,
     created): a retried call with the same idempotency key gets the first request back. A
     second open request of the same type is refused (OpenRequestExists), as is an export
-    within the interval (RateLimited)."""
+    within the interval (RateLimited). A ``dpa`` request is its organisation's: only an
+    owner or admin asks (NoOrganisation, NotOrgAdmin), one open request per organisation."""
+    org = request_details.organisation_of(identity, type_)
     clean = validate(type_, jurisdiction, details)
+    org_id = org[0] if org else None
+    if org is not None:
+        clean["organisation"] = org[1]
     jurisdiction = jurisdiction or default_jurisdiction(identity.country)
     account_id = identity.account_id
     with get_state().db.transaction() as session:
-        # one writer per account at a time: a double click cannot open two requests
+        # one writer per account (and organisation) at a time: a double click, or two admins
+        # at once, cannot open two requests
         lock_stream(session, f"requests:{account_id}")
-        same = _already_asked(session, account_id, type_, idempotency_key)
+        if org_id is not None:
+            lock_stream(session, f"requests:org:{org_id}")
+        same = _already_asked(session, account_id, type_, idempotency_key, org_id)
         if same is not None:
             return same, False
         now = utcnow()
-        due = (appeal_due(now, clean.get("state"))
-               if type_ == RequestType.APPEAL and jurisdiction == Jurisdiction.US_STATE
-               else due_date(jurisdiction, now))
         request = PrivacyRequest(
             account_id=account_id, type=type_, status=RequestStatus.RECEIVED,
             jurisdiction=jurisdiction, details=clean, idempotency_key=idempotency_key,
-            created_at=now, due_at=due, updated_at=now, progress=0, step="", downloads=0,
-            appeal_of=appeal_of)
+            created_at=now, due_at=_due(type_, jurisdiction, clean, now), updated_at=now,
+            progress=0, step="", downloads=0, appeal_of=appeal_of, org_id=org_id)
         _insert(session, request)
         add_event(session, request, RequestStatus.RECEIVED)
         if verified:

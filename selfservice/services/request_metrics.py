@@ -8,6 +8,9 @@ done): it counts as completed and as denied. Days to respond run from receipt to
 (completion or denial), for requests answered; the 95th percentile is the nearest rank. A
 request is overdue if it was answered after its deadline in force (an extended one, if it was
 extended), or is still unanswered past it (canceled requests are neither).
+
+Only the requests the privacy laws give people count: an organisation asking for changes to
+the DPA (a ``dpa`` request) negotiates a contract, and is left out.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from ..db import utcnow
-from ..models import PrivacyRequest, RequestStatus, RequestType
+from ..models import STATUTORY_TYPES, PrivacyRequest, RequestStatus
 from ..state import get_state
 
 ANSWERED = (RequestStatus.COMPLETED, RequestStatus.DENIED)
@@ -82,12 +85,13 @@ def metrics(start: datetime, end: datetime, now: datetime | None = None) -> list
     """Every request type's numbers for requests received from ``start`` (inclusive) to
     ``end`` (exclusive), in the order of the types; ``now`` decides what is overdue."""
     moment = now or utcnow()
-    found = {kind.value: TypeMetrics(kind.value) for kind in RequestType}
+    found = {kind.value: TypeMetrics(kind.value) for kind in STATUTORY_TYPES}
     query = (sa.select(PrivacyRequest.type, PrivacyRequest.status, PrivacyRequest.created_at,
                        PrivacyRequest.completed_at, PrivacyRequest.decided_at,
                        PrivacyRequest.updated_at, PrivacyRequest.due_at,
                        PrivacyRequest.extended_due_at, PrivacyRequest.decision_code)
-             .where(PrivacyRequest.created_at >= start, PrivacyRequest.created_at < end)
+             .where(PrivacyRequest.created_at >= start, PrivacyRequest.created_at < end,
+                    PrivacyRequest.type.in_(STATUTORY_TYPES))
              .execution_options(yield_per=5000))
     with get_state().db.read() as session:
         for row in session.execute(query):

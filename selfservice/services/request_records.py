@@ -6,7 +6,9 @@ Requests of erased accounts are in it too: erasure keeps each request's record u
 deletion's pseudonym (own_erasure.erase_privacy_requests) and the proof sweep removes it only
 after ERASED_PROOF_RETENTION_DAYS, which may not be shorter than 730 days
 (config.RECORD_DAYS). The record names
-no account: it is about requests, not people.
+no account: it is about requests, not people. It is the record of consumers' requests: an
+organisation asking for changes to the DPA (a ``dpa`` request, a contract negotiation) is not in
+it.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from ..models import PSEUDONYM_PREFIX, PrivacyRequest, RequestStatus
+from ..models import PSEUDONYM_PREFIX, STATUTORY_TYPES, PrivacyRequest, RequestStatus
 from ..schemas.decisions import RECORD_COLUMNS
 from ..state import get_state
 
@@ -69,7 +71,8 @@ def records(start: datetime, end: datetime) -> Iterator[tuple[str, ...]]:
                        PrivacyRequest.reason, PrivacyRequest.account_id,
                        appealed.reference.label("appeal_reference"))
              .outerjoin(appealed, appealed.id == PrivacyRequest.appeal_of)
-             .where(PrivacyRequest.created_at >= start, PrivacyRequest.created_at < end)
+             .where(PrivacyRequest.created_at >= start, PrivacyRequest.created_at < end,
+                    PrivacyRequest.type.in_(STATUTORY_TYPES))
              .order_by(PrivacyRequest.created_at, PrivacyRequest.id)
              .execution_options(yield_per=1000))
     with get_state().db.read() as session:
