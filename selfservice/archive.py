@@ -158,7 +158,11 @@ def _lines(source: DataSource, subject: Subject, sample: Sample,
 def _jsonl_chunks(source: DataSource, subject: Subject, entry: SourceEntry, sample: Sample,
                   csv_out: Any | None, on_batch: Callable[[int], None]) -> Iterator[bytes]:
     """Those lines counted, a sample of them checked against the schema, and joined into
-    chunks for the writer thread."""
+    chunks for the writer thread (or the source's own chunks, when it hands some over and no
+    CSV is wanted)."""
+    if source.export_chunks is not None and csv_out is None:
+        yield from _ready_chunks(source.export_chunks(subject), entry, on_batch)
+        return
     buffer: list[bytes] = []
     size = 0
     check, next_check = entry.check, 1
@@ -174,6 +178,60 @@ def _jsonl_chunks(source: DataSource, subject: Subject, entry: SourceEntry, samp
             on_batch(entry.records)
     if buffer:
         yield b"".join(buffer)
+
+
+def _ready_chunks(chunks: Iterable[bytes], entry: SourceEntry,
+                  on_batch: Callable[[int], None]) -> Iterator[bytes]:
+    """A source's own chunks of JSON lines, on to the writer thread as they are (small ones
+    joined): the lines are counted in C, and only a chunk holding a previewed or sampled
+    record is looked into."""
+    pending: list[bytes] = []
+    size = 0
+    picker = _Picker(entry)
+    for chunk in chunks:
+        if not chunk.endswith(b"\n"):
+            if not chunk:
+                continue
+            raise ValueError(f"source {entry.source.name!r}: a chunk of JSON lines must end "
+                             "at a line end")
+        picker.take(chunk)
+        pending.append(chunk)
+        size += len(chunk)
+        if size >= CHUNK:
+            yield pending[0] if len(pending) == 1 else b"".join(pending)
+            pending, size = [], 0
+            on_batch(entry.records)
+    if pending:
+        yield b"".join(pending)
+
+
+class _Picker:
+    """Counts the records of ready chunks and reads the few the viewer shows or the schema
+    check samples."""
+
+    def __init__(self, entry: SourceEntry) -> None:
+        self.entry = entry
+        self.next_check = 1
+
+    def take(self, chunk: bytes) -> None:
+        entry = self.entry
+        first = entry.records + 1
+        entry.records += chunk.count(b"\n")
+        wanted = self.next_check if len(entry.preview) >= PREVIEW else first
+        if wanted > entry.records:
+            return
+        number, start = first, 0
+        while wanted <= entry.records:
+            while number < wanted:  # to the start of line ``wanted``
+                start = chunk.index(b"\n", start) + 1
+                number += 1
+            line = chunk[start:chunk.index(b"\n", start) + 1]
+            if number == self.next_check:
+                self.next_check = entry.check.sample(number, line)
+            if len(entry.preview) < PREVIEW:
+                with contextlib.suppress(ValueError):  # the check says so, if it looked
+                    entry.preview.append(json.loads(line))
+            wanted = number + 1 if len(entry.preview) < PREVIEW else self.next_check
 
 
 def build(target: str | Upload, subject: Subject, sources: Iterable[DataSource], *,
