@@ -113,21 +113,23 @@ def copy_exporter(engine: sa.Engine, query: Query, chunk: int = CHUNK
             assert driver is not None
             encoding = driver.info.encoding
             with driver.cursor() as cursor, cursor.copy(sql, params) as copy:
-                buffer = bytearray()
+                # each block is one line in a buffer of its own (libpq's), kept alive by its
+                # view: joining them is the one copy a line's bytes go through here
+                blocks: list[bytes | memoryview] = []
+                size = 0
                 for block in copy:
-                    buffer += block
-                    if len(buffer) >= chunk:
-                        yield _utf8(buffer, encoding)
-                        buffer.clear()
-                if buffer:
-                    yield _utf8(buffer, encoding)
+                    blocks.append(block)
+                    size += len(block)
+                    if size >= chunk:
+                        yield _utf8(b"".join(blocks), encoding)
+                        blocks, size = [], 0
+                if blocks:
+                    yield _utf8(b"".join(blocks), encoding)
 
     return export_chunks
 
 
-def _utf8(buffer: bytearray, encoding: str) -> bytes:
+def _utf8(chunk: bytes, encoding: str) -> bytes:
     """The chunk as UTF-8 (what the connection sends unless its client_encoding says
     otherwise)."""
-    if encoding == "utf-8":
-        return bytes(buffer)
-    return buffer.decode(encoding).encode()
+    return chunk if encoding == "utf-8" else chunk.decode(encoding).encode()
