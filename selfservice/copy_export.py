@@ -84,6 +84,8 @@ def copy_statement(statement: sa.Select[Any]) -> sa.Select[Any]:
         if not column.name:
             raise TypeError(f"every column of a COPY exporter's query needs a label "
                             f"({column!s} has none)")
+        if len(column.name.encode()) > 63:  # PostgreSQL would cut the JSON key short
+            raise TypeError(f"column {column.name!r}: a label of more than 63 bytes")
         columns.append(_rendered(column).label(column.name))
     return statement.with_only_columns(*columns, maintain_column_froms=True)
 

@@ -211,6 +211,16 @@ def test_a_column_the_database_would_write_otherwise_is_refused_up_front(
         table.c.id, sa.cast(table.c[column.name], sa.Text).label(column.name))) is not None
 
 
+def test_a_label_postgresql_would_cut_short_is_refused() -> None:
+    engine = sa.create_engine("postgresql+psycopg://nobody@127.0.0.1:9/none")
+    table = sa.Table("t", sa.MetaData(), sa.Column("id", sa.Integer))
+    long_name = "é" * 32  # 64 bytes
+    with pytest.raises(TypeError, match="more than 63 bytes"):
+        copy_exporter(engine, lambda subject: sa.select(table.c.id.label(long_name)))
+    assert copy_exporter(engine, lambda subject: sa.select(
+        table.c.id.label(long_name[:-1] + "e"))) is not None
+
+
 def test_sqlite_keeps_the_record_by_record_path(tmp_path: Path) -> None:
     table = sa.Table("t", sa.MetaData(), sa.Column("id", sa.Integer))
     engine = sa.create_engine(f"sqlite:///{tmp_path / 'x.sqlite3'}")
