@@ -113,6 +113,7 @@ def _noise(runs: dict[str, list[dict[str, Any]]], over: str) -> dict[str, Any]:
     loads = [r["load"] for kind in runs.values() for r in kind]
     cpu = {kind: round(_median(reports, "cpu"), 2) for kind, reports in runs.items()}
     return {"round_ratios": [round(r, 3) for r in pairs],
+            "median_round_ratio": round(statistics.median(pairs), 3),
             # CPU seconds of the building process (and of gzip), the database's not counted:
             # what the load on the machine changes least
             "client_cpu_s": cpu, "client_cpu_ratio": round(cpu["ours"] / cpu[over], 3),
