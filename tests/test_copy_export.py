@@ -28,6 +28,8 @@ from selfservice.copy_export import copy_exporter
 from selfservice.db import UTCDateTime, create_engine
 from selfservice.sources import DataSource, Subject
 
+from .viewer_pages import parse
+
 WHEN = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 BIG = ("inference_logs", "gpu_jobs", "security_events")
 #: every control character, DEL, quotes, backslashes, what looks like escapes and markup
@@ -240,15 +242,19 @@ SCHEMA = {"type": "object", "properties": {
     "required": ["n", "created_at"]}
 
 
+def _record(n: int, naive_at: Collection[int]) -> dict[str, Any]:
+    return {"n": n, "created_at": "2026-03-01T09:30:17" + ("" if n in naive_at else "+00:00")}
+
+
 def _line(n: int, naive_at: Collection[int]) -> bytes:
-    at = "2026-03-01T09:30:17" + ("" if n in naive_at else "+00:00")
-    return archive_content.encode_record({"n": n, "created_at": at}).encode() + b"\n"
+    return archive_content.encode_record(_record(n, naive_at)).encode() + b"\n"
 
 
 def chunked(count: int, naive_at: Collection[int] = (), sizes: tuple[int, ...] = (1, 7, 333)
             ) -> DataSource:
     """``count`` records handed over in chunks of ``sizes`` lines in turn (and an empty
-    chunk now and then); those in ``naive_at`` have no UTC offset."""
+    chunk now and then); those in ``naive_at`` have no UTC offset. Its ``export`` gives the
+    same records one by one."""
 
     def chunks(subject: Subject) -> Iterator[bytes]:
         n, turn = 1, 0
@@ -261,7 +267,8 @@ def chunked(count: int, naive_at: Collection[int] = (), sizes: tuple[int, ...] =
 
     return DataSource(name="chunked", description="Chunked records", purpose="Testing",
                       legal_basis="contract", retention="none", schema=SCHEMA,
-                      export=_never, export_chunks=chunks)
+                      export=lambda subject: (_record(n, naive_at) for n in range(1, count + 1)),
+                      export_chunks=chunks)
 
 
 def _archive(tmp_path: Path, source: DataSource, mode: str = "strict", **kwargs: Any
@@ -273,20 +280,27 @@ def _archive(tmp_path: Path, source: DataSource, mode: str = "strict", **kwargs:
     return result, zipfile.ZipFile(target)
 
 
-def test_ready_chunks_are_counted_previewed_and_sampled(tmp_path: Path) -> None:
-    result, zf = _archive(tmp_path, chunked(2_500))
+def test_ready_chunks_are_counted_shown_and_sampled_as_records_are(tmp_path: Path) -> None:
+    result, zf = _archive(tmp_path, replace(chunked(2_500), export=_never))
     with zf:
         data = zf.read("data/chunked.jsonl")
         manifest = json.loads(zf.read("manifest.json"))
-        viewer = zf.read("index.html").decode()
+        viewer = zf.read("index.html")
     assert data == b"".join(_line(n, set()) for n in range(1, 2_501))
     assert result.records == manifest["records"] == 2_500
     [entry] = manifest["sources"]
     assert entry["files"][0]["records"] == 2_500
     assert entry["schema_check"] == {"sampled": 52, "mismatches": 0, "first": None}
-    assert [e.preview for e in result.sources] == [
-        [{"n": n, "created_at": "2026-03-01T09:30:17+00:00"} for n in range(1, 21)]]
-    assert "the first 20 records" in viewer
+    section = parse(viewer.decode()).find("section", id="chunked")
+    embedded = json.loads(section.find("script", type="application/json").text())
+    assert [row[0] for row in embedded] == [str(n) for n in range(1, 2_001)]
+    # the very archive the records make, viewer included
+    (tmp_path / "exports" / "export.zip").rename(tmp_path / "chunks.zip")
+    _, by_record = _archive(tmp_path, replace(chunked(2_500), export_chunks=None))
+    with by_record:
+        assert by_record.read("index.html") == viewer
+        assert by_record.read("SHA256SUMS") == zipfile.ZipFile(
+            tmp_path / "chunks.zip").read("SHA256SUMS")
 
 
 @pytest.mark.parametrize("bad", [1, 8, 50, 1_000, 2_000])
