@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from selfservice import DataSource, SelfService, Subject
 
 from .models import MarketingContact
-from .sources import Field, counter, record_schema, streaming_exporter
+from .source_kit import Field, counter, record_schema, streaming_exporter, subject_query
 
 MARKETING_RETENTION = ("Until you unsubscribe, or after two years without activity (no "
                        "sign-up, opened e-mail or click), whichever is sooner.")
@@ -45,7 +45,8 @@ def marketing_source(engine: sa.Engine) -> DataSource:
         legal_basis="consent", retention=MARKETING_RETENTION,
         retention_days=MARKETING_INACTIVE_DAYS, category="marketing",
         schema=record_schema("Marketing contact", fields),
-        export=streaming_exporter(engine, fields, mc.account_id, [mc.subscribed_at, mc.id]),
+        export=streaming_exporter(
+            engine, fields, subject_query(fields, mc.account_id, [mc.subscribed_at, mc.id])),
         count=counter(engine, mc.account_id), erasure="erase")
 
 

@@ -7,15 +7,14 @@ Retention texts follow section 5 of the privacy policy.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
-from selfservice import DataSource, SelfService, Subject
+from selfservice import DataSource, SelfService
+from selfservice.copy_export import copy_exporter
 
 from .erasure import declare_erasure
 from .models import (
@@ -33,9 +32,14 @@ from .models import (
     Payment,
     SecurityEvent,
 )
-
-#: rows fetched per round trip; PostgreSQL streams them through a server-side cursor
-YIELD_PER = 2_000
+from .source_kit import (
+    Field,
+    counter,
+    record_schema,
+    streaming_exporter,
+    subject_query,
+    time_field,
+)
 
 ACCOUNT_RETENTION = ("For the life of the account plus 30 days after its deletion, then erased "
                      "except for records required by law.")
@@ -60,97 +64,21 @@ SECURITY_RETENTION_DAYS = 396
 BILLING_RETENTION_DAYS = 7 * 366
 
 
-@dataclass(frozen=True)
-class Field:
-    """One exported property: where it comes from and its JSON type."""
-
-    name: str
-    column: ColumnElement[Any]
-    #: JSON Schema type: string, integer, boolean
-    type: str
-    description: str
-    nullable: bool = False
-    #: JSON Schema format ("date-time" values are exported as ISO 8601 with offset)
-    format: str | None = None
-
-    def schema(self) -> dict[str, Any]:
-        prop: dict[str, Any] = {
-            "type": [self.type, "null"] if self.nullable else self.type,
-            "description": self.description,
-        }
-        if self.format:
-            prop["format"] = self.format
-        return prop
-
-
-def _time(name: str, column: ColumnElement[Any], description: str,
-          nullable: bool = False) -> Field:
-    return Field(name, column, "string", description, nullable, "date-time")
-
-
-def record_schema(title: str, fields: Sequence[Field]) -> dict[str, Any]:
-    return {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "title": title,
-        "type": "object",
-        "properties": {f.name: f.schema() for f in fields},
-        "required": [f.name for f in fields],
-        "additionalProperties": False,
-    }
-
-
-def streaming_exporter(engine: sa.Engine, fields: Sequence[Field],
-                       owner: ColumnElement[Any], order_by: Sequence[ColumnElement[Any]],
-                       join: tuple[Any, ...] | None = None
-                       ) -> Callable[[Subject], Iterator[dict[str, Any]]]:
-    """An exporter that streams one subject's rows, ``owner == subject.account_id``."""
-    names = [f.name for f in fields]
-    times = [i for i, f in enumerate(fields) if f.format == "date-time"]
-    statement = sa.select(*(f.column.label(f.name) for f in fields))
-    if join is not None:
-        statement = statement.join_from(*join)
-
-    def export(subject: Subject) -> Iterator[dict[str, Any]]:
-        query = statement.where(owner == subject.account_id).order_by(*order_by)
-        with engine.connect() as connection:
-            result = connection.execution_options(
-                stream_results=True, yield_per=YIELD_PER).execute(query)
-            for row in result:
-                values = list(row)
-                for i in times:
-                    value: datetime | None = values[i]
-                    if value is not None:
-                        values[i] = value.isoformat()
-                yield dict(zip(names, values, strict=True))
-
-    return export
-
-
 def _source(engine: sa.Engine, *, name: str, description: str, purpose: str, legal_basis: str,
             retention: str, retention_days: int | None, category: str, fields: Sequence[Field],
             owner: ColumnElement[Any], order_by: Sequence[ColumnElement[Any]],
-            join: tuple[Any, ...] | None = None, title: str) -> DataSource:
+            join: tuple[Any, ...] | None = None, title: str, big: bool = False) -> DataSource:
+    """``big``: a source that grows with use; on PostgreSQL the database writes its JSON lines
+    (COPY), elsewhere it streams record by record like the others."""
+    query = subject_query(fields, owner, order_by, join)
     return DataSource(
         name=name, description=description, purpose=purpose, legal_basis=legal_basis,
         retention=retention, retention_days=retention_days, category=category,
         schema=record_schema(title, fields),
-        export=streaming_exporter(engine, fields, owner, order_by, join),
+        export=streaming_exporter(engine, fields, query),
+        export_chunks=copy_exporter(engine, query) if big else None,
         count=counter(engine, owner, join),
     )
-
-
-def counter(engine: sa.Engine, owner: ColumnElement[Any],
-            join: tuple[Any, ...] | None = None) -> Callable[[Subject], int]:
-    """How many records the exporter will stream for one subject (for progress bars)."""
-    statement = sa.select(sa.func.count())
-    statement = (statement.select_from(sa.join(*join[:2], join[2])) if join is not None
-                 else statement.select_from(owner.table))
-
-    def count(subject: Subject) -> int:
-        with engine.connect() as connection:
-            return int(connection.scalar(statement.where(owner == subject.account_id)) or 0)
-
-    return count
 
 
 def console_sources(engine: sa.Engine) -> list[DataSource]:
@@ -177,7 +105,7 @@ def console_sources(engine: sa.Engine) -> list[DataSource]:
                 Field("company", a.company, "string", "Company, if any", nullable=True),
                 Field("billing_country", a.billing_country, "string",
                       "Billing country (ISO 3166-1 alpha-2)"),
-                _time("created_at", a.created_at, "When the account was created"),
+                time_field("created_at", a.created_at, "When the account was created"),
                 Field("support_staff", a.is_support, "boolean",
                       "Whether the account belongs to EcoHash support staff"),
                 Field("privacy_officer", a.is_privacy_officer, "boolean",
@@ -196,7 +124,7 @@ def console_sources(engine: sa.Engine) -> list[DataSource]:
                 Field("org_id", m.org_id, "string", "Organisation identifier"),
                 Field("organisation_name", o.name, "string", "Organisation name"),
                 Field("role", m.role, "string", "Your role: owner, admin or member"),
-                _time("joined_at", m.joined_at, "When you joined"),
+                time_field("joined_at", m.joined_at, "When you joined"),
             ],
             owner=m.account_id, order_by=[m.joined_at, m.org_id],
             join=(m, o, m.org_id == o.id),
@@ -211,8 +139,8 @@ def console_sources(engine: sa.Engine) -> list[DataSource]:
                 Field("id", k.id, "string", "Key identifier"),
                 Field("name", k.name, "string", "Name you gave the key"),
                 Field("prefix", k.prefix, "string", "First 8 characters of the key"),
-                _time("created_at", k.created_at, "When the key was created"),
-                _time("last_used_at", k.last_used_at, "When the key was last used",
+                time_field("created_at", k.created_at, "When the key was created"),
+                time_field("last_used_at", k.last_used_at, "When the key was last used",
                       nullable=True),
             ],
             owner=k.account_id, order_by=[k.created_at, k.id],
@@ -226,7 +154,7 @@ def console_sources(engine: sa.Engine) -> list[DataSource]:
             legal_basis="contract", retention=INFERENCE_RETENTION, retention_days=90,
             fields=[
                 Field("id", log.id, "integer", "Request log identifier"),
-                _time("created_at", log.created_at, "When the request was received"),
+                time_field("created_at", log.created_at, "When the request was received"),
                 Field("model", log.model, "string", "Model called"),
                 Field("endpoint", log.endpoint, "string", "API endpoint called"),
                 Field("prompt_tokens", log.prompt_tokens, "integer", "Input tokens"),
@@ -238,7 +166,7 @@ def console_sources(engine: sa.Engine) -> list[DataSource]:
                 Field("response_body", log.response_body, "string",
                       "Response body (removed after 30 days)", nullable=True),
             ],
-            owner=log.account_id, order_by=[log.created_at, log.id],
+            owner=log.account_id, order_by=[log.created_at, log.id], big=True,
         ),
         _source(
             engine, name="invoices", title="Invoice", category="billing",
@@ -253,7 +181,7 @@ def console_sources(engine: sa.Engine) -> list[DataSource]:
                       "Amount in the currency's minor unit"),
                 Field("currency", inv.currency, "string", "Currency (ISO 4217)"),
                 Field("status", inv.status, "string", "draft, open, paid or void"),
-                _time("issued_at", inv.issued_at, "When the invoice was issued"),
+                time_field("issued_at", inv.issued_at, "When the invoice was issued"),
             ],
             owner=inv.account_id, order_by=[inv.issued_at, inv.id],
         ),
@@ -272,7 +200,7 @@ def console_sources(engine: sa.Engine) -> list[DataSource]:
                       "Amount in the currency's minor unit"),
                 Field("method_brand", pay.method_brand, "string", "Payment method or card brand"),
                 Field("last4", pay.last4, "string", "Last four digits of the card or account"),
-                _time("paid_at", pay.paid_at, "When the payment was received"),
+                time_field("paid_at", pay.paid_at, "When the payment was received"),
             ],
             owner=pay.account_id, order_by=[pay.paid_at, pay.id],
         ),
@@ -286,8 +214,8 @@ def console_sources(engine: sa.Engine) -> list[DataSource]:
             fields=[
                 Field("id", gj.id, "integer", "Job identifier"),
                 Field("instance_id", gj.instance_id, "string", "Instance it ran on"),
-                _time("started_at", gj.started_at, "When the job started"),
-                _time("ended_at", gj.ended_at, "When it ended (null while it runs)",
+                time_field("started_at", gj.started_at, "When the job started"),
+                time_field("ended_at", gj.ended_at, "When it ended (null while it runs)",
                       nullable=True),
                 Field("gpu_seconds", gj.gpu_seconds, "integer", "GPU time used, seconds"),
                 Field("exit_code", gj.exit_code, "integer", "Exit code (null while it runs)",
@@ -295,7 +223,7 @@ def console_sources(engine: sa.Engine) -> list[DataSource]:
                 Field("error_log", gj.error_log, "string", "End of the error output of a "
                       "failed job", nullable=True),
             ],
-            owner=gj.account_id, order_by=[gj.started_at, gj.id],
+            owner=gj.account_id, order_by=[gj.started_at, gj.id], big=True,
         ),
         _source(
             engine, name="gpu_instances", title="GPU instance", category="compute",
@@ -307,8 +235,8 @@ def console_sources(engine: sa.Engine) -> list[DataSource]:
                 Field("id", gi.id, "string", "Instance identifier"),
                 Field("gpu_type", gi.gpu_type, "string", "GPU model"),
                 Field("region", gi.region, "string", "Data centre region"),
-                _time("created_at", gi.created_at, "When the instance was started"),
-                _time("terminated_at", gi.terminated_at, "When it was terminated (null while "
+                time_field("created_at", gi.created_at, "When the instance was started"),
+                time_field("terminated_at", gi.terminated_at, "When it was terminated (null while "
                       "it runs)", nullable=True),
                 Field("hourly_cents", gi.hourly_cents, "integer", "Price per hour, US cents"),
             ],
@@ -327,7 +255,7 @@ def console_sources(engine: sa.Engine) -> list[DataSource]:
                 Field("filename", fd.filename, "string", "File name"),
                 Field("bytes", fd.bytes, "integer", "Size in bytes"),
                 Field("rows", fd.rows, "integer", "Number of records"),
-                _time("uploaded_at", fd.uploaded_at, "When it was uploaded"),
+                time_field("uploaded_at", fd.uploaded_at, "When it was uploaded"),
             ],
             owner=fd.account_id, order_by=[fd.uploaded_at, fd.id],
         ),
@@ -341,8 +269,8 @@ def console_sources(engine: sa.Engine) -> list[DataSource]:
                 Field("base_model", ft.base_model, "string", "Model fine-tuned"),
                 Field("status", ft.status, "string",
                       "queued, running, succeeded, failed or cancelled"),
-                _time("created_at", ft.created_at, "When the job was created"),
-                _time("finished_at", ft.finished_at, "When it finished", nullable=True),
+                time_field("created_at", ft.created_at, "When the job was created"),
+                time_field("finished_at", ft.finished_at, "When it finished", nullable=True),
                 Field("adapter_name", ft.adapter_name, "string", "Name of the resulting adapter",
                       nullable=True),
             ],
@@ -361,7 +289,7 @@ def console_sources(engine: sa.Engine) -> list[DataSource]:
                 Field("description", mm.description, "string", "Public description"),
                 Field("tags", mm.tags, "string", "Tags, comma-separated"),
                 Field("category", mm.category, "string", "Marketplace category"),
-                _time("published_at", mm.published_at, "When it was published"),
+                time_field("published_at", mm.published_at, "When it was published"),
             ],
             owner=mm.publisher_account_id, order_by=[mm.published_at, mm.id],
         ),
@@ -375,12 +303,12 @@ def console_sources(engine: sa.Engine) -> list[DataSource]:
             retention_days=SECURITY_RETENTION_DAYS,
             fields=[
                 Field("id", se.id, "integer", "Event identifier"),
-                _time("at", se.at, "When it happened"),
+                time_field("at", se.at, "When it happened"),
                 Field("kind", se.kind, "string", "What happened (login, api_key_created...)"),
                 Field("ip_address", se.ip_address, "string", "IP address it came from"),
                 Field("user_agent", se.user_agent, "string", "Browser or client"),
             ],
-            owner=se.account_id, order_by=[se.at, se.id],
+            owner=se.account_id, order_by=[se.at, se.id], big=True,
         ),
     ]
 

@@ -44,7 +44,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from devtools.bench_copies import Copies, Timer, warm
-from devtools.bench_export import NOW, _label, _mb, _vm
+from devtools.bench_export import NOW, _vm
+from devtools.bench_export_report import _label, _mb
 from devtools.services import ROOT, PostgresServer, RedisServer
 
 #: `make bench` erases 250,000 records by default (about 3 minutes for both databases);

@@ -32,13 +32,12 @@ from devtools.bench_export import (
     RECORDS,
     ROUNDS,
     SMALL,
-    _label,
-    _mb,
     _vm,
     log,
     prepare,
     warm,
 )
+from devtools.bench_export_report import _label, _mb
 from devtools.services import ROOT, MotoServer, PostgresServer
 
 BUCKET = "bench-exports"

@@ -158,7 +158,12 @@ def _lines(source: DataSource, subject: Subject, sample: Sample,
 def _jsonl_chunks(source: DataSource, subject: Subject, entry: SourceEntry, sample: Sample,
                   csv_out: Any | None, on_batch: Callable[[int], None]) -> Iterator[bytes]:
     """Those lines counted, a sample of them checked against the schema, and joined into
-    chunks for the writer thread."""
+    chunks for the writer thread (or the source's own chunks, when it hands some over and no
+    CSV is wanted)."""
+    if source.export_chunks is not None and csv_out is None:
+        yield from _ready_chunks(source.export_chunks(subject), _Picker(entry, sample),
+                                 on_batch)
+        return
     buffer: list[bytes] = []
     size = 0
     check, next_check = entry.check, 1
@@ -174,6 +179,62 @@ def _jsonl_chunks(source: DataSource, subject: Subject, entry: SourceEntry, samp
             on_batch(entry.records)
     if buffer:
         yield b"".join(buffer)
+
+
+def _ready_chunks(chunks: Iterable[bytes], picker: _Picker,
+                  on_batch: Callable[[int], None]) -> Iterator[bytes]:
+    """A source's own chunks of JSON lines, on to the writer thread as they are (small ones
+    joined): the lines are counted in C, and only a chunk holding a record the viewer shows or
+    the schema check samples is looked into."""
+    pending: list[bytes] = []
+    size = 0
+    for chunk in chunks:
+        if not chunk.endswith(b"\n"):
+            if not chunk:
+                continue
+            raise ValueError(f"source {picker.entry.source.name!r}: a chunk of JSON lines "
+                             "must end at a line end")
+        picker.take(chunk)
+        pending.append(chunk)
+        size += len(chunk)
+        if size >= CHUNK:
+            yield pending[0] if len(pending) == 1 else b"".join(pending)
+            pending, size = [], 0
+            on_batch(picker.entry.records)
+    if pending:
+        yield b"".join(pending)
+
+
+class _Picker:
+    """Counts the records of ready chunks and reads the few the viewer shows (the first ones)
+    or the schema check samples."""
+
+    def __init__(self, entry: SourceEntry, sample: Sample) -> None:
+        self.entry, self.sample = entry, sample
+        self.next_check = 1
+
+    def _after(self, number: int) -> int:
+        """The next record to read after record ``number``."""
+        return number + 1 if not self.sample.full else self.next_check
+
+    def take(self, chunk: bytes) -> None:
+        entry = self.entry
+        number, start = entry.records + 1, 0
+        entry.records += chunk.count(b"\n")
+        wanted = self._after(number - 1)
+        while wanted <= entry.records:
+            while number < wanted:  # to the start of line ``wanted``
+                start = chunk.index(b"\n", start) + 1
+                number += 1
+            line = chunk[start:chunk.index(b"\n", start) + 1]
+            if number == self.next_check:
+                self.next_check = entry.check.sample(number, line)
+            if not self.sample.full:
+                with contextlib.suppress(ValueError):  # the check says so, if it looked
+                    record = json.loads(line)
+                    if isinstance(record, dict):
+                        self.sample.add(record)
+            wanted = self._after(number)
 
 
 def build(target: str | Upload, subject: Subject, sources: Iterable[DataSource], *,
