@@ -22,7 +22,9 @@ $(OIDC): devtools/oidc/package.json devtools/oidc/package-lock.json
 $(AXE): devtools/browser/package.json devtools/browser/package-lock.json
 	npm ci --prefix devtools/browser --no-audit --no-fund --loglevel=error
 
+## the message catalogues compiled (.po -> .mo) for the source tree the editable install uses
 install: $(STAMP) $(OIDC) $(AXE)
+	$(PY) -m devtools.i18n compile
 
 system-deps:
 	bash devtools/system-deps.sh

@@ -15,7 +15,7 @@ from sqlalchemy import event
 # the composition root: the only core module that imports the HTTP and job layers
 from . import config as config_module
 from . import jobs as job_functions
-from . import subprocessors
+from . import subprocessors, translation
 from .auth import check_session, current_identity, end_on_logout
 from .blueprints import api, error_pages, pages, rate_limits, sso, well_known
 from .cli import cli
@@ -243,6 +243,7 @@ class SelfService:
         event.listen(db.sessionmaker, "after_soft_rollback", outbox.forget_uncommitted)
 
         self._init_login(app)
+        translation.init_app(app)  # Flask-Babel, the plugin's catalogue in every template
         # a user whose server-side session has ended is logged out before any view runs, and a
         # host's own logout_user() ends the session on the server
         app.before_request(check_session)

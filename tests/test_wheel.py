@@ -48,7 +48,7 @@ pytestmark = pytest.mark.xdist_group("wheel")
 #: build/ and *.egg-info it writes land in the test's folder, not in the repository
 NOT_SOURCES = shutil.ignore_patterns(".git", ".venv", "node_modules", "build", "dist",
                                      "*.egg-info", "instance", "__pycache__", ".*_cache",
-                                     ".typecheck", ".hypothesis")
+                                     ".typecheck", ".hypothesis", "*.mo")
 
 
 @pytest.fixture(scope="module")
@@ -75,7 +75,11 @@ def test_wheel_ships_everything_under_the_selfservice_namespace(wheel: Path) -> 
                      "selfservice/templates/selfservice/static/selfservice.css",
                      "selfservice/templates/selfservice/export/index.html",
                      "selfservice/templates/selfservice/export/viewer.css",
-                     "selfservice/templates/selfservice/export/viewer.js"):
+                     "selfservice/templates/selfservice/export/viewer.js",
+                     # the catalogues: the .po as written, the .mo compiled by the build
+                     "selfservice/translations/selfservice.pot",
+                     "selfservice/translations/de/LC_MESSAGES/selfservice.po",
+                     "selfservice/translations/de/LC_MESSAGES/selfservice.mo"):
         assert required in names, required
     assert not any(n.startswith(("demo/", "tests/", "devtools/")) for n in names)
 

@@ -1,0 +1,42 @@
+"""Fill translations into a catalogue from a Python file that defines ``T``.
+
+    python -m devtools.i18n_fill de FILE.py
+
+``T`` maps each English message id to its translation (a pair for plural forms). Entries
+already translated are overwritten; ids the catalogue does not have are reported.
+"""
+
+from __future__ import annotations
+
+import runpy
+import sys
+
+from devtools.i18n import DOMAIN, TRANSLATIONS, _read, _write
+
+
+def fill(lang: str, table: dict[str, object]) -> list[str]:
+    path = TRANSLATIONS / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
+    catalog = _read(path, lang)
+    unknown = []
+    for msgid, text in table.items():
+        message = next((m for m in catalog if m.id == msgid
+                        or (isinstance(m.id, tuple) and m.id[0] == msgid)), None)
+        if message is None:
+            unknown.append(msgid)
+            continue
+        message.string = tuple(text) if isinstance(text, tuple | list) else text
+        message.flags.discard("fuzzy")
+    _write(catalog, path)
+    return unknown
+
+
+def main(argv: list[str]) -> int:
+    lang, source = argv
+    unknown = fill(lang, runpy.run_path(source)["T"])
+    for msgid in unknown:
+        print(f"not in the catalogue: {msgid!r}")
+    return 1 if unknown else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
