@@ -116,3 +116,15 @@ def test_compiled_catalogues_are_what_the_po_files_say(tmp_path: Path) -> None:
 
     with written[0].open("rb") as handle:
         assert Translations(handle).ugettext("Your data") == "Ihre Daten"
+
+
+def test_the_german_check_finds_english_and_skips_what_is_not_ours() -> None:
+    from .german import english_left
+
+    page = ('<main><h1>Ihre Daten</h1><p>Wir haben <span translate="no">the data of '
+            'alice@example.com</span> gespeichert.</p><script>var the = 1;</script>'
+            '<button aria-label="Cancel the request">x</button></main>')
+    assert [f.split(" in ")[0] for f in english_left(page)] == ["'cancel'", "'the'",
+                                                                "'request'"]
+    assert english_left("<p>Ihre Anfrage ist eingegangen.</p>") == []
+    assert english_left("Your request was received.", html=False)
