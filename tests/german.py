@@ -15,7 +15,7 @@ import re
 from html.parser import HTMLParser
 
 #: words of English that German never uses on its own
-ENGLISH = frozenset("""
+ENGLISH = frozenset("""  # noqa: SIM905 (a paragraph reads better than a list)
 the your you we our us they their this that these those and with from into about after before
 is are was were will would should could can cannot has have had been being not please when
 what which who why how here there yet any some every each only also than then of for to by on
