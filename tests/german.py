@@ -14,15 +14,18 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 
-#: words of English that German never uses on its own
+#: words of English that German never uses on its own ("was", "will", "also", "so" and "die"
+#: are German words too, and are not here)
 _WORDS = """
 the your you we our us they their this that these those and with from into about after before
-is are was were will would should could can cannot has have had been being not please when
-what which who why how here there yet any some every each only also than then of for to by on
-at it its be do does did done if or but so such just more most other own same
+is are were would should could can cannot has have had been being not please when
+what which who why how here there yet any some every each only than then of for to by on
+at it its be do does did done if or but such just more most other own same
 request requests account data download settings delete deletion cancel save back sign
 """
 ENGLISH = frozenset(_WORDS.split())
+#: addresses and e-mail addresses are read as they are, not as words
+_ADDRESS = re.compile(r"(?:https?://|mailto:)\S+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _WORD = re.compile(r"[A-Za-zÄÖÜäöüß][A-Za-zÄÖÜäöüß'’-]*")
 _SKIP_CONTENT = {"script", "style", "template"}
 _READ_ATTRIBUTES = ("alt", "title", "aria-label", "placeholder")
@@ -75,6 +78,7 @@ def english_left(content: str, *, html: bool = True, allowed: frozenset[str] = f
     """The English words in ``content`` (an HTML page, or an e-mail's text with
     ``html=False``), each with a few words around it, so a failure says where."""
     text = visible_text(content) if html else " ".join(content.split())
+    text = _ADDRESS.sub(" ", text)
     words = list(_WORD.finditer(text))
     found = []
     for index, match in enumerate(words):

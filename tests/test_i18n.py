@@ -128,3 +128,12 @@ def test_the_german_check_finds_english_and_skips_what_is_not_ours() -> None:
                                                                 "'request'"]
     assert english_left("<p>Ihre Anfrage ist eingegangen.</p>") == []
     assert english_left("Your request was received.", html=False)
+
+
+def test_the_german_check_reads_german_words_and_skips_addresses() -> None:
+    from .german import english_left
+
+    text = ("Was Sie wissen sollten: Sie will es also so. Öffnen Sie "
+            "https://console.example.com/privacy/requests/delete oder schreiben Sie an "
+            "privacy@example.com.")
+    assert english_left(text, html=False) == []
