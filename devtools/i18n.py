@@ -38,7 +38,7 @@ FIXED_DATE = datetime(2026, 12, 1, tzinfo=UTC)
 HEADER = ("# The words of flask-privacy-selfservice: pages, forms, e-mails, cookie banner.\n"
           "# Written with python -m devtools.i18n (README: Languages); MIT licence.")
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None,
-            "_l": None, "pgettext": ((1, "c"), 2)}
+            "_l": None, "pgettext": ((1, "c"), 2), "N_": None}
 OPTIONS = {"**.html": {"extensions": "jinja2.ext.i18n", "newstyle_gettext": "true"},
            "**.txt": {"extensions": "jinja2.ext.i18n", "newstyle_gettext": "true"}}
 

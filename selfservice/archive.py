@@ -48,7 +48,7 @@ from .archive_content import (
     readme,
     schema_document,
 )
-from .archive_viewer import Sample
+from .archive_viewer import Sample, Translate
 from .record_check import SampleCheck
 from .sources import DataSource, Subject
 from .storage.base import Upload
@@ -239,14 +239,18 @@ class _Picker:
 
 def build(target: str | Upload, subject: Subject, sources: Iterable[DataSource], *,
           reference: str, generated_at: datetime, csv_files: bool = False,
-          progress: Progress | None = None, schema_check: str = "strict") -> ArchiveResult:
+          progress: Progress | None = None, schema_check: str = "strict",
+          lang: str = "en", translate: Translate | None = None) -> ArchiveResult:
     """Write the archive of ``subject`` to ``target``: an archive store's upload, made visible
     only once complete (nothing is left of a failed one), or a file path (the same through a
     part file renamed into place). ``progress(fraction, step)`` is called as it goes (records
     written against the sources' counts). A sampled record not matching its schema raises
     SchemaMismatch (``schema_check`` "strict") or is logged and noted in the manifest
     ("warn"); the export job passes SELFSERVICE_EXPORT_SCHEMA_CHECK. An archive store that
-    fails raises StorageUnavailable."""
+    fails raises StorageUnavailable. README.txt and index.html are written in ``lang`` (the
+    plugin's catalogue for it; English if it has none), the sources' words through
+    ``translate`` (default: the plugin's catalogue); the data is as the sources give it."""
+    lang = archive_viewer.language(lang)
     sources = list(sources)
     tracker = _Tracker(sources, subject, progress)
     upload = LocalUpload(target) if isinstance(target, str) else target
@@ -258,7 +262,8 @@ def build(target: str | Upload, subject: Subject, sources: Iterable[DataSource],
         with archive_viewer.spool() as spool, zipfile.ZipFile(  # type: ignore[call-overload]
                 upload, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6,
                 allowZip64=True) as archive:
-            _add(archive, "README.txt", readme(reference, subject.account_id, generated_at))
+            _add(archive, "README.txt", readme(reference, subject.account_id, generated_at,
+                                               archive_viewer.catalogue(lang).ugettext))
             for index, source in enumerate(sources):
                 tracker.report(index, 0, f"Exporting {source.description}")
                 entry = SourceEntry(source, SampleCheck(source.name, source.schema, schema_check))
@@ -275,7 +280,7 @@ def build(target: str | Upload, subject: Subject, sources: Iterable[DataSource],
             sums.append(_add(archive, "manifest.json",
                              json.dumps(manifest, indent=2, ensure_ascii=False).encode()))
             sums.append(_add_stream(archive, "index.html", archive_viewer.render(
-                manifest, entries, samples, list(sums), generated_at)))
+                manifest, entries, samples, list(sums), generated_at, lang, translate)))
             listing = "".join(f"{f.sha256}  {f.path}\n" for f in sums)
             _add(archive, "SHA256SUMS", listing.encode())
         stored = upload.commit()

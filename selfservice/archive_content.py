@@ -7,6 +7,7 @@ Schema documents, and how values are written (JSON lines, CSV cells); the offlin
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -82,13 +83,17 @@ def schema_document(source: DataSource) -> bytes:
     return json.dumps(schema, indent=2, ensure_ascii=False).encode() + b"\n"
 
 
-def readme(reference: str, account_id: str, generated_at: datetime) -> bytes:
+def readme(reference: str, account_id: str, generated_at: datetime,
+           gettext: Callable[[str], str] = str) -> bytes:
+    """README.txt, its words through ``gettext`` (the archive's language; English as is)."""
+    _ = gettext
     return (
-        f"Personal data export {reference}\n"
-        f"Account: {account_id}\nGenerated: {generated_at.isoformat()}\n\n"
-        "Open index.html in a browser to look through it (it works offline).\n"
-        "manifest.json lists every source: what it is, why it is kept, the legal basis, how\n"
-        "long it is kept, and its files. Records are in data/<source>.jsonl, one JSON object\n"
-        "per line, described by schemas/<source>.schema.json (JSON Schema 2020-12).\n\n"
-        "To check that nothing was altered:  sha256sum -c SHA256SUMS\n"
+        _("Personal data export %(reference)s") % {"reference": reference} + "\n"
+        + _("Account: %(account)s") % {"account": account_id} + "\n"
+        + _("Generated: %(at)s") % {"at": generated_at.isoformat()} + "\n\n"
+        + _("Open index.html in a browser to look through it (it works offline).") + "\n"
+        + _("manifest.json lists every source: what it is, why it is kept, the legal basis, how\n"
+            "long it is kept, and its files. Records are in data/<source>.jsonl, one JSON object\n"
+            "per line, described by schemas/<source>.schema.json (JSON Schema 2020-12).")
+        + "\n\n" + _("To check that nothing was altered:") + "  sha256sum -c SHA256SUMS\n"
     ).encode()

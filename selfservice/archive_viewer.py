@@ -6,7 +6,10 @@ first :data:`RECORDS` records (and at most :data:`BYTES` of them) for the viewer
 they pass to one spool for the archive (:func:`spool`: in memory up to :data:`IN_MEMORY`, on
 disk beyond); only the first page of each is held as cells. The page is rendered
 last, from the template ``selfservice/export/index.html`` (every word the viewer shows is
-there, ready for translation), and streamed into the ZIP entry. The records travel as JSON in
+there, through gettext), in the customer's language: the plugin's catalogue for it is installed
+in the viewer's Jinja environment (one per language), and the sources' words (description,
+purpose, retention, legal basis, column titles) are passed through ``translate``; the page is
+streamed into the ZIP entry. The records travel as JSON in
 ``<script type="application/json">`` blocks with ``<``, ``>`` and ``&`` escaped, so no value can
 close the block; the first page is also rendered as an HTML table (escaped), which is all a
 browser without JavaScript shows. A Content-Security-Policy in the page allows only its own
@@ -20,19 +23,26 @@ import codecs
 import hashlib
 import json
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 from typing import IO, Any
 
 import jinja2
+from babel.dates import format_date, format_time
+from babel.numbers import format_decimal
+from babel.support import NullTranslations, Translations
 from markupsafe import Markup
 
 from .archive_content import FileEntry, SourceEntry, json_default
 from .paths import TEMPLATE_FOLDER
 from .sources import LEGAL_BASES, DataSource
+from .translation import DOMAIN, SOURCE_LANGUAGE, TRANSLATIONS
+
+#: a source's words in the archive's language (the identity: as the source has them)
+Translate = Callable[[str], str]
 
 #: records of one source the viewer embeds (the rest: "all N records are in the files")
 RECORDS = 2_000
@@ -187,18 +197,31 @@ class Sample:
 
 @dataclass
 class _View:
-    """What the template shows of one source."""
+    """What the template shows of one source, its words in the archive's language."""
 
     entry: SourceEntry
     sample: Sample
+    translate: Translate
 
     @property
     def source(self) -> DataSource:
         return self.entry.source
 
     @property
+    def description(self) -> str:
+        return self.translate(self.source.description)
+
+    @property
+    def purpose(self) -> str:
+        return self.translate(self.source.purpose)
+
+    @property
+    def retention(self) -> str:
+        return self.translate(self.source.retention)
+
+    @property
     def legal_basis(self) -> str:
-        return LEGAL_BASES[self.source.legal_basis]
+        return self.translate(LEGAL_BASES[self.source.legal_basis])
 
     def file(self, suffix: str) -> FileEntry | None:
         return next((f for f in self.entry.files if f.path.endswith(suffix)), None)
@@ -206,8 +229,11 @@ class _View:
     @property
     def columns(self) -> list[dict[str, str]]:
         props = self.source.schema["properties"]
-        shown = [{"name": name, "label": str(props[name].get("title") or _label(name)),
-                  "description": str(props[name].get("description") or "")}
+        words = self.translate
+        shown = [{"name": name,
+                  "label": words(str(props[name]["title"])) if props[name].get("title")
+                  else _label(name),
+                  "description": words(str(props[name].get("description") or ""))}
                  for name in self.sample.fields]
         return shown + ([{"name": "", "label": "", "description": ""}]
                         if self.sample.extra else [])
@@ -234,40 +260,63 @@ def _hash(text: str) -> str:
     return "sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode()
 
 
-def _number(value: int) -> str:
-    return f"{value:,}"
+def _number(lang: str, value: int) -> str:
+    """1,234 or 1.234, as ``lang`` writes it."""
+    return format_decimal(value, locale=lang)
 
 
-def _size(value: int) -> str:
+def _size(catalogue: NullTranslations, lang: str, value: int) -> str:
+    """812 bytes, 1.2 MB or 1,2 MB (1 KB being 1,024 bytes)."""
     for unit, scale in (("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10)):
         if value >= scale:
-            return f"{value / scale:,.1f} {unit}"
-    return f"{value:,} bytes"
+            return f"{format_decimal(value / scale, '#,##0.0', locale=lang)} {unit}"
+    ngettext = catalogue.ungettext
+    return ngettext("%(num)s byte", "%(num)s bytes", value) % {"num": _number(lang, value)}
 
 
 @cache
-def environment() -> jinja2.Environment:
-    """The viewer's templates: autoescaped, with gettext calls (English until catalogues are
-    installed with ``install_gettext_translations``)."""
+def catalogue(lang: str) -> NullTranslations:
+    """The plugin's catalogue for ``lang``, read without Flask (none for English)."""
+    if lang == SOURCE_LANGUAGE:
+        return NullTranslations()
+    return Translations.load(str(TRANSLATIONS), [lang], DOMAIN)
+
+
+@cache
+def environment(lang: str = SOURCE_LANGUAGE) -> jinja2.Environment:
+    """The viewer's templates in ``lang``: autoescaped, with the plugin's catalogue for it
+    installed for the gettext calls (English has none: the message ids are English)."""
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATE_FOLDER), autoescape=True,
                              extensions=["jinja2.ext.i18n"])
-    env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
-    env.filters["number"] = _number
-    env.filters["size"] = _size
+    env.install_gettext_translations(catalogue(lang), newstyle=True)  # type: ignore[attr-defined]
+    env.filters["number"] = partial(_number, lang)
+    env.filters["size"] = partial(_size, catalogue(lang), lang)
     return env
 
 
+def language(lang: str | None) -> str:
+    """``lang`` if the plugin ships a catalogue for it, else English."""
+    if not lang or lang == SOURCE_LANGUAGE:
+        return SOURCE_LANGUAGE
+    return lang if isinstance(catalogue(lang), Translations) else SOURCE_LANGUAGE
+
+
 def render(manifest: Mapping[str, Any], entries: list[SourceEntry], samples: list[Sample],
-           files: list[FileEntry], generated_at: datetime, lang: str = "en") -> Iterator[bytes]:
-    """index.html, a block of UTF-8 at a time. ``files``: every file it can list the
-    fingerprint of (all but itself and SHA256SUMS)."""
+           files: list[FileEntry], generated_at: datetime, lang: str = SOURCE_LANGUAGE,
+           translate: Translate | None = None) -> Iterator[bytes]:
+    """index.html in ``lang``, a block of UTF-8 at a time. ``files``: every file it can list
+    the fingerprint of (all but itself and SHA256SUMS). ``translate``: the sources' words in
+    ``lang`` (default: the plugin's catalogue, which has the plugin's own sources' words)."""
+    lang = language(lang)
     style, script = _assets()
     at = generated_at.astimezone(UTC)
-    stream = environment().get_template(TEMPLATE).generate(
+    words = translate or catalogue(lang).ugettext
+    stream = environment(lang).get_template(TEMPLATE).generate(
         lang=lang, manifest=manifest, records=manifest["records"],
-        views=[_View(e, s) for e, s in zip(entries, samples, strict=True)],
-        files=files, generated_date=at.strftime("%Y-%m-%d"),
-        generated_time=at.strftime("%H:%M"), page_size=PAGE, long=LONG,
+        views=[_View(e, s, words) for e, s in zip(entries, samples, strict=True)],
+        files=files, generated_date=format_date(at, "long", locale=lang),
+        generated_time=format_time(at, "short", tzinfo=UTC, locale=lang),
+        page_size=PAGE, long=LONG,
         style=Markup(style), script=Markup(script),  # noqa: S704 (the plugin's own files)
         csp=(f"default-src 'none'; style-src '{_hash(style)}'; script-src "
              f"'{_hash(script)}'; img-src 'none'; connect-src 'none'; form-action 'none'; "

@@ -11,15 +11,20 @@ re-authentication only counts if it is by the same user.
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 
-from flask import current_app, g, request, session
+from flask import Response, current_app, g, request, session
 from flask_login import LoginManager, current_user, logout_user
+from sqlalchemy.exc import SQLAlchemyError
 
+from . import translation
 from .identity import Identity
-from .services import sessions
+from .services import languages, sessions
 from .state import get_state
+
+logger = logging.getLogger(__name__)
 
 _SESSION_KEY = "_selfservice_auth"
 #: on ``g``: ((account id, session id), whether that session is open), checked once a request
@@ -120,6 +125,27 @@ def record_authentication(account_id: str, auth_time: float | None = None, *,
         "sid": session_id,
     }
     setattr(g, _CHECKED, ((account_id, session_id), True))
+    languages.remember(account_id, translation.current_language())
+
+
+#: methods of a request that changes something
+_ACTIONS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def note_language(response: Response) -> Response:
+    """after_request: a change the signed-in customer made through the plugin's pages (or its
+    API from the console) records the language it was made in, when that is another one than
+    recorded: their e-mails are written in it (services/languages.py)."""
+    if (request.method in _ACTIONS and response.status_code < 400
+            and request.blueprint in get_state().http_blueprints):
+        account_id = current_account_id()
+        if account_id is not None:
+            try:
+                languages.remember(account_id, translation.current_language())
+            except SQLAlchemyError as exc:  # the change is made; this can wait for the next
+                logger.warning("could not record the language of %s: %s", account_id,
+                               type(exc).__name__)
+    return response
 
 
 def sign_out(reason: str = "logout") -> None:

@@ -16,7 +16,7 @@ from sqlalchemy import event
 from . import config as config_module
 from . import jobs as job_functions
 from . import subprocessors, translation
-from .auth import check_session, current_identity, end_on_logout
+from .auth import check_session, current_identity, end_on_logout, note_language
 from .blueprints import api, error_pages, pages, rate_limits, sso, well_known
 from .cli import cli
 from .db import Database, utcnow
@@ -247,6 +247,8 @@ class SelfService:
         # a user whose server-side session has ended is logged out before any view runs, and a
         # host's own logout_user() ends the session on the server
         app.before_request(check_session)
+        # a change made through the plugin records the language it was made in (e-mails)
+        app.after_request(note_language)
         user_logged_out.connect(end_on_logout, app)
         app.jinja_env.globals.setdefault("selfservice_base_template", cfg("BASE_TEMPLATE"))
         # the plugin's forms post a CSRF token whether or not the host uses CSRFProtect

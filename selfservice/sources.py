@@ -14,13 +14,16 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-#: legal bases of GDPR article 6, as the privacy policy names them
+from .translation import N_
+
+#: legal bases of GDPR article 6, as the privacy policy names them (in English, marked for
+#: the catalogue: a reader's page shows them translated)
 LEGAL_BASES: dict[str, str] = {
-    "contract": "Performance of a contract",
-    "legitimate_interests": "Legitimate interests",
-    "legal_obligation": "Legal obligation",
-    "consent": "Consent",
-    "vital_interests": "Vital interests",
+    "contract": N_("Performance of a contract"),
+    "legitimate_interests": N_("Legitimate interests"),
+    "legal_obligation": N_("Legal obligation"),
+    "consent": N_("Consent"),
+    "vital_interests": N_("Vital interests"),
 }
 
 #: what an export may be asked to hold: JSON lines always, CSV files for flat sources too

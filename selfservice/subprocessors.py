@@ -27,13 +27,16 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time
 from typing import Any
 
+from .translation import N_
+
 #: the fields an entry must have (non-empty text), and the optional ones
 REQUIRED = ("name", "purpose", "location", "transfer_mechanism")
 OPTIONAL = ("url", "data_categories")
-#: each field in the customer's words (the public page, the notices, the DPA's Annex III)
-FIELD_WORDS = {"name": "Company", "purpose": "What it does for us", "location": "Where",
-               "transfer_mechanism": "Transfer safeguard", "url": "Website",
-               "data_categories": "Personal data it handles"}
+#: each field in the customer's words (the public page, the notices, the DPA's Annex III), in
+#: English, marked for the catalogue: a reader's page or e-mail shows them translated
+FIELD_WORDS = {"name": N_("Company"), "purpose": N_("What it does for us"),
+               "location": N_("Where"), "transfer_mechanism": N_("Transfer safeguard"),
+               "url": N_("Website"), "data_categories": N_("Personal data it handles")}
 #: what a change does to the list
 ACTIONS = ("add", "remove", "change")
 #: the keys every change has, and the one a change with short notice adds

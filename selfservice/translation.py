@@ -103,6 +103,13 @@ def lazy_gettext(message: str, **variables: Any) -> LazyString:
 _ = gettext
 
 
+def N_(message: str) -> str:  # noqa: N802 (the name gettext's tools look for)
+    """``message`` itself, marked for the catalogue: words kept, stored or signed in English
+    (a data source's description, a legal basis) and translated where someone reads them, with
+    ``gettext(message)``."""
+    return message
+
+
 @contextlib.contextmanager
 def language(lang: str | None) -> Iterator[None]:
     """Write in ``lang`` (a shipped language; anything else means the source language)."""

@@ -171,3 +171,25 @@ def test_without_javascript_the_first_page_is_a_plain_table(browser: Any, viewer
     assert page.get_by_text("We hold no records of this kind about you.").is_visible()
     assert fits(page)
     page.context.close()
+
+
+def test_in_german_the_viewer_and_its_script_speak_german_and_fit_a_phone(
+        browser: Any, tmp_path: Path) -> None:
+    """An archive made for a German customer: the page, the script's words (status, pages,
+    search results) and the numbers in German; no sideways scrolling at 320 px with the longer
+    words; the records as they are, marked not to be translated."""
+    german = build(tmp_path, [numbered("big", 2_600), hostile_source(40)], lang="de")
+    folder = Path(SHOTS) if SHOTS else tmp_path
+    for width in (320, 1280):
+        page = open_viewer(browser, german, width)
+        assert page.evaluate("document.documentElement.lang") == "de"
+        assert fits(page), f"the German viewer scrolls sideways at {width} px"
+        status = page.locator("#status-big")
+        assert status.inner_text() == "Datensätze 1 bis 25 von 2.000."
+        assert page.locator("#big .page").inner_text() == "Seite 1 von 80"
+        page.locator("#q-big").fill("record 00001")
+        status.filter(has_text="100 von 2.000 Datensätzen passen zu „record 00001“.").wait_for()
+        assert page.locator("#big tbody td span[translate=no]").count() > 0
+        page.screenshot(path=str(folder / f"export-viewer-de-{width}-top.png"))
+        assert page.seen["errors"] == [] and page.seen["dialogs"] == []
+        page.context.close()

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import requests
 import sqlalchemy as sa
+from babel.dates import format_date
 from flask import Flask
 
 from devtools.mailcapture import MailCapture
@@ -30,6 +31,11 @@ BODIES: dict[str, dict[str, Any]] = {
     "extend": {"reason": "We are waiting for records from our payment provider"},
     "messages": {"text": "We are looking into it and will write again this week."},
 }
+
+
+def spoken(moment: datetime) -> str:
+    """A day as an English e-mail writes it ("January 30, 2027")."""
+    return format_date(moment.astimezone(UTC).date(), "long", locale="en")
 
 
 def run_jobs(app: Flask) -> None:
@@ -231,7 +237,7 @@ def test_an_extension_goes_to_the_legal_maximum_once_and_the_customer_is_told(
     run_jobs(app)
     [mail] = [m for m in mailbox.to("alice@example.com") if "more time" in str(m["Subject"])]
     text = mail.get_content()
-    assert f"Answer now due by: {extended:%Y-%m-%d}" in text
+    assert f"We will now answer by {spoken(extended)}, instead of {spoken(due)}." in text
     assert BODIES["extend"]["reason"] in text
     [event] = [e for e in staff_events(app, "acct-alice") if e.action == "staff.extended"]
     assert event.details["reason"] == BODIES["extend"]["reason"]
@@ -282,7 +288,7 @@ def test_a_denial_reaches_the_customer_with_the_way_to_appeal_and_the_appeal_lin
     text = mail.get_content()
     assert created["reference"] in text and message in text
     assert "Why: We could not confirm that the request came from you." in text
-    assert f"You can appeal this decision until {until:%Y-%m-%d}" in text
+    assert f"You can appeal this decision until {spoken(until)}" in text
     assert "within 60 days" in text and f"/privacy/requests/{created['id']}" in text
 
     token = csrf_token(page)

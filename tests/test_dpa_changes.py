@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from babel.dates import format_date
 from flask import Flask
 
 from devtools.mailcapture import MailCapture
@@ -60,8 +61,9 @@ def test_an_owner_asks_for_changes_and_a_privacy_officer_answers(
     [mail] = [m for m in mailbox.to("bob@example.com") if created["reference"]
               in str(m["Subject"])]
     text = mail.get_content()
-    assert "Organisation: Acme AI" in text and "contract negotiation" in text
-    assert f"We answer by: {created['due_at'][:10]}" in text
+    assert "on behalf of Acme AI" in text and "contract negotiation" in text
+    due = format_date(datetime.fromisoformat(created["due_at"]), "long", locale="en")
+    assert f"answer you by {due}." in text
 
     # the organisation has one open request: the other admin sees it, and cannot open another
     overview = bob.api("GET", API + "/dpa", csrf=False).json()

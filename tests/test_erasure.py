@@ -37,6 +37,7 @@ from selfservice.services import (
     cookie_consent,
     decisions,
     deletion,
+    languages,
     org_training_policy,
     outbox,
     privacy_requests,
@@ -143,6 +144,7 @@ def spread_canary(app: Flask, account_id: str) -> None:
                                    method=ConsentMethod.CONSOLE)
         consent.change_preferences(who, {"marketing_emails": False},
                                    method=ConsentMethod.CONSOLE)
+        languages.remember(account_id, "de")  # she reads the console in German
 
 
 def verify_offline(document: dict[str, Any], app: Flask, tmp_path: Path) -> str:
@@ -166,6 +168,7 @@ def test_after_erasure_the_canary_is_only_where_the_plan_keeps_it_and_the_certif
                                            method=ConsentMethod.CONSOLE)
     before = counts(host, CAROL)
     assert before["canary_notes"] == 40 and before["consent_events"] >= 2
+    assert before["account_language"] == 1
     assert set(canary_places(host)) >= {"canary_notes.body", "canary_ledger.body",
                                         "selfservice_privacy_requests.details",
                                         "selfservice_request_notes.text",
@@ -228,12 +231,19 @@ def test_after_erasure_the_canary_is_only_where_the_plan_keeps_it_and_the_certif
                                          PrivacyRequest.id != request.id)).all()
     assert [(r.type, r.details) for r in records] == [("correction", {})]
 
-    # the certificate went to the address given at confirmation, which is then forgotten
-    mails = [m for m in mailbox.messages if "has been deleted" in str(m["Subject"])]
+    # the certificate went to the address given at confirmation, in the language she read
+    # (its row is erased with the rest), and both are then forgotten
+    mails = [m for m in mailbox.messages
+             if m["Subject"] == f"Ihr Konto wurde gelöscht ({request.reference})"]
     assert len(mails) == 1 and mails[0]["To"] == "carol@example.com"
     attached = [part for part in mails[0].iter_attachments()]
     assert json.loads(attached[0].get_content()) == certificate
-    assert row(host, Deletion, request.id).notify_email is None
+    assert sources["account_language"]["records"] == 1
+    assert sources["account_language"]["action"] == "erase"
+    assert (row(host, Deletion, request.id).notify_email,
+            row(host, Deletion, request.id).notify_language) == (None, None)
+    with host.app_context():
+        assert languages.recorded(CAROL) is None
 
 
 def test_an_eraser_that_raises_fails_the_request_naming_the_source_and_a_retry_completes(

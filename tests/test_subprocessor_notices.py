@@ -9,10 +9,12 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from babel.dates import format_date
 from flask import Flask
 
 from devtools.mailcapture import MailCapture
@@ -55,6 +57,11 @@ def fan_out_again(app: Flask, times: int = 1) -> None:
             outbox.schedule(session, notices.NOTIFY_JOB)
 
 
+def said(offset: int) -> str:
+    """``day(offset)`` as an English e-mail writes it ("January 10, 2027")."""
+    return format_date(date.fromisoformat(day(offset)), "long", locale="en")
+
+
 def about(mailbox: MailCapture, name: str) -> list[Any]:
     return [m for m in mailbox.messages if name in str(m["Subject"])]
 
@@ -88,15 +95,15 @@ def test_each_subscribed_organisations_admins_get_each_announcement_once(
                                 (SHORT["id"], "org-acme", 2), (SHORT["id"], "org-globex", 2)]
 
     [mail] = [m for m in added if m["To"] == "bob@example.com"]
-    assert mail["Subject"] == f"We are adding a sub-processor: Mailer GmbH, from {day(40)}"
+    assert mail["Subject"] == f"We are adding a sub-processor: Mailer GmbH, from {said(40)}"
     text = mail.get_content().replace("\r\n", "\n")
     assert "Acme AI asked to be told when we change the sub-processors" in text
-    assert f"On {day(40)} we start using Mailer GmbH:" in text
+    assert f"On {said(40)} we start using Mailer GmbH:" in text
     assert "What it does for us: Sending account and privacy e-mails" in text
     assert "Where: Germany (EU)" in text
     assert ADD["description"] in text
-    assert f"We announced it on {day(-5)}: 45 days' notice." in text
-    assert f"can object until the end of {day(39)} (UTC)" in text
+    assert f"We announced it on {said(-5)}: 45 days' notice." in text
+    assert f"can object until the end of {said(39)} (UTC)" in text
     assert (f"{live_server.url}/privacy/subprocessors/changes/{ADD['id']}/objection"
             in text)
     assert f"{live_server.url}/privacy/subprocessors\n" in text
@@ -107,8 +114,8 @@ def test_each_subscribed_organisations_admins_get_each_announcement_once(
     assert "less than our usual 30 days, because: Stripe ends its EU processing" in text
     [gone] = [m for m in removed if m["To"] == "fatima.haddad@example.net"]
     assert gone["Subject"] == ("We are no longer using a sub-processor: Postmark "
-                               f"(ActiveCampaign, LLC), from {day(35)}")
-    assert (f"On {day(35)} we stop using Postmark (ActiveCampaign, LLC) (Sending account and "
+                               f"(ActiveCampaign, LLC), from {said(35)}")
+    assert (f"On {said(35)} we stop using Postmark (ActiveCampaign, LLC) (Sending account and "
             "privacy e-mails).") in gone.get_content().replace("\r\n", "\n")
     with app.extensions["selfservice"].db.read() as session:
         told = [e.details for e in session.scalars(sa.select(AuditEvent).where(

@@ -1,5 +1,6 @@
 """The plugin's own tables. The host's data stays in the host's tables (see sources.py)."""
 
+from .accounts import AccountLanguage
 from .base import check_in, new_id
 from .consent import (
     ConsentEvent,
@@ -55,6 +56,7 @@ from .subprocessors import (
 __all__ = [
     "OPEN_SQL",
     "PSEUDONYM_PREFIX",
+    "AccountLanguage",
     "AccountSession",
     "AuditEvent",
     "AuditHead",

@@ -66,6 +66,8 @@ class Deletion(Base):
     irreversible: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
     #: where the completion e-mail goes; kept only until it is sent, then cleared
     notify_email: Mapped[str | None] = mapped_column(sa.String(254))
+    #: the language of that e-mail (the account's, which erasure deletes); cleared with it
+    notify_language: Mapped[str | None] = mapped_column(sa.String(16))
     #: the erasure job (outbox), scheduled for ``scheduled_for``
     job_id: Mapped[str | None] = mapped_column(sa.String(32))
     #: the signed certificate (JSON with a compact JWS), once erasure has finished

@@ -9,6 +9,7 @@ from typing import Any
 
 from ..models import STATUTORY_TYPES, RequestStatus
 from ..text import FREE_TEXT_PATTERN
+from ..translation import N_
 from .base import OPTIONAL_TIME, TIME, Schema, enum_of, json_response, problem_response, ref
 
 #: the period of the regulator's numbers and of the record of requests (query parameters)
@@ -27,17 +28,19 @@ RECORD_COLUMNS = ("reference", "received_at", "type", "channel", "jurisdiction",
 COMPLETED, DENIED = RequestStatus.COMPLETED.value, RequestStatus.DENIED.value
 OUTCOMES = (COMPLETED, DENIED)
 #: why a request is denied (in whole, or the part not done of a completed one), as the
-#: customer reads it
+#: customer reads it (in English, as the records and the audit trail keep it; marked for the
+#: catalogue: the customer's e-mail and page show it translated, with gettext)
 REASON_CODES: dict[str, str] = {
-    "identity_not_verified": "We could not confirm that the request came from you.",
-    "no_data_held": "We hold no personal data about you that this request is about.",
-    "exemption_legal_obligation": "A law requires us to keep or use this data.",
-    "exemption_legal_claims": "We need this data to make, use or defend legal claims.",
-    "exemption_rights_of_others": "Doing it would harm the rights and freedoms of other "
-                                  "people.",
-    "manifestly_unfounded": "The request is clearly unfounded.",
-    "excessive": "The request is excessive, for example because it repeats an earlier one.",
-    "other": "Another reason, explained in our message.",
+    "identity_not_verified": N_("We could not confirm that the request came from you."),
+    "no_data_held": N_("We hold no personal data about you that this request is about."),
+    "exemption_legal_obligation": N_("A law requires us to keep or use this data."),
+    "exemption_legal_claims": N_("We need this data to make, use or defend legal claims."),
+    "exemption_rights_of_others": N_("Doing it would harm the rights and freedoms of other "
+                                     "people."),
+    "manifestly_unfounded": N_("The request is clearly unfounded."),
+    "excessive": N_("The request is excessive, for example because it repeats an earlier "
+                    "one."),
+    "other": N_("Another reason, explained in our message."),
 }
 MESSAGE_MAX = 2000
 #: the column's size

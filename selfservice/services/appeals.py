@@ -16,6 +16,8 @@ from ..identity import Identity
 from ..models import Jurisdiction, PrivacyRequest, RequestType
 from ..schemas.decisions import COMPLETED, DENIED
 from ..state import get_state
+from ..translation import N_
+from ..translation import gettext as _
 from ..us_states import US_STATES
 from . import privacy_requests
 from .decisions import (
@@ -29,17 +31,18 @@ from .decisions import (
 #: how long after a denial an appeal to us may be made: US state laws ask for "a reasonable
 #: period"; this is ours
 APPEAL_WINDOW_DAYS = 60
-#: where a customer turns after a denial, when the law gives no appeal to us
+#: where a customer turns after a denial, when the law gives no appeal to us (in English,
+#: marked for the catalogue: :func:`recourse` says it in the reader's language)
 COMPLAINTS = {
-    Jurisdiction.GDPR: "You can complain to the data protection authority of the EU or EEA "
-                       "country where you live or work, or where you think the law was "
-                       "broken, and you can take the matter to court.",
-    Jurisdiction.UK_GDPR: "You can complain to the Information Commissioner's Office "
-                          "(ico.org.uk/make-a-complaint), and you can take the matter to "
-                          "court.",
-    Jurisdiction.CCPA: "If you think we broke the law, you can tell the California Privacy "
-                       "Protection Agency (cppa.ca.gov) or the California Attorney General "
-                       "(oag.ca.gov/privacy).",
+    Jurisdiction.GDPR: N_("You can complain to the data protection authority of the EU or EEA "
+                          "country where you live or work, or where you think the law was "
+                          "broken, and you can take the matter to court."),
+    Jurisdiction.UK_GDPR: N_("You can complain to the Information Commissioner's Office "
+                             "(ico.org.uk/make-a-complaint), and you can take the matter to "
+                             "court."),
+    Jurisdiction.CCPA: N_("If you think we broke the law, you can tell the California Privacy "
+                          "Protection Agency (cppa.ca.gov) or the California Attorney General "
+                          "(oag.ca.gov/privacy)."),
 }
 
 
@@ -72,21 +75,23 @@ def denied_in_part_or_whole(request: PrivacyRequest) -> bool:
 
 def recourse(request: PrivacyRequest) -> Recourse | None:
     """None for a request not denied, in whole or in part, and for a ``dpa`` request: a
-    contract negotiation, which no privacy law gives an appeal or a complaint for."""
+    contract negotiation, which no privacy law gives an appeal or a complaint for. The words
+    are in the current language (the page's, or the e-mail's)."""
     if not denied_in_part_or_whole(request) or request.type == RequestType.DPA:
         return None
     if request.jurisdiction != Jurisdiction.US_STATE:
-        return Recourse(None, None, COMPLAINTS[Jurisdiction(request.jurisdiction)])
+        return Recourse(None, None, _(COMPLAINTS[Jurisdiction(request.jurisdiction)]))
     state = request.details.get("state")
-    attorney = f"the Attorney General of {US_STATES[state]}" if state in US_STATES else \
-        "your state's Attorney General"
+    attorney = _("the Attorney General of %(state)s", state=US_STATES[state]) \
+        if state in US_STATES else _("your state's Attorney General")
     if request.type == RequestType.APPEAL:
-        return Recourse(None, None, f"This was the answer to your appeal. If you disagree, "
-                                    f"you can contact {attorney}.")
+        return Recourse(None, None, _("This was the answer to your appeal. If you disagree, "
+                                      "you can contact %(attorney)s.", attorney=attorney))
     assert request.decided_at is not None
     days = 60 if state == "CO" else 45
     return Recourse(request.decided_at + timedelta(days=APPEAL_WINDOW_DAYS), days,
-                    f"If we deny your appeal too, you can contact {attorney}.")
+                    _("If we deny your appeal too, you can contact %(attorney)s.",
+                      attorney=attorney))
 
 
 def appeal(identity: Identity, request_id: str) -> PrivacyRequest:

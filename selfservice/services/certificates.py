@@ -11,11 +11,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from flask import render_template
 from jinja2 import TemplateNotFound
 from sqlalchemy.orm import Session
 
-from .. import mail, receipts
+from .. import mail, receipts, translation
 from ..job_registry import JobRefused
 from ..models import (
     Deletion,
@@ -27,7 +26,8 @@ from ..models import (
 )
 from ..sources import LEGAL_BASES
 from ..state import get_state
-from . import outbox
+from ..translation import gettext as _
+from . import mail_text, outbox
 from .consent_receipts import signing_key
 from .notifications import public_url
 
@@ -132,38 +132,29 @@ def schedule_mail(session: Session, deletion: Deletion) -> None:
     """Ask for the completion e-mail, in the completing transaction (without mail, the
     address is forgotten now)."""
     if not get_state().setting("SMTP_HOST"):
-        deletion.notify_email = None
+        deletion.notify_email = deletion.notify_language = None
     if deletion.notify_email:
         outbox.schedule(session, MAIL_JOB, target_type="request",
                         target_id=deletion.request_id,
                         dedupe_key=f"mail:deletion_completed:{deletion.request_id}")
 
 
-_FALLBACK_TEXT = """Your account and data have been deleted.
-
-Reference: {reference}
-Completed: {completed}
-
-The attached certificate lists, for each kind of data, what was erased, what was anonymised,
-what the law requires us to keep, and until when. It is signed: you can check it at any time
-with our published key.
-
-This e-mail address is now deleted from our records too.
-"""
-
-
 def _text(request: PrivacyRequest, document: dict[str, Any]) -> str:
     certificate = document["receipt"]
     try:
-        return render_template("selfservice/email/deletion_completed.txt", request=request,
-                               certificate=certificate)
+        return mail_text.render("deletion_completed", request=request, certificate=certificate)
     except TemplateNotFound:
-        return _FALLBACK_TEXT.format(reference=request.reference,
-                                     completed=certificate["completed_at"])
+        return _("Your account and your data have been deleted.\n\nReference: %(reference)s\n"
+                 "Completed: %(completed)s\n\nThe attached certificate, signed by us, says "
+                 "what happened to each kind of data: what was erased, what was anonymised, and "
+                 "what the law makes us keep, why and until when.\n\nThis e-mail address is "
+                 "now deleted from our records too.\n", reference=request.reference,
+                 completed=mail_text.moment(certificate["completed_at"]))
 
 
 def send_completed(request_id: str) -> dict[str, str]:
-    """E-mail the certificate to the address kept for it, then forget the address."""
+    """E-mail the certificate to the address kept for it, in the language kept with it (the
+    account's, which erasure deleted), then forget both."""
     state = get_state()
     with state.db.read() as session:
         request = session.get(PrivacyRequest, request_id)
@@ -173,13 +164,16 @@ def send_completed(request_id: str) -> dict[str, str]:
     if not deletion.notify_email:
         return {"skipped": "sent already"}
     attachment = json.dumps(deletion.certificate, indent=2, sort_keys=True).encode()
+    with translation.language(deletion.notify_language):
+        text = _text(request, deletion.certificate)
+        subject = _("Your account has been deleted (%(reference)s)",
+                    reference=request.reference)
     mail.send(mail.compose(
-        to=deletion.notify_email, subject=f"Your account has been deleted ({request.reference})",
-        text=_text(request, deletion.certificate),
+        to=deletion.notify_email, subject=subject, text=text,
         message_id=f"<deletion-completed-{request_id}@selfservice>",
         attachments=[(f"deletion-certificate-{request.reference}.json", "application/json",
                       attachment)]))
     with state.db.transaction() as session:
         session.execute(sa.update(Deletion).where(Deletion.request_id == request_id)
-                        .values(notify_email=None))
+                        .values(notify_email=None, notify_language=None))
     return {"sent": "deletion_completed"}

@@ -1,36 +1,39 @@
 """E-mails about a privacy officer's work on a request: the decision (with the reason and
 where to turn), an extended deadline, a message. Sent by jobs: ids in, no personal data in
-the job's arguments."""
+the job's arguments; each in the customer's language (languages.py, mail_text.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
-
-from flask import render_template
 
 from .. import mail
 from ..job_registry import JobRefused
 from ..models import PrivacyRequest, RequestNote
 from ..state import get_state
+from ..translation import gettext as _
+from . import mail_text
 from .appeals import recourse
 from .decisions import REASON_CODES
+from .languages import writing_to
 from .notifications import public_url
-from .privacy_requests import JURISDICTIONS, TYPES
 
 
-def _send(request: PrivacyRequest, template: str, subject: str, message_id: str,
+def _send(request: PrivacyRequest, template: str, subject: Callable[[], str], message_id: str,
           **context: Any) -> dict[str, str]:
+    """``subject`` is called, and ``context``'s callables too, in the customer's language."""
     state = get_state()
     identity = state.extension.load_identity(request.account_id)
     if identity is None:
         raise JobRefused("the account no longer exists")
     prefix = state.setting("URL_PREFIX")
-    text = render_template(f"selfservice/email/{template}.txt", identity=identity,
-                           request=request, type_name=TYPES[request.type],
-                           jurisdiction=JURISDICTIONS[request.jurisdiction],
-                           request_url=public_url(f"{prefix}/requests/{request.id}"),
-                           **context)
-    mail.send(mail.compose(to=identity.email, subject=subject, text=text,
+    with writing_to(identity.account_id):
+        words = {key: value() if callable(value) else value for key, value in context.items()}
+        text = mail_text.render(template, identity=identity, request=request,
+                                request_url=public_url(f"{prefix}/requests/{request.id}"),
+                                **words)
+        title = subject()
+    mail.send(mail.compose(to=identity.email, subject=title, text=text,
                            message_id=f"<{message_id}@selfservice>"))
     return {"sent": template}
 
@@ -47,12 +50,17 @@ def send_decided(request_id: str) -> dict[str, str]:
     request = _request(request_id)
     if request.decision is None:
         raise JobRefused("the request has no decision")
-    subject = (f"Your privacy request {request.reference} was denied"
-               if request.decision == "denied" else
-               f"Your privacy request {request.reference} was completed")
+    reference = request.reference
+
+    def subject() -> str:
+        return (_("Your privacy request %(reference)s was denied", reference=reference)
+                if request.decision == "denied" else
+                _("Your privacy request %(reference)s was completed", reference=reference))
+
+    reason = REASON_CODES.get(request.decision_code or "")
     return _send(request, "request_decided", subject, f"decided-{request.id}",
-                 reason=REASON_CODES.get(request.decision_code or ""),
-                 recourse=recourse(request))
+                 reason=lambda: _(reason) if reason else None,
+                 recourse=lambda: recourse(request))
 
 
 def send_extended(request_id: str) -> dict[str, str]:
@@ -60,7 +68,8 @@ def send_extended(request_id: str) -> dict[str, str]:
     if request.extended_due_at is None:
         raise JobRefused("the request's deadline was not extended")
     return _send(request, "request_extended",
-                 f"We need more time for your privacy request {request.reference}",
+                 lambda: _("We need more time for your privacy request %(reference)s",
+                           reference=request.reference),
                  f"extended-{request.id}")
 
 
@@ -71,5 +80,6 @@ def send_message(note_id: str) -> dict[str, str]:
         raise JobRefused("the message no longer exists")
     request = _request(note.request_id)
     return _send(request, "request_message",
-                 f"A message about your privacy request {request.reference}",
+                 lambda: _("A message about your privacy request %(reference)s",
+                           reference=request.reference),
                  f"message-{note.id}", message=note)

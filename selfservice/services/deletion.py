@@ -28,7 +28,7 @@ from ..models import (
 )
 from ..state import get_state
 from ..text import REFUSAL, is_free_text, is_identifier
-from . import deletion_plans, outbox, privacy_requests, sessions
+from . import deletion_plans, languages, outbox, privacy_requests, sessions
 from .audit import account_stream
 from .erasure import ERASE_JOB
 
@@ -104,6 +104,7 @@ def confirm(identity: Identity, request_id: str, confirmation: object,
     None: not the account's request. A second confirmation returns the request unchanged."""
     state = get_state()
     account_id = identity.account_id
+    language = languages.language_of(account_id)  # the completion e-mail's, kept with its address
     with state.db.transaction() as session:
         lock_stream(session, f"requests:{account_id}")  # two browsers confirm one at a time
         request = privacy_requests.own_for_update(session, account_id, request_id)
@@ -124,7 +125,8 @@ def confirm(identity: Identity, request_id: str, confirmation: object,
         deletion = Deletion(request_id=request.id, account_id=account_id,
                             pseudonym=f"{PSEUDONYM_PREFIX}{secrets.token_hex(12)}",
                             grace_days=plan.grace_days, confirmed_at=now,
-                            scheduled_for=plan.scheduled_for, notify_email=identity.email)
+                            scheduled_for=plan.scheduled_for, notify_email=identity.email,
+                            notify_language=language)
         session.add(deletion)
         session.flush()
         deletion_plans.freeze(session, plan, request, deletion)

@@ -1,7 +1,7 @@
 """A new version of the DPA takes effect: every organisation that signed an earlier one is told
-once (a notice row, an audit event) and its owners and admins get an e-mail each, with what
-changed and where to sign. Nothing signed changes: the earlier signature stays in force and
-downloadable until they sign the new one.
+once (a notice row, an audit event) and its owners and admins get an e-mail each, in their
+own language, with what changed and where to sign. Nothing signed changes: the earlier
+signature stays in force and downloadable until they sign the new one.
 
 A daily job looks for the version in force; the e-mail jobs take the admin's account id and
 the version name only.
@@ -13,7 +13,6 @@ import logging
 from typing import Any
 
 import sqlalchemy as sa
-from flask import render_template
 from sqlalchemy.orm import defer
 
 from .. import dpa_versions, mail
@@ -22,8 +21,10 @@ from ..job_registry import JobRefused
 from ..ledger import record_audit
 from ..models import DpaNotice, DpaSignature
 from ..state import get_state
-from . import outbox
+from ..translation import gettext as _
+from . import mail_text, outbox
 from .dpa import now
+from .languages import writing_to
 from .notifications import public_url
 
 ANNOUNCE_JOB = "dpa.announce_version"
@@ -103,10 +104,12 @@ def send_new_version(account_id: str, version: str, org_id: str) -> dict[str, An
             .where(DpaSignature.org_id == org_id).order_by(DpaSignature.signed_at)))
     if not signatures or any(s.version == version for s in signatures):
         return {"skipped": "signed already"}
-    text = render_template("selfservice/email/dpa_new_version.txt", identity=identity,
-                           version=target, signed=signatures[-1],
-                           page_url=public_url(f"{state.setting('URL_PREFIX')}/dpa"))
+    with writing_to(account_id):  # each owner or admin in their own language
+        text = mail_text.render("dpa_new_version", identity=identity, version=target,
+                                signed=signatures[-1],
+                                page_url=public_url(f"{state.setting('URL_PREFIX')}/dpa"))
+        subject = _("A new version of our DPA applies (%(version)s)", version=version)
     mail.send(mail.compose(
-        to=identity.email, subject=f"A new version of our DPA is in force ({version})",
+        to=identity.email, subject=subject,
         text=text, message_id=f"<dpa-version-{version}-{account_id}@selfservice>"))
     return {"sent": "dpa_new_version"}

@@ -13,7 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from .. import archive
+from .. import archive, translation
 from ..db import utcnow
 from ..job_registry import JobFailed
 from ..ledger import record_audit
@@ -23,7 +23,7 @@ from ..sources import Subject
 from ..state import get_state
 from ..storage import ArchiveStore, StorageUnavailable, StoredFile, new_name, store_from_settings
 from ..text import human_size, is_identifier
-from . import outbox, privacy_requests
+from . import languages, outbox, privacy_requests
 from .audit import account_stream
 
 logger = logging.getLogger(__name__)
@@ -90,10 +90,14 @@ def build(ctx: outbox.JobContext) -> dict[str, Any]:
                                     updated_at=utcnow()))
 
     try:
-        result = archive.build(store().create(name), subject, state.extension.sources,
-                               reference=reference, generated_at=utcnow(),
-                               csv_files="csv" in formats, progress=progress,
-                               schema_check=state.setting("EXPORT_SCHEMA_CHECK"))
+        # the viewer and README in the customer's language; the sources' words through the
+        # plugin's catalogue, then the host's
+        with languages.writing_to(account_id) as language:
+            result = archive.build(store().create(name), subject, state.extension.sources,
+                                   reference=reference, generated_at=utcnow(),
+                                   csv_files="csv" in formats, progress=progress,
+                                   schema_check=state.setting("EXPORT_SCHEMA_CHECK"),
+                                   lang=language, translate=translation.gettext)
     except SchemaMismatch as mismatch:
         # the same records would fail every attempt: stop now, and say why
         raise outbox.JobRefused(_stop(ctx, account_id, mismatch)) from mismatch

@@ -1,22 +1,30 @@
 """E-mails to customers about their privacy choices, sent by jobs (ids in, no personal data in
-the job's arguments)."""
+the job's arguments), each in the customer's language (languages.py, mail_text.py)."""
 
 from __future__ import annotations
-
-from flask import render_template
 
 from .. import mail
 from ..job_registry import JobRefused
 from ..models import ConsentEvent, PrivacyRequest
-from ..purposes import METHODS, PURPOSES
 from ..state import get_state
-from .privacy_requests import JURISDICTIONS, TYPES
+from ..translation import gettext as _
+from . import mail_text
+from .languages import writing_to
 
 
 def public_url(path: str) -> str | None:
     """An absolute link for e-mails (``SELFSERVICE_PUBLIC_URL``), or None when unset."""
     base = get_state().setting("PUBLIC_URL")
     return base.rstrip("/") + path if base else None
+
+
+def _training_subject(event: ConsentEvent) -> str:
+    if event.method == "org_policy":
+        return (_("Your organisation's policy: your content may be used for model training")
+                if event.granted else
+                _("Your organisation's policy: your content is not used for model training"))
+    return (_("You opted in to model training") if event.granted
+            else _("Your content will not be used for model training"))
 
 
 def send_training_confirmation(event_id: str) -> dict[str, str]:
@@ -31,27 +39,20 @@ def send_training_confirmation(event_id: str) -> dict[str, str]:
         raise JobRefused("the account no longer exists")
     prefix = state.setting("URL_PREFIX")
     api_prefix = state.setting("API_URL_PREFIX")
-    text = render_template(
-        "selfservice/email/training_confirmation.txt", identity=identity, event=event,
-        purpose=PURPOSES[event.purpose], method=METHODS.get(event.method, event.method),
-        preferences_url=public_url(f"{prefix}/preferences"),
-        receipt_url=public_url(f"{api_prefix}/consent-events/{event.id}/receipt"),
-        policy_url=state.setting("POLICY_URL"),
-    )
-    if event.method == "org_policy":
-        subject = ("Your organisation's policy: your content may be used for model training"
-                   if event.granted else
-                   "Your organisation's policy: your content is not used for model training")
-    else:
-        subject = ("You opted in to model training" if event.granted
-                   else "Your content will not be used for model training")
+    with writing_to(identity.account_id):
+        text = mail_text.render(
+            "training_confirmation", identity=identity, event=event,
+            preferences_url=public_url(f"{prefix}/preferences"),
+            receipt_url=public_url(f"{api_prefix}/consent-events/{event.id}/receipt"),
+            policy_url=state.setting("POLICY_URL"))
+        subject = _training_subject(event)
     message = mail.compose(to=identity.email, subject=subject, text=text,
                            message_id=f"<consent-{event.id}@selfservice>")
     mail.send(message)
     return {"sent": "training_confirmation"}
 
 
-def _request_mail(request_id: str, template: str, subject: str) -> dict[str, str]:
+def _request_mail(request_id: str, name: str, message_key: str) -> dict[str, str]:
     state = get_state()
     with state.db.read() as session:
         request = session.get(PrivacyRequest, request_id)
@@ -61,21 +62,20 @@ def _request_mail(request_id: str, template: str, subject: str) -> dict[str, str
     if identity is None:
         raise JobRefused("the account no longer exists")
     prefix = state.setting("URL_PREFIX")
-    text = render_template(template, identity=identity, request=request,
-                           type_name=TYPES[request.type],
-                           jurisdiction=JURISDICTIONS[request.jurisdiction],
-                           request_url=public_url(f"{prefix}/requests/{request.id}"))
-    mail.send(mail.compose(to=identity.email, subject=subject.format(request.reference),
-                           text=text, message_id=f"<{template.rsplit('/', 1)[-1]}-"
-                                                 f"{request.id}@selfservice>"))
-    return {"sent": template.rsplit("/", 1)[-1]}
+    with writing_to(identity.account_id):
+        text = mail_text.render(name, identity=identity, request=request,
+                                request_url=public_url(f"{prefix}/requests/{request.id}"))
+        subject = (_("We received your privacy request %(reference)s",
+                     reference=request.reference) if name == "request_received" else
+                   _("Your data export %(reference)s is ready", reference=request.reference))
+    mail.send(mail.compose(to=identity.email, subject=subject, text=text,
+                           message_id=f"<{message_key}-{request.id}@selfservice>"))
+    return {"sent": name}
 
 
 def send_request_received(request_id: str) -> dict[str, str]:
-    return _request_mail(request_id, "selfservice/email/request_received.txt",
-                         "We received your privacy request {}")
+    return _request_mail(request_id, "request_received", "request_received.txt")
 
 
 def send_export_ready(request_id: str) -> dict[str, str]:
-    return _request_mail(request_id, "selfservice/email/export_ready.txt",
-                         "Your data export {} is ready")
+    return _request_mail(request_id, "export_ready", "export_ready.txt")

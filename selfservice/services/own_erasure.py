@@ -45,6 +45,7 @@ from ..models import (
 )
 from ..sources import Eraser, Subject
 from ..state import get_state
+from . import languages
 from .audit import account_stream
 from .cookie_consent import forget_account
 from .exports import forget
@@ -55,7 +56,7 @@ PROOF_SWEEP_JOB = "retention.erased_proof"
 def erasers() -> dict[str, Eraser]:
     """The erasers of the plugin's own sources (own_sources.py), by source name."""
     return {"consent_events": erase_consent_records, "cookie_consents": erase_cookie_consents,
-            "privacy_requests": erase_privacy_requests}
+            "privacy_requests": erase_privacy_requests, "account_language": languages.erase}
 
 
 def _deletion(session: Session, account_id: str) -> Deletion | None:

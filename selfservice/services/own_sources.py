@@ -17,12 +17,20 @@ from ..models import (
 )
 from ..sources import DataSource, Subject
 from ..state import get_state
+from ..translation import N_
+from . import languages
 from .consent_types import event_json
 from .cookie_consent import account_records
 
 _STRING = {"type": "string"}
 _TIME = {"type": "string", "format": "date-time"}
 _HASH = {"type": "string", "pattern": "^[0-9a-f]{64}$"}
+
+
+def _t(schema: dict[str, Any], title: str) -> dict[str, Any]:
+    """A property's schema with its ``title``: the heading of its column in the archive's
+    viewer, in the customer's language (the title is marked for the catalogue with N_)."""
+    return {**schema, "title": title}
 
 
 def _consent_events(subject: Subject) -> Iterator[dict[str, Any]]:
@@ -98,53 +106,69 @@ def ledger_kept(days: int) -> str:
 
 
 def own_sources(proof_days: int = 1095) -> list[DataSource]:
+    """The plugin's own sources. Their words are English, marked for the catalogue (N_): the
+    export's viewer and the pages show them translated."""
     return [
         DataSource(
             name="consent_events",
-            description="Your privacy choices: the consent ledger",
-            purpose="Proving what you agreed to and when (model training, marketing, "
-                    "sensitive data, sale or sharing), and honouring it",
+            description=N_("Your privacy choices: the consent ledger"),
+            purpose=N_("Proving what you agreed to and when (model training, marketing, "
+                       "sensitive data, sale or sharing), and honouring it"),
             legal_basis="legal_obligation",
-            retention="As long as the account exists",
+            retention=N_("As long as the account exists"),
             category="privacy", builtin=True, export=_consent_events,
             count=_count_consent_events, erasure="anonymise",
             erasure_reason=ledger_kept(proof_days),
             schema={"type": "object", "title": "Consent event", "properties": {
-                "id": _STRING, "subject": _STRING, "seq": {"type": "integer"},
-                "purpose": {"enum": ["training", "marketing_emails", "limit_sensitive_data",
-                                     "do_not_sell_or_share"]},
-                "granted": {"type": ["boolean", "null"]},
-                "method": {"enum": ["console", "api", "gpc", "org_policy",
-                                    "written_agreement"]},
-                "policy_version": _STRING, "at": _TIME,
-                "actor": {"type": "object", "properties": {
-                    "type": _STRING, "id": {"type": ["string", "null"]}}},
-                "details": {"type": "object"}, "prev_hash": _HASH, "hash": _HASH},
+                "id": _t(_STRING, N_("Record")), "subject": _t(_STRING, N_("Whose")),
+                "seq": _t({"type": "integer"}, N_("Number")),
+                "purpose": _t({"enum": ["training", "marketing_emails", "limit_sensitive_data",
+                                        "do_not_sell_or_share"]}, N_("What for")),
+                "granted": _t({"type": ["boolean", "null"]}, N_("Agreed")),
+                "method": _t({"enum": ["console", "api", "gpc", "org_policy",
+                                       "written_agreement"]}, N_("How")),
+                "policy_version": _t(_STRING, N_("Privacy policy version")),
+                "at": _t(_TIME, N_("When")),
+                "actor": _t({"type": "object", "properties": {
+                    "type": _STRING, "id": {"type": ["string", "null"]}}}, N_("Made by")),
+                "details": _t({"type": "object"}, N_("Details")),
+                "prev_hash": _t(_HASH, N_("Fingerprint of the record before")),
+                "hash": _t(_HASH, N_("Fingerprint"))},
                 "required": ["id", "purpose", "granted", "method", "policy_version", "at",
                              "hash", "prev_hash"]}),
         DataSource(
             name="cookie_consents",
-            description="Your cookie choices in this console",
-            purpose="Proving the cookie choices you made, and applying them on your devices",
+            description=N_("Your cookie choices in this console"),
+            purpose=N_("Proving the cookie choices you made, and applying them on your "
+                       "devices"),
             legal_basis="legal_obligation",
-            retention="3 years after your last choice, or until the account is deleted",
+            retention=N_("3 years after your last choice, or until the account is deleted"),
             category="privacy", builtin=True, export=_cookie_consents,
             count=_count_cookie_consents, erasure="erase",
             schema={"type": "object", "title": "Cookie consent record", "properties": {
-                "id": _STRING, "consent_id": _STRING, "seq": {"type": "integer"},
-                "categories": {"type": "object", "additionalProperties": {"type": "boolean"}},
-                "policy_version": _STRING, "method": _STRING, "language": _STRING,
-                "text_hash": _HASH, "gpc": {"type": "boolean"},
-                "gpc_override": {"type": "boolean"}, "at": _TIME, "user_agent": _STRING,
-                "ip_network": {"type": ["string", "null"]}, "prev_hash": _HASH,
-                "hash": _HASH},
+                "id": _t(_STRING, N_("Record")), "consent_id": _t(_STRING, N_("Choice")),
+                "seq": _t({"type": "integer"}, N_("Number")),
+                "categories": _t({"type": "object",
+                                  "additionalProperties": {"type": "boolean"}},
+                                 N_("Cookie categories")),
+                "policy_version": _t(_STRING, N_("Cookie policy version")),
+                "method": _t(_STRING, N_("How")), "language": _t(_STRING, N_("Language")),
+                "text_hash": _t(_HASH, N_("Fingerprint of the text shown")),
+                "gpc": _t({"type": "boolean"}, N_("Global Privacy Control")),
+                "gpc_override": _t({"type": "boolean"},
+                                   N_("Chosen despite Global Privacy Control")),
+                "at": _t(_TIME, N_("When")), "user_agent": _t(_STRING, N_("Browser")),
+                "ip_network": _t({"type": ["string", "null"]}, N_("Network")),
+                "prev_hash": _t(_HASH, N_("Fingerprint of the record before")),
+                "hash": _t(_HASH, N_("Fingerprint"))},
                 "required": ["id", "consent_id", "categories", "at", "hash"]}),
         DataSource(
             name="privacy_requests",
-            description="Your privacy requests and their timelines",
-            purpose="Answering your requests within the legal deadlines, and proving we did",
+            description=N_("Your privacy requests and their timelines"),
+            purpose=N_("Answering your requests within the legal deadlines, and proving we "
+                       "did"),
             legal_basis="legal_obligation",
-            retention="As long as the account exists, then as the law requires",
+            retention=N_("As long as the account exists, then as the law requires"),
             category="privacy", builtin=True, export=_privacy_requests,
             count=_count_privacy_requests, erasure="anonymise",
             erasure_reason="A record of each request (when, what kind, the answer and any "
@@ -153,13 +177,29 @@ def own_sources(proof_days: int = 1095) -> list[DataSource]:
                            "wrote in them and your export files are deleted. This deletion "
                            "request itself is kept the same way, as proof that it was done.",
             schema={"type": "object", "title": "Privacy request", "properties": {
-                "reference": _STRING, "type": _STRING, "status": _STRING,
-                "jurisdiction": _STRING, "details": {"type": "object"},
-                "created_at": _TIME, "due_at": _TIME,
-                "completed_at": {"type": ["string", "null"], "format": "date-time"},
-                "reason": {"type": ["string", "null"]},
-                "timeline": {"type": "array", "items": {"type": "object", "properties": {
-                    "at": _TIME, "status": _STRING, "note": _STRING}}}},
+                "reference": _t(_STRING, N_("Reference")), "type": _t(_STRING, N_("Kind")),
+                "status": _t(_STRING, N_("Status")),
+                "jurisdiction": _t(_STRING, N_("Law")),
+                "details": _t({"type": "object"}, N_("Details")),
+                "created_at": _t(_TIME, N_("Received")), "due_at": _t(_TIME, N_("Answer due")),
+                "completed_at": _t({"type": ["string", "null"], "format": "date-time"},
+                                   N_("Completed")),
+                "reason": _t({"type": ["string", "null"]}, N_("Reason")),
+                "timeline": _t({"type": "array", "items": {"type": "object", "properties": {
+                    "at": _STRING, "status": _STRING, "note": _STRING}}}, N_("Timeline"))},
                 "required": ["reference", "type", "status", "created_at", "due_at",
                              "timeline"]}),
+        DataSource(
+            name="account_language",
+            description=N_("The language you read our pages and e-mails in"),
+            purpose=N_("Writing our e-mails to you in your language"),
+            legal_basis="legitimate_interests",
+            retention=N_("Until you use another language, or until the account is deleted"),
+            category="privacy", builtin=True, export=languages.export,
+            count=languages.count, erasure="erase",
+            schema={"type": "object", "title": "Account language", "properties": {
+                "language": _t({"type": "string", "pattern": "^[a-z]{2,3}(-[A-Za-z0-9]+)*$"},
+                               N_("Language")),
+                "updated_at": _t(_TIME, N_("Recorded"))},
+                "required": ["language", "updated_at"]}),
     ]

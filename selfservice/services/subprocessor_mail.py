@@ -1,23 +1,29 @@
 """The e-mail of a sub-processor change notice, to one owner or admin of a subscribed
-organisation: what changes, when, why, how to object and by when. Sent by a job that carries
-ids only (the notice's and the account's)."""
+organisation: what changes, when, why, how to object and by when, in that person's language.
+Sent by a job that carries ids only (the notice's and the account's)."""
 
 from __future__ import annotations
 
 import hashlib
 
-from flask import render_template
-
 from .. import mail, subprocessors
 from ..job_registry import JobRefused
 from ..models import SubprocessorNotice
 from ..state import get_state
+from ..translation import gettext as _
+from . import mail_text
+from .languages import writing_to
 from .notifications import public_url
 
-#: the subject's opening, per action
-SUBJECTS = {"add": "We are adding a sub-processor: {name}",
-            "remove": "We are no longer using a sub-processor: {name}",
-            "change": "A sub-processor's details are changing: {name}"}
+
+def subject(change: subprocessors.Change) -> str:
+    """The notice's subject in the current language: what happens to whom, from when."""
+    words = {"name": change.name, "date": mail_text.day(change.effective_at)}
+    if change.action == "add":
+        return _("We are adding a sub-processor: %(name)s, from %(date)s", **words)
+    if change.action == "remove":
+        return _("We are no longer using a sub-processor: %(name)s, from %(date)s", **words)
+    return _("A sub-processor's details are changing: %(name)s, from %(date)s", **words)
 
 
 def objection_path(change_id: str) -> str:
@@ -40,17 +46,17 @@ def send_notice(notice_id: str, account_id: str) -> dict[str, str]:
     if identity is None or org is None or org.id != notice.org_id or not org.is_admin:
         return {"skipped": "no longer an owner or admin of the organisation"}
     prefix = state.setting("URL_PREFIX")
-    text = render_template(
-        "selfservice/email/subprocessor_change.txt", identity=identity, org=org,
-        change=change, words=subprocessors.FIELD_WORDS,
-        short_notice=subprocessors.short_notice(state.config, change),
-        usual_days=state.setting("SUBPROCESSOR_NOTICE_DAYS"),
-        list_url=public_url(f"{prefix}/subprocessors"),
-        objection_url=public_url(prefix + objection_path(change.id)))
+    with writing_to(account_id):
+        text = mail_text.render(
+            "subprocessor_change", identity=identity, org=org,
+            change=change, words=subprocessors.FIELD_WORDS,
+            short_notice=subprocessors.short_notice(state.config, change),
+            usual_days=state.setting("SUBPROCESSOR_NOTICE_DAYS"),
+            list_url=public_url(f"{prefix}/subprocessors"),
+            objection_url=public_url(prefix + objection_path(change.id)))
+        title = subject(change)
     recipient = hashlib.sha256(account_id.encode()).hexdigest()[:16]
-    subject = SUBJECTS[change.action].format(name=change.name)
-    mail.send(mail.compose(to=identity.email, subject=f"{subject}, from {change.effective_at}",
-                           text=text,
+    mail.send(mail.compose(to=identity.email, subject=title, text=text,
                            message_id=f"<subprocessor-notice-{notice.id}-{recipient}"
                                       "@selfservice>"))
     return {"sent": "subprocessor_change"}

@@ -107,6 +107,7 @@
         else if (value.length > 12) td.className = "mid";
         var span = document.createElement("span");
         span.dir = "auto";
+        span.translate = false;  // the customer's data, as the files have it
         marked(span, value, this.query);
         td.append(span);
         tr.append(td);
