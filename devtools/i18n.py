@@ -7,7 +7,7 @@
     python -m devtools.i18n init fr   # start a new language
     python -m devtools.i18n union OURS THEIRS  # after a merge conflict: both sides' translations
 
-The same as ``pybabel extract -F babel.cfg -k _l -k lazy_gettext ...``, ``pybabel update`` and
+The same as ``pybabel extract -F babel.cfg -k _l -k lazy_gettext -k N_ ...``, ``pybabel update`` and
 ``pybabel compile`` with this repository's paths: a host or translator may use those directly.
 """
 

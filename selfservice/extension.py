@@ -14,8 +14,8 @@ from sqlalchemy import event
 
 # the composition root: the only core module that imports the HTTP and job layers
 from . import config as config_module
+from . import formatting, subprocessors, translation
 from . import jobs as job_functions
-from . import subprocessors, translation
 from .auth import check_session, current_identity, end_on_logout, note_language
 from .blueprints import api, error_pages, pages, rate_limits, sso, well_known
 from .cli import cli
@@ -38,7 +38,6 @@ from .services.own_erasure import erasers as own_erasers
 from .services.own_sources import own_sources
 from .sources import DataSource, Eraser, Exporter, SourceRegistry
 from .state import SelfServiceState
-from .text import human_size
 
 EXTENSION_KEY = "selfservice"
 
@@ -254,8 +253,9 @@ class SelfService:
         # the plugin's forms post a CSRF token whether or not the host uses CSRFProtect
         app.jinja_env.globals.setdefault("csrf_token", generate_csrf)
         app.jinja_env.globals.setdefault("selfservice_identity", current_identity)
-        # sizes people read, in pages and e-mails (the worker renders e-mails too)
-        app.jinja_env.filters.setdefault("ss_size", human_size)
+        # sizes, numbers and dates people read, in their language, in pages and e-mails (the
+        # worker renders e-mails too)
+        formatting.init_app(app)
         app.cli.add_command(cli)
 
         if cfg("REGISTER_BLUEPRINTS"):

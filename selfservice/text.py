@@ -45,6 +45,8 @@ _NOT_FREE_TEXT = re.compile(rf"[{_FREE_TEXT_BARRED}{_SURROGATES}]")
 _IDENTIFIER = re.compile(rf"[^{_IDENTIFIER_BARRED}{_SURROGATES}]{{1,64}}")
 _CLIENT_KEY = re.compile(CLIENT_KEY_PATTERN)
 
+#: the units of a size past 1,023 bytes
+SIZE_UNITS = ("KB", "MB", "GB", "TB")
 #: what to tell a person whose text has such a character
 REFUSAL = ("must be plain text: remove the control characters (such as NUL) or broken "
            "characters it contains")
@@ -74,17 +76,24 @@ def is_client_key(value: object) -> bool:
     return isinstance(value, str) and _CLIENT_KEY.fullmatch(value) is not None
 
 
+def scaled_size(size: int) -> tuple[float, str]:
+    """A size of at least 1,024 bytes as a value below 1,024 and its unit (1 KB being 1,024
+    bytes, as file managers count)."""
+    value = float(size)
+    for unit in SIZE_UNITS:
+        value /= 1024
+        if value < 1024 or unit == SIZE_UNITS[-1]:
+            break
+    return value, unit
+
+
 def human_size(size: int | None) -> str:
-    """A number of bytes as a person reads it: 812 bytes, 9.5 KB, 56 KB, 1.2 MB (1 KB being
-    1,024 bytes, as file managers count)."""
+    """A number of bytes as a person reads it, in English: 812 bytes, 9.5 KB, 56 KB, 1.2 MB
+    (``selfservice.formatting.size`` writes it in the reader's language)."""
     if size is None:
         return ""
     if size < 1024:
         return "1 byte" if size == 1 else f"{size:,} bytes"
-    value = float(size)
-    for unit in ("KB", "MB", "GB", "TB"):
-        value /= 1024
-        if value < 1024 or unit == "TB":
-            break
+    value, unit = scaled_size(size)
     shown = f"{value:.1f}" if value < 10 else f"{value:,.0f}"
     return f"{shown.removesuffix('.0')} {unit}"

@@ -174,6 +174,10 @@ def init_app(app: Flask) -> None:
     if "jinja2.ext.InternationalizationExtension" not in app.jinja_env.extensions:
         app.jinja_env.add_extension("jinja2.ext.i18n")  # a host's Babel without Jinja set-up
     app.jinja_env.newstyle_gettext = True  # type: ignore[attr-defined]
+    # a template imported without context ({% from "selfservice/_words.html" import ... %})
+    # sees the environment's globals, which Flask-Babel set to the host's catalogue alone: the
+    # same names there (a host's own ids still reach its catalogue through them)
+    app.jinja_env.globals.update(_TEMPLATE_NAMES)
     app.context_processor(lambda: {**_TEMPLATE_NAMES,
                                    "selfservice_language": current_language()})
 
