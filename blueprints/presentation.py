@@ -48,3 +48,6 @@ def register(bp: Blueprint) -> None:
     and the other formats, which e-mails use too, are registered by the extension itself.)"""
     bp.add_app_template_global(local_time_script, "selfservice_local_time")
     bp.add_app_template_filter(in_page_language, "ss_text")
+    # the page's language where the context's selfservice_language is not seen (a macro of a
+    # template imported without context)
+    bp.add_app_template_global(translation.current_language, "selfservice_current_language")

@@ -34,7 +34,7 @@ from flask_babel import get_translations as host_translations
 from flask_babel.speaklater import LazyString
 from jinja2 import pass_context
 from jinja2.runtime import Context
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 #: the folder of the plugin's catalogues, one ``<lang>/LC_MESSAGES/selfservice.po`` each
 TRANSLATIONS = Path(__file__).with_name("translations")
@@ -95,9 +95,17 @@ def ngettext(singular: str, plural: str, num: int, **variables: Any) -> str:
     return _nlookup(singular, plural, num) % variables
 
 
+class _LazyText(LazyString):  # type: ignore[misc]
+    """A lazy string escaped like the plain string it stands for (Flask-Babel's is shown
+    unescaped in a template): an apostrophe in a form's message reads ``&#39;`` as it did."""
+
+    def __html__(self) -> str:
+        return str(escape(str(self)))
+
+
 def lazy_gettext(message: str, **variables: Any) -> LazyString:
     """``gettext`` when the string is used, for labels defined at import time (forms)."""
-    return LazyString(gettext, message, **variables)
+    return _LazyText(gettext, message, **variables)
 
 
 _ = gettext
@@ -178,6 +186,9 @@ def init_app(app: Flask) -> None:
     # sees the environment's globals, which Flask-Babel set to the host's catalogue alone: the
     # same names there (a host's own ids still reach its catalogue through them)
     app.jinja_env.globals.update(_TEMPLATE_NAMES)
+    # words a template defines once, at its top, and says later: a template imported without
+    # context is kept with them, so they are looked up each time they are shown
+    app.jinja_env.globals.setdefault("_l", lazy_gettext)
     app.context_processor(lambda: {**_TEMPLATE_NAMES,
                                    "selfservice_language": current_language()})
 
