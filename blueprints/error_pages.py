@@ -18,7 +18,7 @@ from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from .guards import home_url, safe_next
 from .unrouted import Unrouted
@@ -74,12 +74,14 @@ def render_error(template: str, status: int, **context: Any) -> str:
 
 
 def _detail(exc: HTTPException) -> str | None:
-    """What the code that refused said, in its own words; None for Werkzeug's defaults,
-    written for developers, and for server errors, whose detail is ours to keep."""
+    """What the code that refused said, in its own words (a page's view writes them in the
+    reader's language); None for Werkzeug's defaults, written for developers, for server
+    errors, whose detail is ours to keep, and for a body too long, whose detail is the API's
+    (in bytes, in English)."""
     described = exc.description
     if (exc.code or 500) >= 500 or not described or described == type(exc).description:
         return None
-    return described if not isinstance(exc, CSRFError) else None
+    return described if not isinstance(exc, CSRFError | RequestEntityTooLarge) else None
 
 
 def _back() -> str | None:

@@ -32,6 +32,8 @@ from flask_limiter import Limiter, RateLimitExceeded
 
 from selfservice.auth import current_account_id
 from selfservice.state import SelfServiceState, get_state
+from selfservice.translation import gettext as _
+from selfservice.translation import ngettext
 
 from . import error_pages
 from .problems import problem
@@ -174,6 +176,18 @@ def in_words(seconds: int) -> str:
     return f"about {round(minutes / 60)} hours"
 
 
+def wait_words(seconds: int) -> str:
+    """:func:`in_words` in the reader's language, for the page (the API's problem keeps
+    English)."""
+    if seconds < 60:
+        return _("a minute")
+    minutes = math.ceil(seconds / 60)
+    if minutes < 90:
+        return ngettext("%(num)s minute", "%(num)s minutes", minutes)
+    hours = round(minutes / 60)
+    return ngettext("about %(num)s hour", "about %(num)s hours", hours)
+
+
 def too_many_problem(exc: RateLimitExceeded) -> Response:
     if exc.response is not None:
         return cast(Response, exc.response)  # the host's own Flask-Limiter answered
@@ -188,6 +202,6 @@ def too_many_page(exc: RateLimitExceeded) -> Response:
         return cast(Response, exc.response)
     seconds = retry_after(exc)
     response = make_response(error_pages.render_error("selfservice/too_many.html", 429,
-                                                      wait=in_words(seconds)), 429)
+                                                      wait=wait_words(seconds)), 429)
     response.headers["Retry-After"] = str(seconds)
     return response

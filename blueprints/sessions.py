@@ -10,6 +10,8 @@ from selfservice.auth import current_session_id
 from selfservice.identity import Identity
 from selfservice.models import AccountSession
 from selfservice.services import sessions
+from selfservice.translation import gettext as _
+from selfservice.translation import ngettext
 
 from .forms import ConfirmOnlyForm
 from .guards import api_identity, page_identity
@@ -39,11 +41,12 @@ def revoke_other_sessions(identity: Identity) -> Response:
 @page_identity()
 def sign_out_other_sessions(identity: Identity) -> Redirect:
     if not ConfirmOnlyForm().validate_on_submit():
-        abort(400, "The page had expired, so nothing was changed. Please try again.")
+        abort(400, _("The page had expired, so nothing was changed. Please try again."))
     ended = _end_others(identity)
     if ended:
-        flash(f"Signed out of {ended} other session{'s' if ended != 1 else ''}. You are still "
-              "signed in here.", "success")
+        flash(ngettext("Signed out of %(num)s other session. You are still signed in here.",
+                       "Signed out of %(num)s other sessions. You are still signed in here.",
+                       ended), "success")
     else:
-        flash("You were not signed in anywhere else.", "success")
+        flash(_("You were not signed in anywhere else."), "success")
     return redirect(url_for(".index"), 303)

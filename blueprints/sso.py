@@ -41,6 +41,7 @@ from selfservice.identity import PrivacyUser
 from selfservice.paths import TEMPLATE_FOLDER
 from selfservice.services import audit
 from selfservice.state import get_state
+from selfservice.translation import gettext as _
 
 from . import error_pages, hardening
 from .guards import home_url, safe_next
@@ -119,12 +120,12 @@ RETRY_AFTER = 60
 def _unavailable(kind: str, again: str) -> Response:
     """The identity provider does not answer: no sign-in, and no step-up (nothing that needs a
     fresh login happens), until it does."""
-    message = ("We cannot confirm it is you right now: our sign-in service is not answering, "
-               "so what needed the confirmation was not done. Please try again in a few "
-               "minutes." if kind == "reauth" else
-               "We cannot sign you in right now: our sign-in service is not answering. Please "
-               "try again in a few minutes.")
-    response = _failure(message, 503, again=again, title="Sign-in unavailable")
+    message = (_("We cannot confirm it is you right now: our sign-in service is not "
+                 "answering, so what needed the confirmation was not done. Please try again in "
+                 "a few minutes.") if kind == "reauth" else
+               _("We cannot sign you in right now: our sign-in service is not answering. "
+                 "Please try again in a few minutes."))
+    response = _failure(message, 503, again=again, title=_("Sign-in unavailable"))
     response.headers["Retry-After"] = str(RETRY_AFTER)
     return response
 
@@ -170,7 +171,7 @@ def _exchange_code() -> dict[str, Any] | Response | None:
         return dict(oidc_client().authorize_access_token())
     except OAuthError as exc:
         logger.info("sign-in refused by the provider: %s", exc.error)
-        return _failure("The sign-in did not complete. Please try again.", 400)
+        return _failure(_("The sign-in did not complete. Please try again."), 400)
     except RequestException as exc:
         logger.error("identity provider unavailable: %s", exc)
         return None
@@ -181,8 +182,8 @@ def _exchange_code() -> dict[str, Any] | Response | None:
 def callback() -> Response:
     flow = _take_flow(request.args.get("state", ""))
     if flow is None:
-        return _failure("This sign-in link has expired or was already used. "
-                        "Please sign in again.", 400)
+        return _failure(_("This sign-in link has expired or was already used. Please sign in "
+                          "again."), 400)
     token = _exchange_code()
     if token is None:
         return _unavailable(flow["kind"], url_for(f".{flow['kind']}", next=flow["next"]))
@@ -191,7 +192,8 @@ def callback() -> Response:
     claims = token.get("userinfo") or {}
     issuer, subject, auth_time = claims.get("iss"), claims.get("sub"), claims.get("auth_time")
     if not issuer or not subject:
-        return _failure("The identity provider returned no identity.", 400)
+        return _failure(_("The sign-in service did not say who you are. Please try again."),
+                        400)
     if flow["kind"] == "reauth":
         return _finish_reauth(flow, issuer, subject, auth_time)
     return _finish_login(flow, claims, issuer, subject, auth_time)
@@ -203,7 +205,8 @@ def logout() -> Any:
     if request.method == "GET":
         return render_template("selfservice/logout.html", form=form)
     if not form.validate_on_submit():
-        abort(400, "The logout form expired; please try again.")
+        abort(400, _("The sign-out form had expired, so you are still signed in. Please try "
+                     "again."))
     sign_out("logout")  # on the server too: a copy of the cookie is worth nothing now
     return _provider_logout() or redirect(home_url())
 
@@ -222,7 +225,8 @@ def _finish_login(flow: dict[str, Any], claims: dict[str, Any], issuer: str, sub
     account_id = ext.resolve_account(claims)
     identity = ext.load_identity(account_id) if account_id else None
     if identity is None:
-        return _failure("No console account matches this identity.", 403)
+        return _failure(_("No account of this console matches the identity you signed in "
+                          "with."), 403)
     # rotate the session: nothing from before the login survives it, and a session this
     # browser had is ended on the server (record_authentication opens a new one)
     sign_out("signed_in_again")
@@ -236,18 +240,18 @@ def _finish_reauth(flow: dict[str, Any], issuer: str, subject: str, auth_time: A
     account_id = current_account_id()
     known = authentication()
     if account_id is None or known is None or flow.get("account") != account_id:
-        return _failure("Your session ended during the re-authentication. Please sign in "
-                        "again.", 400)
+        return _failure(_("Your session ended while we were confirming it is you. Please sign "
+                          "in again."), 400)
     if (issuer, subject) != (known.get("iss"), known.get("sub")):
         audit.record_account_event(account_id, "auth.reauth_refused", actor_type="account",
                                    actor_id=account_id, details={"reason": "other identity"})
-        return _failure("You signed in as a different user. To confirm it is you, sign in "
-                        "with the account you are using here.", 403)
+        return _failure(_("You signed in as a different user. To confirm it is you, sign in "
+                          "with the account you are using here."), 403)
     if not isinstance(auth_time, int | float) or auth_time < int(flow["started"]):
         audit.record_account_event(account_id, "auth.reauth_refused", actor_type="account",
                                    actor_id=account_id, details={"reason": "no new login"})
-        return _failure("The identity provider did not confirm a new sign-in. Please try "
-                        "again.", 403)
+        return _failure(_("The sign-in service did not confirm a new sign-in. Please try "
+                          "again."), 403)
     # auth_time has one-second resolution; the login happened after the step-up began
     record_authentication(account_id, max(float(auth_time), flow["started"]), issuer=issuer,
                           subject=subject)
