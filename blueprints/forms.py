@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from flask_wtf import FlaskForm
@@ -19,7 +20,9 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 from selfservice.models import RequestType
 from selfservice.purposes import ORG_POLICIES
 from selfservice.services.privacy_requests import JURISDICTIONS, TYPES
-from selfservice.text import REFUSAL, is_free_text
+from selfservice.text import is_free_text
+from selfservice.translation import gettext as _
+from selfservice.translation import lazy_gettext as _l
 from selfservice.us_states import US_STATES
 
 #: WTForms 3.3 deprecates (value, label) tuples in favour of SelectChoice (None before 3.3;
@@ -27,17 +30,29 @@ from selfservice.us_states import US_STATES
 SelectChoice: Any = getattr(wtforms_choices, "SelectChoice", None)
 
 
-def choices(items: dict[str, str]) -> list[Any]:
+def choices(items: Mapping[str, Any]) -> list[Any]:
     return [SelectChoice(value, label) if SelectChoice else (value, label)
             for value, label in items.items()]
+
+
+def said(items: Mapping[str, str]) -> dict[str, Any]:
+    """Labels kept in English where they are recorded (marked ``N_``), said in the reader's
+    language when the form is shown."""
+    return {value: _l(label) for value, label in items.items()}
+
+
+#: what to tell a person whose reason has characters no text may have (the API says it as
+#: selfservice.text.REFUSAL)
+REASON_REFUSAL = _l("The reason must be plain text: remove the control characters (such as "
+                    "NUL) or broken characters it contains.")
 
 
 class PreferencesForm(FlaskForm):
     """The three settings that need no more than a click (training has its own flow)."""
 
-    marketing_emails = BooleanField("Product news and offers by e-mail")
-    limit_sensitive_data = BooleanField("Limit the use of my sensitive personal information")
-    do_not_sell_or_share = BooleanField("Do not sell or share my personal information")
+    marketing_emails = BooleanField(_l("Product news and offers by e-mail"))
+    limit_sensitive_data = BooleanField(_l("Limit the use of my sensitive personal information"))
+    do_not_sell_or_share = BooleanField(_l("Do not sell or share my personal information"))
     #: the chain head the page showed: a form from a stale tab must not undo later changes
     head = HiddenField()
 
@@ -48,9 +63,10 @@ class TrainingOptInForm(FlaskForm):
 
     policy_version = HiddenField(validators=[DataRequired()])
     confirm = BooleanField(
-        "I have read what this means and I agree that my content may be used to train models.",
-        validators=[DataRequired(message="Tick the box to confirm, or go back: nothing changes "
-                                         "unless you do.")])
+        _l("I have read what this means and I agree that my content may be used to train "
+           "models."),
+        validators=[DataRequired(message=_l("Tick the box to confirm, or go back: nothing "
+                                            "changes unless you do."))])
 
 
 class ConfirmOnlyForm(FlaskForm):
@@ -58,16 +74,17 @@ class ConfirmOnlyForm(FlaskForm):
 
 
 class OrgPolicyForm(FlaskForm):
-    policy = RadioField("Training policy for the organisation",
-                        choices=choices(ORG_POLICIES),
-                        validators=[InputRequired(message="Choose a policy.")])
+    policy = RadioField(_l("Training policy for the organisation"),
+                        choices=choices(said(ORG_POLICIES)),
+                        validators=[InputRequired(message=_l("Choose a policy."))])
     policy_version = HiddenField(validators=[DataRequired()])
-    confirm = BooleanField("I am authorised to agree, for the organisation, that every "
-                           "member's content may be used to train models.")
+    confirm = BooleanField(_l("I am authorised to agree, for the organisation, that every "
+                              "member's content may be used to train models."))
 
     def validate_confirm(self, field: BooleanField) -> None:
         if self.policy.data == "opted_in" and not field.data:
-            raise ValidationError("Opting the whole organisation in needs this confirmation.")
+            raise ValidationError(_("Opting the whole organisation in needs this "
+                                    "confirmation."))
 
 
 class RequestForm(FlaskForm):
@@ -90,18 +107,19 @@ class ConfirmDeletionForm(FlaskForm):
     """Deletion is confirmed by typing the account's e-mail address (or the reference)."""
 
     confirm = StringField(
-        "Type your e-mail address to confirm",
-        validators=[DataRequired(message="Type your e-mail address (or the request's "
-                                         "reference) to confirm."),
-                    Length(max=254, message="That is longer than any e-mail address.")])
+        _l("Type your e-mail address to confirm"),
+        validators=[DataRequired(message=_l("Type your e-mail address (or the request's "
+                                            "reference) to confirm.")),
+                    Length(max=254, message=_l("That is longer than any e-mail address."))])
 
 
 class CancelDeletionForm(FlaskForm):
     """Cancelling a scheduled deletion, with an optional reason."""
 
-    reason = TextAreaField("Why are you keeping your account? (optional)",
-                           validators=[Optional(), Length(max=300)])
+    reason = TextAreaField(_l("Why are you keeping your account? (optional)"),
+                           validators=[Optional(), Length(max=300, message=_l(
+                               "Keep the reason to 300 characters."))])
 
     def validate_reason(self, field: TextAreaField) -> None:
         if field.data and not is_free_text(field.data):
-            raise ValidationError(f"The reason {REFUSAL}")
+            raise ValidationError(REASON_REFUSAL)

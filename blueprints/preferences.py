@@ -11,6 +11,7 @@ from selfservice.models import ConsentMethod, OrgPolicy
 from selfservice.purposes import METHODS, ORG_POLICIES, PURPOSES
 from selfservice.services import consent, consent_types, org_training_policy
 from selfservice.state import get_state
+from selfservice.translation import gettext as _
 
 from .forms import ConfirmOnlyForm, OrgPolicyForm, PreferencesForm, TrainingOptInForm
 from .gpc import gpc_signal
@@ -45,16 +46,16 @@ def save_preferences(identity: Identity) -> Any:
     if form.head.data != str(view.head_seq):
         fresh = _preferences_form(view)
         fresh.form_errors.append(
-            "Your choices changed elsewhere (another tab, the API, or your browser's "
-            "privacy signal) after this page was loaded. They are shown as they are now; "
-            "review them and save again.")
+            _("Your choices changed elsewhere (another tab, the API, or your browser's "
+              "privacy signal) after this page was loaded. They are shown as they are now; "
+              "review them and save again."))
         return _render_preferences(identity, view, fresh), 409
     view, events = consent.change_preferences(identity, {
         "marketing_emails": form.marketing_emails.data,
         "limit_sensitive_data": form.limit_sensitive_data.data,
         "do_not_sell_or_share": form.do_not_sell_or_share.data,
     }, method=ConsentMethod.CONSOLE)
-    flash("Your choices are saved." if events else "Nothing changed.", "success")
+    flash(_("Your choices are saved.") if events else _("Nothing changed."), "success")
     return redirect(url_for(".preferences"), 303)
 
 
@@ -70,18 +71,18 @@ def training_opt_in(identity: Identity) -> Any:
     if form.validate_on_submit():
         if form.policy_version.data != version:
             form.policy_version.data = version
-            form.form_errors.append("The privacy policy changed while this page was open. "
-                                    f"Please read it again: version {version} is now in "
-                                    "force.")
+            form.form_errors.append(_("The privacy policy changed while this page was open. "
+                                      "Please read it again: version %(version)s is now in "
+                                      "force.", version=version))
             status = 409
         else:
             try:
                 consent.change_preferences(identity, {"training_opt_in": True},
                                            method=ConsentMethod.CONSOLE, version=version)
             except consent_types.TrainingLocked:
-                flash("Your organisation's policy now decides this.", "error")
+                flash(_("Your organisation's policy now decides this."), "error")
                 return redirect(url_for(".preferences"), 303)
-            flash("You opted in to model training. You can withdraw at any time here.",
+            flash(_("You opted in to model training. You can withdraw at any time here."),
                   "success")
             return redirect(url_for(".preferences"), 303)
     elif request.method == "POST":
@@ -96,17 +97,17 @@ def training_opt_in(identity: Identity) -> Any:
 def training_withdraw(identity: Identity) -> Any:
     form = ConfirmOnlyForm()
     if not form.validate_on_submit():
-        flash("Your session expired; please try again.", "error")
+        flash(_("The page had expired, so nothing was changed. Please try again."), "error")
         return redirect(url_for(".preferences"), 303)
     try:
-        _, events = consent.change_preferences(identity, {"training_opt_in": False},
-                                               method=ConsentMethod.CONSOLE)
+        _view, events = consent.change_preferences(identity, {"training_opt_in": False},
+                                                   method=ConsentMethod.CONSOLE)
     except consent_types.TrainingLocked:
-        flash("Your organisation's policy decides this; ask its owner or an admin.",
+        flash(_("Your organisation's policy decides this; ask its owner or an admin."),
               "error")
         return redirect(url_for(".preferences"), 303)
-    flash("You withdrew your consent: your content is no longer used to train models."
-          if events else "You were not opted in.", "success")
+    flash(_("You withdrew your consent: your content is no longer used to train models.")
+          if events else _("You were not opted in."), "success")
     return redirect(url_for(".preferences"), 303)
 
 
@@ -123,8 +124,8 @@ def _set_org_policy(identity: Identity, form: OrgPolicyForm, version: str) -> in
     if not form.validate_on_submit():
         return 400
     if form.policy_version.data != version:
-        form.form_errors.append(f"The privacy policy changed (now version {version}); please "
-                                "review and submit again.")
+        form.form_errors.append(_("The privacy policy changed (now version %(version)s); "
+                                  "please review and submit again.", version=version))
         form.policy_version.data = version
         return 409
     org_training_policy.set_org_policy(identity, OrgPolicy(form.policy.data),
@@ -148,7 +149,8 @@ def organisation(identity: Identity) -> Any:
     if request.method == "POST":
         refused = _set_org_policy(identity, form, version)
         if refused is None:
-            flash(f"{org.name}'s training policy is now: {ORG_POLICIES[form.policy.data]}.",
+            flash(_("%(organisation)s's training policy is now: %(policy)s.",
+                    organisation=org.name, policy=_(ORG_POLICIES[form.policy.data])),
                   "success")
             return redirect(url_for(".organisation"), 303)
         status = refused

@@ -50,7 +50,7 @@ def test_a_customer_opts_in_to_training_withdraws_and_keeps_the_receipts(
     # the proof is one click away, under "Verify"
     assert not page.locator("#chain-state").is_visible()
     page.locator("#history-verify summary").click()
-    assert page.locator("#chain-state").inner_text() == "Ledger verified"
+    assert page.locator("#chain-state").inner_text() == "Record intact"
     rows = page.locator("table.ss-table tbody tr")
     assert rows.count() == 2
     with page.expect_download() as info:

@@ -108,7 +108,7 @@ def test_tampering_shows_in_the_api_the_page_and_the_cli(app: Flask, person: Per
     body = person.api("GET", "/privacy/api/v1/consent-events", csrf=False).json()
     assert body["chain_valid"] is False and body["chain"]["first_bad_seq"] == 1
     page = person.get("/privacy/preferences")
-    assert "Ledger check failed" in page.text
+    assert "Record check failed" in page.text
     result = app.test_cli_runner().invoke(args=["selfservice", "consent", "verify"])
     assert result.exit_code == 1
     assert "BROKEN account:acct-alice at seq 1" in result.output
