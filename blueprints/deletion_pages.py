@@ -15,6 +15,8 @@ from selfservice.models import OPEN_STATUSES, PrivacyRequest, RequestStatus, Req
 from selfservice.services import deletion, deletion_mail, deletion_plans
 from selfservice.services import privacy_requests as requests_service
 from selfservice.sources import LEGAL_BASES
+from selfservice.translation import gettext as _
+from selfservice.translation import lazy_gettext as _l
 
 from . import deletion_lock
 from .forms import CancelDeletionForm, ConfirmDeletionForm, ConfirmOnlyForm
@@ -25,8 +27,8 @@ from .routing import Routes
 routes = Routes()
 
 #: what each action means, in the customer's words (the plan's table)
-ACTIONS = {"erase": "Erased", "anonymise": "Anonymised", "retain": "Kept",
-           "manual": "Erased by hand"}
+ACTIONS = {"erase": _l("Erased"), "anonymise": _l("Anonymised"), "retain": _l("Kept"),
+           "manual": _l("Erased by hand")}
 
 
 def _open_deletion(account_id: str) -> PrivacyRequest | None:
@@ -56,7 +58,7 @@ def delete_account(identity: Identity) -> Any:
 def start_deletion(identity: Identity) -> Any:
     if not ConfirmOnlyForm().validate_on_submit():
         abort(400)
-    item, _ = deletion.start(identity)
+    item, _started = deletion.start(identity)
     return redirect(url_for(".deletion_plan_page", request_id=item.id), 303)
 
 
@@ -89,14 +91,15 @@ def confirm_deletion_page(identity: Identity, request_id: str) -> Any:
     try:
         confirmed = deletion.confirm(identity, item.id, form.confirm.data)
     except deletion.WrongConfirmation:
-        form.confirm.errors = [f"That is not the e-mail address of this account, nor the "
-                               f"reference {item.reference}."]
+        form.confirm.errors = [_("That is not the e-mail address of this account, nor the "
+                                 "reference %(reference)s.", reference=item.reference)]
         return _render_plan(identity, item, form, 422)
     except deletion.Blocked as exc:
-        form.form_errors.append("Deletion is not possible yet: see what to do first, above.")
+        form.form_errors.append(_("Deletion is not possible yet: see what to do first, above."))
         return _render_plan(identity, item, form, 409, exc.blockers)
-    except deletion.NotConfirmable as exc:
-        flash(exc.message, "error")
+    except deletion.NotConfirmable:  # its message is the API's; the page has its own words
+        flash(_("This deletion request can no longer be confirmed: its page shows where it "
+                "stands."), "error")
         return redirect(url_for(".request_page", request_id=item.id), 303)
     if confirmed is None:
         abort(404)
@@ -122,16 +125,19 @@ def deletion_scheduled(identity: Identity) -> Any:
     if form.validate_on_submit():
         try:
             deletion.cancel(identity.account_id, item.id, form.reason.data or "")
-        except deletion.ErasureBegun as exc:
-            form.form_errors.append(exc.message)
+        except deletion.ErasureBegun:
+            form.form_errors.append(_("Erasure has already begun, so the deletion can no "
+                                      "longer be canceled. You will get the certificate when "
+                                      "it is done."))
             status = 409
-        except requests_service.InvalidRequest as exc:
-            form.form_errors.extend(exc.errors.values())
+        except requests_service.InvalidRequest:  # the form checks the same: seldom seen
+            form.form_errors.append(_("The reason must be plain text of at most 300 "
+                                      "characters."))
             status = 422
         else:
             deletion_lock.forget()
-            flash("Your account is no longer scheduled for deletion: everything is as it "
-                  "was. Welcome back.", "success")
+            flash(_("Your account is no longer scheduled for deletion: everything is as it "
+                    "was. Welcome back."), "success")
             return redirect(url_for(".index"), 303)
     elif form.is_submitted():
         status = 422

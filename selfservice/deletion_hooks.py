@@ -31,6 +31,10 @@ class Blocker:
     action_url: str | None = None
     #: the link's text ("Transfer ownership")
     action_label: str | None = None
+    #: the plugin's own blockers: the catalogue id ``message`` was written from, and its values,
+    #: so that a page says it in its reader's language (a host's message is looked up whole)
+    message_id: str | None = None
+    values: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)

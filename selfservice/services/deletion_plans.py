@@ -26,17 +26,18 @@ from ..models import (
 )
 from ..sources import DataSource, Subject
 from ..state import get_state
+from ..translation import N_
 
 ACCOUNT_STEP = "account"
 
 #: what a manual step means for the customer
-MANUAL_REASON = ("There is no automatic way to erase these records yet: a privacy officer "
-                 "erases them by hand and confirms it. Your deletion completes only after "
-                 "that.")
+MANUAL_REASON = N_("There is no automatic way to erase these records yet: a privacy officer "
+                    "erases them by hand and confirms it. Your deletion completes only after "
+                    "that.")
 #: said of every deletion, whatever the sources
 ALWAYS_IRREVERSIBLE = (
-    "Once erasure starts, it cannot be stopped, and erased data cannot be restored, not even "
-    "by our support team.",
+    N_("Once erasure starts, it cannot be stopped, and erased data cannot be restored, not "
+       "even by our support team."),
 )
 
 
@@ -144,12 +145,20 @@ def _lines(identity: Identity, starts: datetime) -> Iterator[PlanLine]:
     for recipient in extension.deletion.recipients.values():
         yield PlanLine(kind=StepKind.RECIPIENT, name=recipient.name,
                        description=recipient.description, action=ErasureAction.ERASE,
-                       reason="Told to erase what they hold about you.")
+                       reason=N_("Told to erase what they hold about you."))
     has_eraser = extension.deletion.account_eraser is not None
     yield PlanLine(kind=StepKind.ACCOUNT, name=ACCOUNT_STEP,
-                   description="Your account itself: sign-in, profile and settings",
+                   description=N_("Your account itself: sign-in, profile and settings"),
                    action=ErasureAction.ERASE if has_eraser else ErasureAction.MANUAL,
                    reason="" if has_eraser else MANUAL_REASON)
+
+
+def _blocker(code: str, message_id: str, action_url: str | None = None,
+             action_label: str | None = None, **values: str) -> Blocker:
+    """One of the plugin's blockers: its message in English, and its id and values for a page
+    in another language."""
+    return Blocker(code, message_id % values, action_url=action_url, action_label=action_label,
+                   message_id=message_id, values=tuple(sorted(values.items())))
 
 
 def _plugin_blockers(identity: Identity, session: Session) -> list[Blocker]:
@@ -158,22 +167,22 @@ def _plugin_blockers(identity: Identity, session: Session) -> list[Blocker]:
     staff = [role for role in (state.setting("SUPPORT_ROLE"),
                                state.setting("PRIVACY_OFFICER_ROLE")) if identity.has_role(role)]
     if staff:
-        blockers.append(Blocker(
+        blockers.append(_blocker(
             "staff_account",
-            "Your account is a staff account (" + ", ".join(staff) + "). Ask a privacy "
-            "officer to remove the staff role first: what you did on customers' requests "
-            "stays in their records."))
+            N_("Your account is a staff account (%(roles)s). Ask a privacy officer to remove "
+               "the staff role first: what you did on customers' requests stays in their "
+               "records."), roles=", ".join(staff)))
     export = session.scalar(sa.select(PrivacyRequest).where(
         PrivacyRequest.account_id == identity.account_id,
         PrivacyRequest.type == RequestType.EXPORT,
         PrivacyRequest.status.in_(OPEN_STATUSES)).limit(1))
     if export is not None:
-        blockers.append(Blocker(
+        blockers.append(_blocker(
             "export_in_progress",
-            f"Your data export {export.reference} is still being prepared. Wait until it is "
-            "ready and download it (or cancel it), then come back.",
+            N_("Your data export %(reference)s is still being prepared. Wait until it is "
+               "ready and download it (or cancel it), then come back."),
             action_url=f"{state.setting('URL_PREFIX')}/requests/{export.id}",
-            action_label="See the export"))
+            action_label=N_("See the export"), reference=export.reference))
     return blockers
 
 

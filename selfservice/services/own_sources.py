@@ -111,7 +111,7 @@ def own_sources(proof_days: int = 1095) -> list[DataSource]:
     return [
         DataSource(
             name="consent_events",
-            description=N_("Your privacy choices: the consent ledger"),
+            description=N_("Your privacy choices and their history"),
             purpose=N_("Proving what you agreed to and when (model training, marketing, "
                        "sensitive data, sale or sharing), and honouring it"),
             legal_basis="legal_obligation",
