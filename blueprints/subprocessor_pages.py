@@ -7,12 +7,13 @@ from __future__ import annotations
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel.speaklater import LazyString
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 from wtforms import HiddenField, TextAreaField
 from wtforms.validators import AnyOf, DataRequired, Length, ValidationError
 
-from selfservice import subprocessors
+from selfservice import formatting, subprocessors
 from selfservice.auth import current_identity
 from selfservice.db import utcnow
 from selfservice.identity import Identity
@@ -21,9 +22,11 @@ from selfservice.services import subprocessor_notices as notices
 from selfservice.services import subprocessor_objections as objections
 from selfservice.services.consent_types import NoOrganisation, NotOrgAdmin
 from selfservice.state import get_state
-from selfservice.text import REFUSAL, is_free_text
+from selfservice.text import is_free_text
+from selfservice.translation import gettext as _
+from selfservice.translation import lazy_gettext as _l
 
-from .forms import ConfirmOnlyForm
+from .forms import REASON_REFUSAL, ConfirmOnlyForm
 from .guards import login_url, page_identity
 from .routing import Routes
 from .staff_guards import staff_page
@@ -39,14 +42,15 @@ class SubscriptionForm(FlaskForm):
 
 class ObjectionForm(FlaskForm):
     reason = TextAreaField(
-        "Why does your organisation object?",
-        validators=[DataRequired(message="Say why your organisation objects."),
-                    Length(max=objections.MAX_TEXT,
-                           message=f"Keep it to {objections.MAX_TEXT} characters.")])
+        _l("Why does your organisation object?"),
+        validators=[DataRequired(message=_l("Say why your organisation objects.")),
+                    Length(max=objections.MAX_TEXT, message=_l(
+                        "Keep it to %(most)s characters.",
+                        most=LazyString(formatting.number, objections.MAX_TEXT)))])
 
     def validate_reason(self, field: TextAreaField) -> None:
         if field.data and not is_free_text(field.data):
-            raise ValidationError(f"The reason {REFUSAL}")
+            raise ValidationError(REASON_REFUSAL)
 
 
 def _context() -> dict[str, Any]:
@@ -86,12 +90,14 @@ def subprocessor_subscription_form(identity: Identity) -> Response:
     except NoOrganisation:
         abort(404)
     except NotOrgAdmin:
-        abort(403, "Only the organisation's owner or admins can change this.")
+        abort(403, _("Only the organisation's owner or admins can change this."))
     if view.subscribed:
-        flash(f"{view.org_name} is subscribed: its owners and admins get an e-mail when we "
-              "announce a change (and now, of the changes already announced).", "success")
+        flash(_("%(organisation)s is subscribed: its owners and admins get an e-mail when we "
+                "announce a change (and now, of the changes already announced).",
+                organisation=view.org_name), "success")
     else:
-        flash(f"{view.org_name} no longer gets change notices.", "success")
+        flash(_("%(organisation)s no longer gets change notices.", organisation=view.org_name),
+              "success")
     return redirect(url_for(".subprocessors_page") + "#notices", 303)
 
 
@@ -102,12 +108,15 @@ def _submit(identity: Identity, change: subprocessors.Change,
         return 400, None
     try:
         objections.object_to(identity, change.id, form.reason.data)
-    except objections.ObjectionsClosed as exc:
-        return 422, str(exc)
+    except objections.ObjectionsClosed:  # its message is the API's: the page has its own
+        return 422, _("Objections to this change closed at the end of %(day)s (UTC), when it "
+                      "took effect. To raise a concern now, write to our privacy team.",
+                      day=formatting.day(change.last_day_to_object, "short"))
     except objections.AlreadyObjected as exc:
-        return 409, str(exc)
-    except InvalidInput as exc:
-        form.form_errors.extend(f"The reason {m}." for m in exc.errors.values())
+        return 409, _("Your organisation objected to this change on %(day)s; the privacy "
+                      "officer has it.", day=formatting.day(exc.objection.created_at, "short"))
+    except InvalidInput:  # the form checks the same first
+        form.form_errors.append(REASON_REFUSAL)
         return 400, None
     return 303, None
 
@@ -128,7 +137,7 @@ def subprocessor_objection_page(identity: Identity, change_id: str) -> Any:
     elif request.method == "POST":
         status, error = _submit(identity, change, form)
         if status == 303:
-            flash("Your objection is recorded. Our privacy officer will contact you about it.",
+            flash(_("Your objection is recorded. Our privacy officer will contact you about it."),
                   "success")
             return redirect(url_for(".subprocessor_objection_page", change_id=change.id), 303)
     existing = objections.of_organisation(org.id, change.id)

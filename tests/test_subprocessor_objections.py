@@ -64,7 +64,7 @@ def test_an_objection_is_recorded_once_and_shown_to_the_privacy_officer_only(
     html = bob.get(page(ADD["id"])).text
     assert "Adding Mailer GmbH" in html and f"until the end of {day(39)} (UTC)" in html
     too_long = post_form(bob, page(ADD["id"]), {"reason": "x" * 2001})
-    assert too_long.status_code == 400 and "Keep it to 2000 characters" in too_long.text
+    assert too_long.status_code == 400 and "Keep it to 2,000 characters" in too_long.text
     nul = bob.api("POST", endpoint(ADD["id"]), json={"reason": "No\x00thanks"})
     assert nul.status_code == 422 and nul.json()["errors"][0]["field"] == "reason"
     empty = post_form(bob, page(ADD["id"]), {"reason": "  "})
