@@ -169,10 +169,11 @@ def resolve_objection_form(identity: Identity, objection_id: str) -> Response:
         objections.resolve(identity, objection_id, request.form.get("note", ""))
     except objections.ObjectionNotFound:
         abort(404)
-    except objections.AlreadyResolved as exc:
-        flash(str(exc), "error")
-    except InvalidInput as exc:
-        flash("Nothing was changed: the note " + exc.errors.get("note", ""), "error")
+    except objections.AlreadyResolved:
+        flash(_("This objection was already resolved."), "error")
+    except InvalidInput:  # the service's words are the API's
+        flash(_("Nothing was changed: the note must be plain text of 1 to %(most)s characters.",
+                most=formatting.number(objections.MAX_TEXT)), "error")
     else:
-        flash("Objection resolved.", "success")
+        flash(_("Objection resolved."), "success")
     return redirect(url_for(".subprocessor_objections_page"), 303)

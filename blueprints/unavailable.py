@@ -28,6 +28,7 @@ from werkzeug.wrappers import Response
 
 from selfservice.auth import database_unreachable
 from selfservice.db import is_unavailable
+from selfservice.translation import gettext as _
 
 from . import openapi
 from .guards import home_url
@@ -134,4 +135,4 @@ def _page() -> str:
         except Exception:  # whatever the layout raised: the next, plainer page still answers
             logger.warning("%s failed while the database was unavailable", template,
                            exc_info=True)
-    return "Temporarily unavailable. Please try again in a few seconds."
+    return _("Temporarily unavailable. Please try again in a few seconds.")
