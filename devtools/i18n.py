@@ -2,13 +2,14 @@
 
     python -m devtools.i18n extract   # selfservice/translations/selfservice.pot from the sources
     python -m devtools.i18n update    # every <lang>.po gets the template's new message ids
-    python -m devtools.i18n compile   # .po -> .mo (make install runs it; setup.py on build)
+    python -m devtools.i18n compile   # .po -> .mo (make install runs it; setup.py on build),
+                                      # the demo console's catalogue too (devtools.demo_i18n)
     python -m devtools.i18n check     # exit 1 naming what is missing, fuzzy or stale
     python -m devtools.i18n init fr   # start a new language
     python -m devtools.i18n union OURS THEIRS  # after a merge conflict: both sides' translations
 
-The same as ``pybabel extract -F babel.cfg -k _l -k lazy_gettext ...``, ``pybabel update`` and
-``pybabel compile`` with this repository's paths: a host or translator may use those directly.
+The same as ``pybabel extract -F babel.cfg -k _l -k lazy_gettext -k N_ ...``, ``pybabel update``
+and ``pybabel compile`` with this repository's paths: a host or translator may use those directly.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
+
+from devtools import demo_i18n
 
 ROOT = Path(__file__).resolve().parent.parent
 TRANSLATIONS = ROOT / "selfservice" / "translations"
@@ -172,6 +175,7 @@ def main(argv: list[str]) -> int:
         update()
     elif command == "compile":
         compile_all()
+        demo_i18n.compile_all()
     elif command == "init":
         init(args[0])
     elif command == "union":

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -110,6 +111,34 @@ def N_(message: str) -> str:  # noqa: N802 (the name gettext's tools look for)
     return message
 
 
+#: a duration as hosts write it: "30 minutes", "12 months", "1 year"
+DURATION = re.compile(r"(\d+) (minute|hour|day|week|month|year)s?")
+_DURATIONS = {
+    "minute": lambda n: ngettext("%(num)s minute", "%(num)s minutes", n),
+    "hour": lambda n: ngettext("%(num)s hour", "%(num)s hours", n),
+    "day": lambda n: ngettext("%(num)s day", "%(num)s days", n),
+    "week": lambda n: ngettext("%(num)s week", "%(num)s weeks", n),
+    "month": lambda n: ngettext("%(num)s month", "%(num)s months", n),
+    "year": lambda n: ngettext("%(num)s year", "%(num)s years", n),
+}
+
+
+def host_text(value: object) -> str:
+    """A text of the host's configuration (or one of the plugin's marked with :func:`N_`) in
+    the reader's language: the plugin's catalogue, then the host's; a duration such as
+    "12 months" the catalogues do not have is written in the plugin's words; anything else is
+    shown as given. ``None`` and "" stay empty."""
+    if value is None:
+        return ""
+    text = str(value)
+    if not text.strip() or get_locale() is None:
+        return text
+    translated = _lookup(text)
+    if translated == text and (duration := DURATION.fullmatch(text.strip())):
+        return _DURATIONS[duration[2]](int(duration[1]))
+    return translated
+
+
 @contextlib.contextmanager
 def language(lang: str | None) -> Iterator[None]:
     """Write in ``lang`` (a shipped language; anything else means the source language)."""
@@ -174,6 +203,7 @@ def init_app(app: Flask) -> None:
     if "jinja2.ext.InternationalizationExtension" not in app.jinja_env.extensions:
         app.jinja_env.add_extension("jinja2.ext.i18n")  # a host's Babel without Jinja set-up
     app.jinja_env.newstyle_gettext = True  # type: ignore[attr-defined]
+    app.jinja_env.filters.setdefault("ss_text", host_text)
     app.context_processor(lambda: {**_TEMPLATE_NAMES,
                                    "selfservice_language": current_language()})
 
