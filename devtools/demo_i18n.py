@@ -66,7 +66,7 @@ def host_texts() -> Catalog:
     with tempfile.TemporaryDirectory() as folder:
         app = create_app({"DEMO_DATABASE_URL": "sqlite://", "SECRET_KEY": "x" * 32},
                          instance_path=folder)
-        written = texts.template(app.config, app.extensions["selfservice"].extension.sources)
+        written = texts.template(app.config, app.extensions["selfservice"].extension)
     return read_po(io.BytesIO(written), domain=DOMAIN)
 
 

@@ -92,7 +92,7 @@ def texts(output: str | None) -> None:
     """The host's own texts the plugin shows (sources, cookies, sub-processors, DPA measures)
     as a message template (.pot), to translate in the host's Flask-Babel catalogue."""
     state = get_state()
-    written = host_texts.template(state.config, state.extension.sources)
+    written = host_texts.template(state.config, state.extension)
     if output:
         with open(output, "wb") as handle:
             handle.write(written)

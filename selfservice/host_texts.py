@@ -1,8 +1,9 @@
 """The host's own words the plugin shows, in one list, for the host's translators.
 
 A host writes its texts in its configuration, in English: its data sources (what each holds,
-why, how long, what its columns mean, what deletion keeps), its cookies, its sub-processors and
-their announced changes, its DPA's versions and Annex II measures. The plugin shows each through
+why, how long, what its columns mean, what deletion keeps), the processors it tells of an
+erasure, its cookies, its sub-processors and their announced changes, its DPA's versions and
+Annex II measures. The plugin shows each through
 :func:`selfservice.translation.host_text` (the template filter ``ss_text``), so the host's own
 Flask-Babel catalogue translates them: ``flask selfservice texts`` writes them as a message
 template (``.pot``) to merge with ``pybabel update`` (each text is its own message id, as
@@ -20,7 +21,8 @@ from babel.messages.catalog import Catalog
 from babel.messages.pofile import write_po
 
 from . import dpa_versions, subprocessors
-from .sources import DataSource, SourceRegistry
+from .sources import DataSource
+from .state import HostCallbacks
 from .translation import DURATION
 
 _SOURCE_TEXTS = ("description", "purpose", "retention", "erasure_reason", "irreversible")
@@ -69,13 +71,19 @@ def _dpa_texts(config: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
         yield measure.description, f"DPA measure {measure.title}: description"
 
 
-def collected(config: Mapping[str, Any], sources: SourceRegistry) -> dict[str, list[str]]:
-    """Every text of the host's configuration the plugin shows -> where it is written, in the
-    order of the configuration (the plugin's own sources and cookies are not the host's)."""
+def _recipient_texts(host: HostCallbacks) -> Iterator[tuple[str, str]]:
+    for recipient in host.deletion.recipients.values():
+        yield recipient.description, f"erasure recipient {recipient.name}: description"
+
+
+def collected(config: Mapping[str, Any], host: HostCallbacks) -> dict[str, list[str]]:
+    """Every text of the host's configuration and registrations the plugin shows -> where it
+    is written, in their order (the plugin's own sources and cookies are not the host's)."""
     found: dict[str, list[str]] = {}
     walks = (
-        *(_source_texts(source) for source in sources if not source.builtin),
-        _cookie_texts(config), _subprocessor_texts(config), _dpa_texts(config))
+        *(_source_texts(source) for source in host.sources if not source.builtin),
+        _recipient_texts(host), _cookie_texts(config), _subprocessor_texts(config),
+        _dpa_texts(config))
     for walk in walks:
         for text, where in walk:
             if text.strip():
@@ -83,13 +91,13 @@ def collected(config: Mapping[str, Any], sources: SourceRegistry) -> dict[str, l
     return found
 
 
-def template(config: Mapping[str, Any], sources: SourceRegistry,
+def template(config: Mapping[str, Any], host: HostCallbacks,
              project: str = "host texts") -> bytes:
     """The texts as a message template (``.pot``): each text a message id, where it is written
     as a translator's comment."""
     catalog = Catalog(project=project, charset="utf-8", creation_date=_DATE,
                       revision_date=_DATE, fuzzy=False)
-    for text, places in collected(config, sources).items():
+    for text, places in collected(config, host).items():
         catalog.add(text, auto_comments=places)
     buffer = io.BytesIO()
     write_po(buffer, catalog, width=100, omit_header=False)

@@ -125,18 +125,24 @@ _DURATIONS = {
 
 def host_text(value: object) -> str:
     """A text of the host's configuration (or one of the plugin's marked with :func:`N_`) in
-    the reader's language: the plugin's catalogue, then the host's; a duration such as
-    "12 months" the catalogues do not have is written in the plugin's words; anything else is
-    shown as given. ``None`` and "" stay empty."""
+    the reader's language: the plugin's catalogue, then the host's; anything else as given.
+    ``None`` and "" stay empty."""
     if value is None:
         return ""
     text = str(value)
     if not text.strip() or get_locale() is None:
         return text
-    translated = _lookup(text)
-    if translated == text and (duration := DURATION.fullmatch(text.strip())):
-        return _DURATIONS[duration[2]](int(duration[1]))
-    return translated
+    return _lookup(text)
+
+
+def duration(value: object) -> str:
+    """A duration as a host writes it ("30 minutes", "12 months") in the reader's language:
+    the catalogues' words for it, else the plugin's ("12 Monate"), else as given."""
+    text = host_text(value)
+    found = DURATION.fullmatch(text.strip())
+    if text != str(value) or found is None or get_locale() is None:
+        return text
+    return _DURATIONS[found[2]](int(found[1]))
 
 
 @contextlib.contextmanager
@@ -204,6 +210,7 @@ def init_app(app: Flask) -> None:
         app.jinja_env.add_extension("jinja2.ext.i18n")  # a host's Babel without Jinja set-up
     app.jinja_env.newstyle_gettext = True  # type: ignore[attr-defined]
     app.jinja_env.filters.setdefault("ss_text", host_text)
+    app.jinja_env.filters.setdefault("ss_duration", duration)
     app.context_processor(lambda: {**_TEMPLATE_NAMES,
                                    "selfservice_language": current_language()})
 

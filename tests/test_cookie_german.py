@@ -176,7 +176,7 @@ def test_a_host_text_comes_from_the_host_catalogue_or_stays_as_written(
 def host_texts_of(app: Flask) -> dict[str, list[str]]:
     from selfservice import host_texts
 
-    return host_texts.collected(app.config, app.extensions["selfservice"].extension.sources)
+    return host_texts.collected(app.config, app.extensions["selfservice"].extension)
 
 
 @pytest.mark.backends("sqlite")
@@ -204,22 +204,24 @@ def test_the_demo_translates_every_text_it_gives_the_plugin(app: Flask) -> None:
 NAMES = {"EcoHash", "Google Ads", "LinkedIn"}
 
 
-def host_text(app: Flask, text: str, lang: str) -> Any:
+def in_language(app: Flask, lang: str, function: str, text: Any) -> Any:
     from selfservice import translation
 
     # an app context of its own: the language is kept on flask.g, per app context
     with app.app_context(), app.test_request_context(headers={"Accept-Language": lang}):
-        return translation.host_text(text)
+        return getattr(translation, function)(text)
 
 
 @pytest.mark.backends("sqlite")
-def test_host_text_follows_the_reader(app: Flask) -> None:
-    assert host_text(app, "Up to 13 months.", "de") == "Bis zu 13 Monate."
-    assert host_text(app, "Up to 13 months.", "en") == "Up to 13 months."
-    assert host_text(app, "Not in any catalogue.", "de") == "Not in any catalogue."
-    assert host_text(app, "30 minutes", "de") == "30 Minuten"
-    assert host_text(app, "1 day", "de") == "1 Tag"
-    assert host_text(app, None, "de") == "" and host_text(app, "", "de") == ""
+def test_host_texts_and_durations_follow_the_reader(app: Flask) -> None:
+    assert in_language(app, "de", "host_text", "Up to 13 months.") == "Bis zu 13 Monate."
+    assert in_language(app, "en", "host_text", "Up to 13 months.") == "Up to 13 months."
+    assert in_language(app, "de", "host_text", "Not in any catalogue.") == "Not in any catalogue."
+    assert in_language(app, "de", "host_text", None) == ""
+    assert in_language(app, "de", "duration", "30 minutes") == "30 Minuten"
+    assert in_language(app, "de", "duration", "1 day") == "1 Tag"
+    assert in_language(app, "en", "duration", "1 days") == "1 day"
+    assert in_language(app, "de", "duration", "a fortnight") == "a fortnight"
 
 
 @pytest.mark.backends("sqlite")
