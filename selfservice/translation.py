@@ -33,7 +33,8 @@ from flask import Flask, has_request_context, request
 from flask_babel import Babel, force_locale, get_locale
 from flask_babel import get_translations as host_translations
 from flask_babel.speaklater import LazyString
-from jinja2 import pass_context
+from jinja2 import pass_context, pass_eval_context
+from jinja2.nodes import EvalContext
 from jinja2.runtime import Context
 from markupsafe import Markup
 
@@ -135,6 +136,18 @@ def host_text(value: object) -> str:
     return _lookup(text)
 
 
+@pass_eval_context
+def _host_text_filter(eval_context: EvalContext, value: object) -> str:
+    """``ss_text``: :func:`host_text`; in a page in another language, a text no catalogue
+    translates is marked as the English it is (``lang="en" translate="no"``), so a screen
+    reader reads it as English and a translation check knows it is not ours."""
+    text = host_text(value)
+    if (not eval_context.autoescape or text != str(value) or not text.strip()
+            or current_language() == SOURCE_LANGUAGE):
+        return text
+    return Markup('<span lang="{}" translate="no">{}</span>').format(SOURCE_LANGUAGE, text)
+
+
 def duration(value: object) -> str:
     """A duration as a host writes it ("30 minutes", "12 months") in the reader's language:
     the catalogues' words for it, else the plugin's ("12 Monate"), else as given."""
@@ -209,7 +222,11 @@ def init_app(app: Flask) -> None:
     if "jinja2.ext.InternationalizationExtension" not in app.jinja_env.extensions:
         app.jinja_env.add_extension("jinja2.ext.i18n")  # a host's Babel without Jinja set-up
     app.jinja_env.newstyle_gettext = True  # type: ignore[attr-defined]
-    app.jinja_env.filters.setdefault("ss_text", host_text)
+    # a template imported without context ({% from "selfservice/_words.html" import ... %})
+    # sees the environment's globals, which Flask-Babel set to the host's catalogue alone: the
+    # same names there (a host's own ids still reach its catalogue through them)
+    app.jinja_env.globals.update(_TEMPLATE_NAMES)
+    app.jinja_env.filters.setdefault("ss_text", _host_text_filter)
     app.jinja_env.filters.setdefault("ss_duration", duration)
     app.context_processor(lambda: {**_TEMPLATE_NAMES,
                                    "selfservice_language": current_language()})
