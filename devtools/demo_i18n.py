@@ -49,7 +49,7 @@ def _read(path: Path, locale: str | None = None) -> Catalog:
 
 def _write(catalog: Catalog, path: Path) -> None:
     buffer = io.BytesIO()
-    write_po(buffer, catalog, width=100, sort_output=True, omit_header=False)
+    write_po(buffer, catalog, width=100, sort_output=True, omit_header=False, ignore_obsolete=True)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(buffer.getvalue())
 

@@ -2,8 +2,9 @@
 
 A host writes its texts in its configuration, in English: its data sources (what each holds,
 why, how long, what its columns mean, what deletion keeps), the processors it tells of an
-erasure, its cookies, its sub-processors and their announced changes, its DPA's versions and
-Annex II measures. The plugin shows each through
+erasure, its cookies, its sub-processors and their announced changes, what changed in each DPA
+version. (The DPA itself, Annex II included, is the contract a customer signs: it is written in
+the language of its template, whole.) The plugin shows each through
 :func:`selfservice.translation.host_text` (the template filter ``ss_text``), so the host's own
 Flask-Babel catalogue translates them: ``flask selfservice texts`` writes them as a message
 template (``.pot``) to merge with ``pybabel update`` (each text is its own message id, as
@@ -64,11 +65,10 @@ def _subprocessor_texts(config: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
 
 
 def _dpa_texts(config: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
+    # what changed in a version, on the DPA page; not the Annex II measures: the DPA itself, the
+    # contract a customer signs, is written in the language of its template, whole
     for version in dpa_versions.listed(config):
         yield version.changes, f"DPA version {version.version}: changes"
-    for measure in dpa_versions.measures(config):
-        yield measure.title, f"DPA measure {measure.title}: title"
-        yield measure.description, f"DPA measure {measure.title}: description"
 
 
 def _recipient_texts(host: HostCallbacks) -> Iterator[tuple[str, str]]:
