@@ -19,7 +19,8 @@ import json
 from collections.abc import Iterator, Mapping
 
 from babel import Locale, UnknownLocaleError
-from flask_babel import force_locale
+from flask import current_app
+from flask_babel import force_locale, get_locale
 
 from .translation import SOURCE_LANGUAGE, current_language, languages
 from .translation import lazy_gettext as _l
@@ -79,6 +80,9 @@ MESSAGES = {
     "party": _l("Party"),
 }
 
+#: app.extensions key of the words per locale (the catalogues do not change while the app runs)
+_CACHE = "selfservice_cookie_texts"
+
 #: what the banner shows (the settings page shows the same words and the category texts)
 SHOWN = ("title", "body", "accept_all", "reject_all", "customise", "save", "choices",
          "always_on", "cat_necessary", "cat_necessary_text", "cat_functional",
@@ -110,7 +114,12 @@ def texts(lang: str, overrides: Mapping[str, Mapping[str, str]] | None = None
     """Every key's words in ``lang``: the host's override for that language where it has one,
     the catalogue's otherwise."""
     with _written_in(lang):
-        words = {key: str(message) for key, message in MESSAGES.items()}
+        cache: dict[str, dict[str, str]] = current_app.extensions.setdefault(_CACHE, {})
+        locale = str(get_locale())
+        shipped = cache.get(locale)
+        if shipped is None:  # some fifty lookups: once per locale, not on every page
+            shipped = cache[locale] = {key: str(message) for key, message in MESSAGES.items()}
+    words = dict(shipped)
     words.update((overrides or {}).get(lang, {}))
     return words
 
