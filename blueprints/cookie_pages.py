@@ -11,6 +11,7 @@ from werkzeug.datastructures import MultiDict
 from selfservice.cookies import CATEGORIES, OPTIONAL
 from selfservice.models import CookieConsentMethod
 from selfservice.services import cookie_consent as service
+from selfservice.translation import lazy_gettext as _l
 
 from .cookie_state import cookie_state, decide, known_languages, language, texts
 from .guards import csrf_ok, safe_next
@@ -20,6 +21,13 @@ from .routing import Routes
 routes = Routes()
 #: what a ticked checkbox of the form sends
 _TICKED = ("on", "y", "1", "true")
+#: how a decision was made, in the visitor's words (the settings page's history)
+METHODS = {CookieConsentMethod.BANNER: _l("In the cookie banner"),
+           CookieConsentMethod.SETTINGS: _l("On this page"),
+           CookieConsentMethod.GPC: _l("By your browser's privacy signal"),
+           CookieConsentMethod.API: _l("By a program, through the API")}
+#: whose cookie it is (the policy's table)
+PARTIES = {"first": _l("First-party"), "third": _l("Third-party")}
 
 
 @routes.get("/cookies")
@@ -32,7 +40,7 @@ def cookie_policy() -> Any:
     registry = service.registry()
     lang = language()
     return render_template("selfservice/cookie_policy.html", registry=registry,
-                           categories=CATEGORIES, t=texts(lang), lang=lang)
+                           categories=CATEGORIES, t=texts(lang), lang=lang, parties=PARTIES)
 
 
 @routes.post("/cookie-consent")
@@ -94,7 +102,7 @@ def _page_context() -> dict[str, Any]:
     records = service.history(state.decision.consent_id) if state.decision else []
     return {"state": state, "t": texts(lang), "lang": lang, "registry": registry,
             "categories": CATEGORIES, "optional": OPTIONAL, "version": registry.version,
-            "records": list(reversed(records)), "back": _back_link()}
+            "records": list(reversed(records)), "back": _back_link(), "methods": METHODS}
 
 
 def _back_link() -> str | None:

@@ -13,12 +13,14 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Flask, Response, current_app, g, request, session
 
+from selfservice import cookie_texts
 from selfservice.auth import current_account_id
+from selfservice.cookie_texts import text_hash
 from selfservice.cookies import CATEGORIES, OPTIONAL
-from selfservice.i18n import DEFAULT_LANGUAGE, catalog, text_hash
 from selfservice.models import CookieConsentMethod
 from selfservice.services import cookie_consent as service
 from selfservice.state import get_state
+from selfservice.translation import current_language
 
 from .gpc import gpc_signal
 
@@ -40,17 +42,20 @@ def csp_nonce() -> str:
     return nonce  # type: ignore[no-any-return]
 
 
-def known_languages() -> dict[str, dict[str, str]]:
-    return catalog(get_state().setting("COOKIE_TEXTS"))
+def known_languages() -> tuple[str, ...]:
+    """The languages of the cookie texts: the shipped ones and any SELFSERVICE_COOKIE_TEXTS
+    adds."""
+    return cookie_texts.known_languages(get_state().setting("COOKIE_TEXTS"))
 
 
 def language() -> str:
-    return request.accept_languages.best_match(list(known_languages())) or DEFAULT_LANGUAGE
+    """The language of the cookie texts: the page's, as for every other page."""
+    return current_language()
 
 
 def texts(lang: str | None = None) -> dict[str, str]:
-    messages = known_languages()
-    return messages.get(lang or language(), messages[DEFAULT_LANGUAGE])
+    """The cookie texts in ``lang`` (default: the page's), the host's overrides winning."""
+    return cookie_texts.texts(lang or language(), get_state().setting("COOKIE_TEXTS"))
 
 
 # -- the visitor's decision -------------------------------------------------------------------

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from babel.numbers import format_decimal
 from flask import Response, abort, flash, jsonify, redirect, render_template, request, url_for
 
 from selfservice.identity import Identity
@@ -15,6 +16,9 @@ from selfservice.schemas.base import InvalidInput
 from selfservice.services import dpa_negotiated, dpa_support
 from selfservice.services.support_queue import days_left
 from selfservice.text import is_identifier
+from selfservice.translation import gettext as _
+from selfservice.translation import lazy_gettext as _l
+from selfservice.translation import locale_object, ngettext
 
 from .body_size import allow_larger_body
 from .dpa_api import negotiated_filename, negotiated_json, pdf_response, time_of
@@ -27,6 +31,12 @@ api_routes = Routes()
 page_routes = Routes()
 #: the form's fields besides the file
 FIELDS = ("org_id", "version_label", "signed_on", "request")
+#: the upload form's fields, as its labels say them
+LABELS = {"org_id": _l("Organisation id"),
+          "request": _l("The request for changes it answers (optional)"),
+          "version_label": _l("Version"),
+          "signed_on": _l("Signed on (the day the last party signed)"),
+          "file": _l("The signed PDF")}
 
 
 def _org_filter() -> str | None:
@@ -136,19 +146,28 @@ def _render(identity: Identity, errors: dict[str, str] | None = None,
     return render_template(
         "selfservice/support/dpa.html", identity=identity,
         overview=dpa_support.overview(wanted), wanted=wanted, errors=errors or {},
-        values=prefill, form=ConfirmOnlyForm(), max_bytes=dpa_negotiated.max_bytes()), status
+        values=prefill, form=ConfirmOnlyForm(), labels=LABELS,
+        max_mib=format_decimal(dpa_negotiated.max_bytes() / 1048576, "#,##0.0",
+                               locale=locale_object())), status
 
 
 def _done(found: dpa_negotiated.Upload) -> str:
     row, signatures = found.row, found.facts.signatures
-    signed = (f"{len(signatures)} digital signature{'s' * (len(signatures) != 1)}: " + ", ".join(
-        f"{s.signer} ({'intact' if s.intact else 'NOT intact'})" for s in signatures)
-        if signatures else "no digital signature (a scan or paper copy is fine)")
-    words = f"Stored \"{row.version_label}\" for {row.org_name}, {signed}."
+    if signatures:
+        who = ", ".join(_("%(signer)s (intact)", signer=s.signer) if s.intact else
+                        _("%(signer)s (NOT intact)", signer=s.signer) for s in signatures)
+        signed = ngettext("%(num)s digital signature: %(who)s",
+                          "%(num)s digital signatures: %(who)s", len(signatures), who=who)
+    else:
+        signed = _("no digital signature (a scan or paper copy is fine)")
+    words = _("Stored “%(version)s” for %(organisation)s, %(signatures)s.",
+              version=row.version_label, organisation=row.org_name, signatures=signed)
     if found.request is not None:
-        words += f" {found.request.reference} is completed; the customer was told."
+        words += " " + _("%(reference)s is completed; the customer was told.",
+                         reference=found.request.reference)
     elif found.request_problem:
-        words += f" {row.request_reference} was not completed: {found.request_problem}"
+        words += " " + _("%(reference)s was not completed: %(problem)s",
+                         reference=row.request_reference, problem=found.request_problem)
     return words
 
 

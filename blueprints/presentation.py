@@ -1,8 +1,8 @@
 """What the plugin's templates use to say dates and texts plainly: ``selfservice_local_time()``,
 the script that rewrites the UTC dates the server wrote in the reader's time zone and language,
-loaded once per page by the first date that needs it (``selfservice/_words.html``); and
-``ss_text``, a text the templates do not hold (a host's, or words the plugin recorded) in the
-page's language.
+loaded once per page by the first date that needs it (``selfservice/_words.html``).
+(``ss_text``, a text the templates do not hold, a host's or words the plugin recorded, in the
+page's language, is ``selfservice.translation``'s.)
 
 The words themselves live in the templates (``selfservice/_words.html``) and the catalogues,
 not here; numbers, sizes and dates are ``selfservice.formatting``'s filters."""
@@ -28,26 +28,10 @@ def local_time_script() -> Markup:
         url_for("selfservice.static", filename="local-time.js"), csp_nonce())
 
 
-def in_page_language(text: object) -> str | Markup:
-    """``text`` (a host's words, or words the plugin recorded in English) in the page's
-    language: its translation in the plugin's catalogue or the host's. Without one, on a page
-    in another language, the English text marked as such (``lang="en" translate="no"``), so
-    that a screen reader reads it as English and a translation check knows it is not ours."""
-    if text is None or text == "":
-        return ""
-    words = str(text)
-    translated = translation.gettext(words)
-    if translated != words or translation.current_language() == translation.SOURCE_LANGUAGE:
-        return translated
-    return Markup('<span lang="{}" translate="no">{}</span>').format(
-        translation.SOURCE_LANGUAGE, words)
-
-
 def register(bp: Blueprint) -> None:
     """The global and the filter, in every template of the app (a host's too). (``ss_size``
     and the other formats, which e-mails use too, are registered by the extension itself.)"""
     bp.add_app_template_global(local_time_script, "selfservice_local_time")
-    bp.add_app_template_filter(in_page_language, "ss_text")
     # the page's language where the context's selfservice_language is not seen (a macro of a
     # template imported without context)
     bp.add_app_template_global(translation.current_language, "selfservice_current_language")

@@ -24,6 +24,7 @@ from flask import abort
 from selfservice.auth import current_identity
 from selfservice.identity import Identity
 from selfservice.services.staff_access import PRIVACY_OFFICER, staff_role
+from selfservice.translation import gettext as _
 
 from .guards import IdentityView, has_bearer
 from .problems import problem
@@ -54,10 +55,9 @@ def not_officer() -> bool:
 
 
 def _officer_refusal(api: bool) -> Any:
-    detail = "Only a privacy officer can do this."
     if api:
-        return problem(403, "forbidden", "Not allowed", detail)
-    abort(403, detail)
+        return problem(403, "forbidden", "Not allowed", "Only a privacy officer can do this.")
+    abort(403, _("Only a privacy officer can do this."))
 
 
 def _guard(api: bool, privacy_officer_only: bool, hidden: Callable[[], bool] = not_staff

@@ -20,6 +20,7 @@ from selfservice.services import privacy_requests as requests_service
 from selfservice.services.staff_access import PRIVACY_OFFICER, staff_role
 from selfservice.state import get_state
 from selfservice.text import is_identifier
+from selfservice.translation import gettext as _
 
 from .forms import ConfirmOnlyForm
 from .guards import page_identity
@@ -35,6 +36,7 @@ def decision_context(item: PrivacyRequest, identity: Identity) -> dict[str, Any]
     member (a template global: ``support_decision(request, identity)``)."""
     is_open = item.status in OPEN_STATUSES
     return {
+        "outcome_words": _outcome_words(item),
         "officer": staff_role(identity) == PRIVACY_OFFICER,
         "own": item.account_id == identity.account_id,
         "can_decide": is_open and item.type in decisions.MANUAL_TYPES
@@ -46,6 +48,17 @@ def decision_context(item: PrivacyRequest, identity: Identity) -> dict[str, Any]
         "recourse": appeals.recourse(item),
         "form": ConfirmOnlyForm(),
     }
+
+
+def _outcome_words(item: PrivacyRequest) -> str:
+    if item.decision == "completed":
+        return _("Completed in part") if item.decision_code else _("Completed")
+    return _("Denied") if item.decision == "denied" else str(item.decision or "")
+
+
+def _not_changed(errors: dict[str, str]) -> str:
+    return _("Nothing was changed: %(problems)s", problems="; ".join(
+        f"{field.replace('_', ' ')} {message}" for field, message in errors.items()))
 
 
 def context() -> dict[str, Any]:
@@ -74,9 +87,7 @@ def _act(reference: str, action: Any, done: str) -> Response:
     try:
         action()
     except InvalidInput as exc:
-        flash("Nothing was changed: " + "; ".join(f"{field.replace('_', ' ')} {message}"
-                                                   for field, message in exc.errors.items()),
-              "error")
+        flash(_not_changed(exc.errors), "error")
     except decisions.NotFound:
         abort(404)
     except decisions.DecisionError as exc:
@@ -117,8 +128,9 @@ def decide_form(identity: Identity, reference: str) -> Response:
     outcome = request.form.get("outcome", "")
     return _act(reference, lambda: decisions.decide(identity, reference, outcome,
                                                     _field("reason_code"), _field("message")),
-                f"{reference}: {'completed' if outcome == 'completed' else 'denied'}. The "
-                "customer has been told.")
+                _("%(reference)s: completed. The customer has been told.", reference=reference)
+                if outcome == "completed" else
+                _("%(reference)s: denied. The customer has been told.", reference=reference))
 
 
 @page_routes.post("/support/requests/<reference>/extend")
@@ -126,7 +138,8 @@ def decide_form(identity: Identity, reference: str) -> Response:
 def extend_form(identity: Identity, reference: str) -> Response:
     return _act(reference, lambda: decisions.extend(identity, reference,
                                                     request.form.get("reason", "")),
-                f"{reference}: deadline extended. The customer has been told why.")
+                _("%(reference)s: deadline extended. The customer has been told why.",
+                  reference=reference))
 
 
 @page_routes.post("/support/requests/<reference>/message")
@@ -134,7 +147,7 @@ def extend_form(identity: Identity, reference: str) -> Response:
 def message_form(identity: Identity, reference: str) -> Response:
     return _act(reference, lambda: decisions.write_to_customer(identity, reference,
                                                                request.form.get("text", "")),
-                f"{reference}: your message was sent to the customer.")
+                _("%(reference)s: your message was sent to the customer.", reference=reference))
 
 
 @page_routes.get("/support/metrics")
@@ -176,11 +189,10 @@ def legal_holds_page(identity: Identity) -> Any:
                                      _review_at(request.form.get("review_at", "")),
                                      sources or None, identity.account_id)
         except InvalidInput as exc:
-            flash("Nothing was changed: " + "; ".join(f"{f.replace('_', ' ')} {m}"
-                                                       for f, m in exc.errors.items()), "error")
+            flash(_not_changed(exc.errors), "error")
             status = 400
         else:
-            flash(f"Hold placed on {hold.account_id}.", "success")
+            flash(_("Hold placed on %(account)s.", account=hold.account_id), "success")
             return redirect(url_for(".legal_holds_page"), 303)
     return render_template("selfservice/support/legal_holds.html", identity=identity,
                            holds=legal_holds.list_holds(active_only=True), form=form), status
@@ -196,11 +208,11 @@ def release_hold_form(identity: Identity, hold_id: str) -> Response:
     except legal_holds.HoldNotFound:
         abort(404)
     except legal_holds.AlreadyReleased:
-        flash("That hold was already released.", "error")
+        flash(_("That hold was already released."), "error")
     except InvalidInput as exc:
-        flash("Nothing was changed: reason " + exc.errors.get("reason", ""), "error")
+        flash(_not_changed({"reason": exc.errors.get("reason", "")}), "error")
     else:
-        flash("Hold released.", "success")
+        flash(_("Hold released."), "success")
     return redirect(url_for(".legal_holds_page"), 303)
 
 
@@ -217,7 +229,8 @@ def appeal_request(identity: Identity, request_id: str) -> Response:
         flash(str(exc), "error")
         return redirect(url_for(".request_page", request_id=request_id), 303)
     except requests_service.OpenRequestExists as exc:
-        flash(f"Your appeal {exc.existing.reference} is still open.", "error")
+        flash(_("Your appeal %(reference)s is still open.", reference=exc.existing.reference),
+              "error")
         return redirect(url_for(".request_page", request_id=exc.existing.id), 303)
-    flash(f"Appeal {item.reference} received.", "success")
+    flash(_("Appeal %(reference)s received.", reference=item.reference), "success")
     return redirect(url_for(".request_page", request_id=item.id), 303)

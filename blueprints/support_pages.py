@@ -11,29 +11,45 @@ from flask_wtf import FlaskForm
 
 from selfservice.identity import Identity
 from selfservice.masking import mask_email
-from selfservice.models import Jurisdiction, RequestStatus
+from selfservice.models import ErasureAction, Jurisdiction, RequestStatus
 from selfservice.schemas.base import InvalidInput
+from selfservice.schemas.decisions import REASON_CODES
 from selfservice.schemas.support import ME, NOTE_MAX
 from selfservice.services import staff_access, support_detail, support_queue
 from selfservice.services import support_actions as actions
 from selfservice.services.privacy_requests import JURISDICTIONS, TYPES
 from selfservice.services.staff_access import staff_role
+from selfservice.translation import gettext as _
+from selfservice.translation import lazy_gettext as _l
 
 from .routing import Routes
 from .staff_guards import staff_page
 
 page_routes = Routes()
 
-#: the status filter's choices, in words
-STATUS_WORDS = {"open": "Open (not yet answered)", "all": "All",
-                **{s.value: s.value.replace("_", " ").capitalize() for s in RequestStatus}}
+#: the status filter's choices, in words (a request's statuses as staff read them)
+STATUS_WORDS = {"open": _l("Open (not yet answered)"), "all": _l("All"),
+                RequestStatus.RECEIVED: _l("Received"), RequestStatus.VERIFIED: _l("Verified"),
+                RequestStatus.IN_PROGRESS: _l("In progress"),
+                RequestStatus.SCHEDULED: _l("Scheduled"), RequestStatus.COMPLETED: _l("Done"),
+                RequestStatus.DENIED: _l("Denied"), RequestStatus.CANCELED: _l("Cancelled"),
+                RequestStatus.FAILED: _l("Failed")}
 ROLE_WORDS = staff_access.ROLE_WORDS
+#: how a request came in
+CHANNELS = {"console": _l("the console"), "api": _l("the API"), "email": _l("e-mail")}
+#: a privacy officer's decision
+OUTCOMES = {RequestStatus.COMPLETED: _l("Completed"), RequestStatus.DENIED: _l("Denied")}
+#: what an erasure step does to its data
+ACTIONS = {ErasureAction.ERASE: _l("Erase"), ErasureAction.ANONYMISE: _l("Anonymise"),
+           ErasureAction.RETAIN: _l("Keep"), ErasureAction.MANUAL: _l("Erase by hand")}
 
 
 def _words() -> dict[str, Any]:
+    """The words of the staff pages' values (those marked N_ are shown through ss_text)."""
     return {"types": TYPES, "jurisdictions": JURISDICTIONS,
             "jurisdiction_values": [j.value for j in Jurisdiction],
-            "status_words": STATUS_WORDS, "role_words": ROLE_WORDS}
+            "status_words": STATUS_WORDS, "role_words": ROLE_WORDS, "channels": CHANNELS,
+            "outcomes": OUTCOMES, "reason_codes": REASON_CODES, "actions": ACTIONS}
 
 
 def _queue_page(identity: Identity, args: Any, *, searched: str | None = None,
@@ -75,11 +91,12 @@ def support_search(identity: Identity) -> Any:
     if wanted.reference is not None:
         if support_queue.page(identity, wanted).requests:
             return redirect(url_for(".support_request_page", reference=wanted.reference), 303)
-        return _queue_page(identity, {}, search_error=f"No request has the reference "
-                                                      f"{wanted.reference}.", status=404)
+        return _queue_page(identity, {}, search_error=_(
+            "No request has the reference %(reference)s.", reference=wanted.reference),
+            status=404)
     if wanted.q is None:
-        return _queue_page(identity, {}, search_error="Type a reference or an e-mail address.",
-                           status=400)
+        return _queue_page(identity, {}, search_error=_("Type a reference or an e-mail "
+                                                        "address."), status=400)
     return _queue_page(identity, {"q": wanted.q}, searched=mask_email(wanted.q))
 
 
@@ -107,21 +124,21 @@ def _act(identity: Identity, reference: str, action: str) -> str:
     """Do ``action``; the words that say it was done."""
     if action == "note":
         actions.add_note(identity, reference, request.form.get("text", ""))
-        return "Note added."
+        return _("Note added.")
     if action == "assign":
         wanted = (request.form.get("assignee") or "").strip() or None
         done = actions.assign(identity, reference, ME if wanted in (None, ME) else wanted)
-        return "Assigned to you." if done.assignee == identity.account_id else \
-            f"Assigned to {done.assignee}."
+        return _("Assigned to you.") if done.assignee == identity.account_id else \
+            _("Assigned to %(assignee)s.", assignee=done.assignee)
     if action == "unassign":
         actions.assign(identity, reference, None)
-        return "Nobody is assigned now."
+        return _("Nobody is assigned now.")
     if action == "resend":
         actions.resend_acknowledgement(identity, reference)
-        return "The acknowledgement will be e-mailed to the customer again."
+        return _("The acknowledgement will be e-mailed to the customer again.")
     if action == "retry":
         actions.retry(identity, reference)
-        return "Started again. The timeline shows how it goes."
+        return _("Started again. The timeline shows how it goes.")
     abort(404)
 
 

@@ -64,6 +64,10 @@ DEFAULTS: dict[str, Any] = {
     "SELFSERVICE_OIDC_CLIENT_SECRET": "selfservice-demo-secret",
     "SELFSERVICE_OIDC_POST_LOGOUT_REDIRECT_URI": "http://127.0.0.1:8000/",
     "SELFSERVICE_SERVICE_TOKENS": {"training-pipeline": "demo-pipeline-token"},
+    #: the console's own catalogue (domain "messages"): its pages' words and its texts below
+    #: (sources, cookies, sub-processors, DPA measures) in German; the plugin shows them through
+    #: it. The .po is compiled by make install (python -m devtools.i18n compile)
+    "BABEL_TRANSLATION_DIRECTORIES": os.path.join(os.path.dirname(__file__), "translations"),
     "SELFSERVICE_BASE_TEMPLATE": "console/layout.html",
     "SELFSERVICE_HOME_ENDPOINT": "console.home",
     #: the console's own errors (an unknown URL) get the plugin's page inside its layout too

@@ -17,16 +17,23 @@ from flask import (
     send_from_directory,
     url_for,
 )
+from flask_babel import format_currency, format_number, gettext
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 
 from selfservice import Identity, current_identity
+from selfservice.translation import N_
 
 from .models import Account, ApiKey, GpuInstance, InferenceLog, Invoice, Membership
 
 bp = Blueprint("console", __name__)
 
 USAGE_WINDOW = timedelta(days=30)
+#: a member's role in an organisation, in words
+ROLES = {"owner": _l("Owner"), "admin": _l("Administrator"), "member": _l("Member")}
+#: an invoice's status, as stored (shown through ss_text)
+INVOICE_STATUSES = (N_("paid"), N_("open"))
 
 
 @bp.get("/")
@@ -66,6 +73,7 @@ def dashboard() -> str:
             .limit(1)
         ).one_or_none()
     return render_template("console/dashboard.html", identity=identity, calls=calls or 0,
+                           calls_shown=format_number(calls or 0), roles=ROLES,
                            usage_days=USAGE_WINDOW.days, keys=keys, instances=instances,
                            invoice=invoice)
 
@@ -101,7 +109,7 @@ def team() -> Any:
             .where(Membership.org_id == identity.org.id)
             .order_by(Membership.role, Account.name)).all()
     return render_template("console/team.html", identity=identity, members=members,
-                           form=LeaveForm())
+                           form=LeaveForm(), roles=ROLES)
 
 
 @bp.post("/console/team/leave")
@@ -113,7 +121,8 @@ def leave_team() -> Any:
     if not LeaveForm().validate_on_submit():
         abort(400)
     if identity.org.role == "owner":
-        flash("An owner cannot leave; hand the organisation to someone else first.", "error")
+        flash(gettext("An owner cannot leave; hand the organisation to someone else first."),
+              "error")
         return redirect(url_for(".team"), 303)
     engine: sa.Engine = current_app.extensions["demo"].engine
     with engine.begin() as connection:
@@ -121,7 +130,7 @@ def leave_team() -> Any:
             Membership.account_id == identity.account_id,
             Membership.org_id == identity.org.id))
     current_app.extensions["demo"].selfservice.membership_changed(identity.account_id)
-    flash(f"You left {identity.org.name}.", "success")
+    flash(gettext("You left %(organisation)s.", organisation=identity.org.name), "success")
     return redirect(url_for(".dashboard"), 303)
 
 
@@ -136,9 +145,8 @@ def server_side_analytics(response: Any) -> Any:
 
 @bp.app_template_filter("money")
 def money(cents: int, currency: str) -> str:
-    symbol = {"EUR": "€", "USD": "$", "GBP": "£"}.get(currency)
-    amount = f"{cents / 100:,.2f}"
-    return f"{symbol}{amount}" if symbol else f"{amount} {currency}"
+    """An amount as the reader writes it: "$1,234.50", "1.234,50 $"."""
+    return str(format_currency(cents / 100, currency))
 
 
 @bp.app_template_filter("day")

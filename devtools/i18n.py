@@ -2,13 +2,14 @@
 
     python -m devtools.i18n extract   # selfservice/translations/selfservice.pot from the sources
     python -m devtools.i18n update    # every <lang>.po gets the template's new message ids
-    python -m devtools.i18n compile   # .po -> .mo (make install runs it; setup.py on build)
+    python -m devtools.i18n compile   # .po -> .mo (make install runs it; setup.py on build),
+                                      # the demo console's catalogue too (devtools.demo_i18n)
     python -m devtools.i18n check     # exit 1 naming what is missing, fuzzy or stale
     python -m devtools.i18n init fr   # start a new language
     python -m devtools.i18n union OURS THEIRS  # after a merge conflict: both sides' translations
 
-The same as ``pybabel extract -F babel.cfg -k _l -k lazy_gettext -k N_ ...``, ``pybabel update`` and
-``pybabel compile`` with this repository's paths: a host or translator may use those directly.
+The same as ``pybabel extract -F babel.cfg -k _l -k lazy_gettext -k N_ ...``, ``pybabel update``
+and ``pybabel compile`` with this repository's paths: a host or translator may use those directly.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
+
+from devtools import demo_i18n
 
 ROOT = Path(__file__).resolve().parent.parent
 TRANSLATIONS = ROOT / "selfservice" / "translations"
@@ -96,12 +99,17 @@ def compile_all(out_root: Path | None = None) -> list[Path]:
         if out_root is not None:
             target = out_root / path.relative_to(TRANSLATIONS).with_suffix(".mo")
         target.parent.mkdir(parents=True, exist_ok=True)
-        buffer = io.BytesIO()
-        write_mo(buffer, catalog, use_fuzzy=False)
-        if not target.exists() or target.read_bytes() != buffer.getvalue():
-            target.write_bytes(buffer.getvalue())
+        compiled = _compiled(catalog)
+        if not target.exists() or target.read_bytes() != compiled:
+            target.write_bytes(compiled)
         written.append(target)
     return written
+
+
+def _compiled(catalog: Catalog) -> bytes:
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog, use_fuzzy=False)
+    return buffer.getvalue()
 
 
 def problems() -> list[str]:
@@ -128,8 +136,8 @@ def problems() -> list[str]:
             elif not _translated(entry.string):
                 found.append(f"{lang}: untranslated {message.id!r}")
         mo = path.with_suffix(".mo")
-        if mo.exists() and mo.stat().st_mtime < path.stat().st_mtime:
-            found.append(f"{lang}: {mo.name} is older than its .po (run compile)")
+        if mo.exists() and mo.read_bytes() != _compiled(catalog):
+            found.append(f"{lang}: {mo.name} is not what its .po says (run compile)")
     return found
 
 
@@ -157,10 +165,14 @@ def union(paths: Iterable[str]) -> None:
     merged = _read(first, lang)
     for other in others:
         for message in _read(other, lang):
-            if message.id and _translated(message.string) and (
-                    merged.get(message.id, message.context) is None
-                    or not _translated(merged[message.id].string)):
+            if not message.id or not _translated(message.string) or message.fuzzy:
+                continue
+            existing = merged.get(message.id, message.context)
+            if existing is None:
                 merged[message.id] = message
+            elif not _translated(existing.string):  # (setting the key keeps the old string)
+                existing.string = message.string
+                existing.flags.discard("fuzzy")
     _write(merged, first)
 
 
@@ -172,6 +184,7 @@ def main(argv: list[str]) -> int:
         update()
     elif command == "compile":
         compile_all()
+        demo_i18n.compile_all()
     elif command == "init":
         init(args[0])
     elif command == "union":

@@ -15,7 +15,7 @@ import click
 from flask.cli import AppGroup
 
 from . import config as config_module
-from . import migrate
+from . import host_texts, migrate
 from .cli_deletion import deletion_cli
 from .cli_dpa import dpa_cli
 from .cli_jobs import dispatch, health, ping, worker
@@ -83,6 +83,21 @@ def sources() -> None:
         click.echo(f"{source.name:28} {source.legal_basis:22} {erasure:11} {source.retention}")
         if erasure == "retain" and source.erasure_reason:
             click.echo(f"{'':28} {'':22} {'':11} kept: {source.erasure_reason}")
+
+
+@cli.command("texts")
+@click.option("--output", "output", type=click.Path(dir_okay=False),
+              help="Write the template here (default: print it).")
+def texts(output: str | None) -> None:
+    """The host's own texts the plugin shows (sources, cookies, sub-processors, DPA measures)
+    as a message template (.pot), to translate in the host's Flask-Babel catalogue."""
+    state = get_state()
+    written = host_texts.template(state.config, state.extension)
+    if output:
+        with open(output, "wb") as handle:
+            handle.write(written)
+    else:
+        click.echo(written.decode(), nl=False)
 
 
 @cli.command("config")

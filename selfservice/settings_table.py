@@ -98,8 +98,9 @@ SETTINGS: dict[str, tuple[Any, str]] = {
                                       "after its last decision (proof of consent)."),
     "COOKIE_UNKNOWN": ("block", "What to do with a Set-Cookie whose name is not in the "
                        "registry: block (drop it and log its name) or allow."),
-    "COOKIE_TEXTS": ({}, "Banner texts to add or override, {language: {key: text}} (see "
-                     "selfservice/i18n.py for the keys)."),
+    "COOKIE_TEXTS": ({}, "Cookie banner texts to override, {language: {key: text}}: a "
+                     "text given for a language wins over the catalogue's (the keys are "
+                     "selfservice/cookie_texts.py's MESSAGES)."),
     "COOKIE_BANNER": (True, "Show the banner and enforce consent on every response of the "
                       "app. False: the plugin only serves the settings and policy pages."),
     "CONTENT_SECURITY_POLICY": (None, "A Content-Security-Policy to send with every response "

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -32,7 +33,8 @@ from flask import Flask, has_request_context, request
 from flask_babel import Babel, force_locale, get_locale
 from flask_babel import get_translations as host_translations
 from flask_babel.speaklater import LazyString
-from jinja2 import pass_context
+from jinja2 import pass_context, pass_eval_context
+from jinja2.nodes import EvalContext
 from jinja2.runtime import Context
 from markupsafe import Markup, escape
 
@@ -118,6 +120,52 @@ def N_(message: str) -> str:  # noqa: N802 (the name gettext's tools look for)
     return message
 
 
+#: a duration as hosts write it: "30 minutes", "12 months", "1 year"
+DURATION = re.compile(r"(\d+) (minute|hour|day|week|month|year)s?")
+_DURATIONS = {
+    "minute": lambda n: ngettext("%(num)s minute", "%(num)s minutes", n),
+    "hour": lambda n: ngettext("%(num)s hour", "%(num)s hours", n),
+    "day": lambda n: ngettext("%(num)s day", "%(num)s days", n),
+    "week": lambda n: ngettext("%(num)s week", "%(num)s weeks", n),
+    "month": lambda n: ngettext("%(num)s month", "%(num)s months", n),
+    "year": lambda n: ngettext("%(num)s year", "%(num)s years", n),
+}
+
+
+def host_text(value: object) -> str:
+    """A text of the host's configuration (or one of the plugin's marked with :func:`N_`) in
+    the reader's language: the plugin's catalogue, then the host's; anything else as given.
+    ``None`` and "" stay empty."""
+    if value is None:
+        return ""
+    text = str(value)
+    if not text.strip() or get_locale() is None:
+        return text
+    return _lookup(text)
+
+
+@pass_eval_context
+def _host_text_filter(eval_context: EvalContext, value: object) -> str:
+    """``ss_text``: :func:`host_text`; in a page in another language, a text no catalogue
+    translates is marked as the English it is (``lang="en" translate="no"``), so a screen
+    reader reads it as English and a translation check knows it is not ours."""
+    text = host_text(value)
+    if (not eval_context.autoescape or text != str(value) or not text.strip()
+            or current_language() == SOURCE_LANGUAGE):
+        return text
+    return Markup('<span lang="{}" translate="no">{}</span>').format(SOURCE_LANGUAGE, text)
+
+
+def duration(value: object) -> str:
+    """A duration as a host writes it ("30 minutes", "12 months") in the reader's language:
+    the catalogues' words for it, else the plugin's ("12 Monate"), else as given."""
+    text = host_text(value)
+    found = DURATION.fullmatch(text.strip())
+    if text != str(value) or found is None or get_locale() is None:
+        return text
+    return _DURATIONS[found[2]](int(found[1]))
+
+
 @contextlib.contextmanager
 def language(lang: str | None) -> Iterator[None]:
     """Write in ``lang`` (a shipped language; anything else means the source language)."""
@@ -189,6 +237,8 @@ def init_app(app: Flask) -> None:
     # words a template defines once, at its top, and says later: a template imported without
     # context is kept with them, so they are looked up each time they are shown
     app.jinja_env.globals.setdefault("_l", lazy_gettext)
+    app.jinja_env.filters["ss_text"] = _host_text_filter
+    app.jinja_env.filters.setdefault("ss_duration", duration)
     app.context_processor(lambda: {**_TEMPLATE_NAMES,
                                    "selfservice_language": current_language()})
 

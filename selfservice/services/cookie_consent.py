@@ -39,6 +39,7 @@ from ..models import (
 )
 from ..state import get_state
 from ..text import without_control_characters
+from ..translation import N_
 
 _SALT = "selfservice-cookie-consent"
 #: the daily job that deletes records past their retention (jobs/retention.py runs it)
@@ -71,18 +72,22 @@ def reload_registry() -> CookieRegistry:
 def _build_registry() -> CookieRegistry:
     state = get_state()
     config = state.config
+    # in English, as the registry's version is computed from them; shown in the reader's
+    # language (the cookie policy's ss_text)
+    this_console = N_("This console")
     builtin = [
-        CookieSpec(config.get("SESSION_COOKIE_NAME", "session"), "This console",
-                   "Keeps you signed in and protects forms against forgery.", "necessary",
-                   "session"),
-        CookieSpec(state.setting("COOKIE_CONSENT_NAME"), "This console",
-                   "Remembers your cookie choices (an anonymous id, your choice and the "
-                   "policy version).", "necessary",
+        CookieSpec(config.get("SESSION_COOKIE_NAME", "session"), this_console,
+                   N_("Keeps you signed in and protects forms against forgery."), "necessary",
+                   N_("session")),
+        CookieSpec(state.setting("COOKIE_CONSENT_NAME"), this_console,
+                   N_("Remembers your cookie choices (an anonymous id, your choice and the "
+                      "policy version)."), "necessary",
                    f"{state.setting('COOKIE_CONSENT_ACCEPT_DAYS')} days"),
     ]
     remember = config.get("REMEMBER_COOKIE_NAME", "remember_token")
-    builtin.append(CookieSpec(remember, "This console", "Keeps you signed in across browser "
-                              "restarts, only if you ask for it.", "necessary", "365 days"))
+    builtin.append(CookieSpec(remember, this_console, N_("Keeps you signed in across browser "
+                                                         "restarts, only if you ask for it."),
+                              "necessary", "365 days"))
     entries = state.setting("COOKIES")
     names = {spec.name for spec in builtin}
     return CookieRegistry.from_config([e for e in entries if e.get("name") not in names],

@@ -27,6 +27,7 @@ from ..models import (
 )
 from ..state import get_state
 from ..text import is_identifier
+from ..translation import N_
 from . import outbox, request_details
 from .audit import account_stream
 from .request_details import DPA_ANSWER_DAYS as DPA_ANSWER_DAYS
@@ -38,22 +39,22 @@ ACK_JOB = "mail.request_received"
 READY_JOB = "mail.export_ready"
 
 JURISDICTIONS: dict[str, str] = {
-    Jurisdiction.GDPR: "GDPR (EU and EEA)",
-    Jurisdiction.UK_GDPR: "UK GDPR",
-    Jurisdiction.CCPA: "CCPA/CPRA (California)",
-    Jurisdiction.US_STATE: "Other US state privacy laws",
+    Jurisdiction.GDPR: N_("GDPR (EU and EEA)"),
+    Jurisdiction.UK_GDPR: N_("UK GDPR"),
+    Jurisdiction.CCPA: N_("CCPA/CPRA (California)"),
+    Jurisdiction.US_STATE: N_("Other US state privacy laws"),
 }
 #: the rights a customer asks for here, and what the console calls them
 TYPES: dict[str, str] = {
-    RequestType.EXPORT: "Export my data (access and portability)",
-    RequestType.DELETION: "Delete my account and data",
-    RequestType.CORRECTION: "Correct my data",
-    RequestType.RESTRICTION: "Restrict processing",
-    RequestType.OBJECTION: "Object to processing",
-    RequestType.AUTOMATED_DECISION_REVIEW: "Human review of an automated decision",
-    RequestType.LIMIT_SENSITIVE_DATA: "Limit the use of my sensitive personal information",
-    RequestType.APPEAL: "Appeal a decision on an earlier request",
-    RequestType.DPA: "Changes to our Data Processing Addendum (DPA)",
+    RequestType.EXPORT: N_("Export my data (access and portability)"),
+    RequestType.DELETION: N_("Delete my account and data"),
+    RequestType.CORRECTION: N_("Correct my data"),
+    RequestType.RESTRICTION: N_("Restrict processing"),
+    RequestType.OBJECTION: N_("Object to processing"),
+    RequestType.AUTOMATED_DECISION_REVIEW: N_("Human review of an automated decision"),
+    RequestType.LIMIT_SENSITIVE_DATA: N_("Limit the use of my sensitive personal information"),
+    RequestType.APPEAL: N_("Appeal a decision on an earlier request"),
+    RequestType.DPA: N_("Changes to our Data Processing Addendum (DPA)"),
 }
 #: types that need a fresh login to ask for
 FRESH_LOGIN = frozenset({RequestType.EXPORT, RequestType.DELETION})

@@ -24,6 +24,7 @@ from ..schemas.base import InvalidInput
 from ..schemas.staff import REASON_MAX
 from ..state import get_state
 from ..text import REFUSAL, is_free_text
+from ..translation import N_
 from .audit import account_stream, record_account_event
 
 #: the audit actions of staff on a customer's data start with this
@@ -46,7 +47,7 @@ ACTION_WORDS = {REVEALED: "Viewed your full e-mail address and name",
                 "staff.messaged": "Wrote to you about your request",
                 "staff.step_confirmed": "Confirmed that part of your data was deleted by hand"}
 OTHER_ACTION = "Worked on your request"
-ROLE_WORDS = {SUPPORT: "Support agent", PRIVACY_OFFICER: "Privacy officer"}
+ROLE_WORDS = {SUPPORT: N_("Support agent"), PRIVACY_OFFICER: N_("Privacy officer")}
 #: an e-mail address inside a staff member's reason (kept masked in the record)
 _EMAIL = re.compile(r"[^\s@<>()\[\],;:\"']+@[^\s@<>()\[\],;:\"']+")
 

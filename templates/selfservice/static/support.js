@@ -1,11 +1,13 @@
 /* The support console's reveal: the reason goes to the reveal endpoint of the JSON API, and the
    full e-mail address and name replace the masked ones on the page. Without this script the
-   form posts to the page, which does the same. */
+   form posts to the page, which does the same. What it says, it reads from the form's data-*
+   attributes, in the page's language. */
 (function () {
   "use strict";
   var d = document, form = d.getElementById("reveal-form");
   if (!form || !window.fetch) return;
   var reason = d.getElementById("reveal-reason"), error = d.getElementById("reveal-error");
+  function said(name) { return form.getAttribute("data-" + name) || ""; }
 
   function fail(text) {
     error.textContent = text;
@@ -32,15 +34,16 @@
         done.id = "reveal-done";
         done.setAttribute("role", "status");
         done.setAttribute("tabindex", "-1");
-        done.textContent = "Shown, and recorded in the customer's access log.";
+        done.textContent = said("done");
         form.replaceWith(done);
         done.focus();
       } else if (answer.status === 422) {
         var first = (answer.body.errors || [])[0];
-        fail("Reason " + (first ? first.message : "is required") + ".");
+        fail(first ? said("reason-problem").replace("{problem}", first.message)
+                   : said("reason-missing"));
       } else {
-        fail(answer.body.detail || answer.body.title || "It could not be shown. Try again.");
+        fail(said("failed"));
       }
-    }).catch(function () { fail("The connection failed. Try again."); });
+    }).catch(function () { fail(said("offline")); });
   });
 }());
