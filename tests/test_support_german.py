@@ -116,8 +116,6 @@ def test_every_staff_page_reads_in_german_for_german_staff(
 
 
 @pytest.mark.backends("sqlite")
-@pytest.mark.xfail(reason="the announced change's summary (subprocessors/_change.html) is "
-                          "translated on branch pages-de: remove this mark once it is merged")
 def test_the_objections_page_reads_in_german(app: Flask, live_server: Any, oidc: Any) -> None:
     pat = _person(live_server.url, oidc, "pat@example.com", GERMAN)
     page = pat.get("/privacy/support/subprocessor-objections")
