@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 from flask import Blueprint, render_template
 
+from selfservice import translation
 from selfservice.auth import auth_time
 from selfservice.identity import Identity
 from selfservice.paths import TEMPLATE_FOLDER
@@ -66,8 +67,10 @@ def index(identity: Identity) -> str:
 @routes.get("/data")
 @page_identity()
 def data_page(identity: Identity) -> str:
+    # the sources' words are the host's: its catalogue may translate them, as in the archive
     return render_template("selfservice/data.html", identity=identity,
-                           sources=overview.registered_sources(), legal_bases=LEGAL_BASES)
+                           sources=overview.registered_sources(), legal_bases=LEGAL_BASES,
+                           translate=translation.gettext)
 
 
 def create_blueprint() -> Blueprint:
