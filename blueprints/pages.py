@@ -1,5 +1,6 @@
 """Customer pages of the Privacy section: the blueprint that carries every capability's
-pages, and its overview page."""
+pages, its overview page (each area's state at a glance) and the page of what we hold about
+the customer."""
 
 from __future__ import annotations
 
@@ -11,13 +12,13 @@ from flask import Blueprint, render_template
 from selfservice.auth import auth_time
 from selfservice.identity import Identity
 from selfservice.paths import TEMPLATE_FOLDER
-from selfservice.services import staff_access
+from selfservice.services import overview, staff_access
 from selfservice.sources import LEGAL_BASES
-from selfservice.state import get_state
 
 from . import (
     cookie_enforcement,
     cookie_pages,
+    cookie_state,
     cookie_templates,
     deletion_lock,
     deletion_pages,
@@ -47,17 +48,27 @@ routes = Routes()
 @page_identity()
 def index(identity: Identity) -> str:
     at = auth_time()
-    sources = [s for s in get_state().extension.sources if not s.builtin]
+    cookies = cookie_state.cookie_state()
+    chosen = cookies.decision.decided_at if cookies.decision else None
     return render_template(
         "selfservice/index.html",
         identity=identity,
+        glance=overview.at_a_glance(identity),
+        cookies=cookies,
+        cookies_chosen_at=datetime.fromtimestamp(chosen, UTC) if chosen else None,
         signed_in_at=datetime.fromtimestamp(at, UTC) if at else None,
-        sources=sources,
-        legal_bases=LEGAL_BASES,
         other_sessions=sessions.other_sessions(identity),
         sessions_form=ConfirmOnlyForm(),
         access_log=staff_access.access_log(identity.account_id),
     )
+
+
+@routes.get("/data")
+@page_identity()
+def data_page(identity: Identity) -> str:
+    # the sources' words are the host's: the template says them through ss_text
+    return render_template("selfservice/data.html", identity=identity,
+                           sources=overview.registered_sources(), legal_bases=LEGAL_BASES)
 
 
 def create_blueprint() -> Blueprint:

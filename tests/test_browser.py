@@ -27,9 +27,10 @@ def test_a_customer_opts_in_to_training_withdraws_and_keeps_the_receipts(
     page = context.new_page()
     sign_in(page, live_server, "alice@example.com")
     page.get_by_role("link", name="Privacy settings").first.click()
-    page.get_by_role("link", name="Preferences").first.click()
+    page.get_by_role("link", name="Model training").first.click()
     assert page.locator("#training-state").inner_text() == "Not used for training"
     page.get_by_role("link", name="Review and opt in…").click()
+    page.wait_for_url(live_server.url + "/privacy/preferences/training")
     assert page.get_by_text("How to withdraw").is_visible()
     # without the tick the browser does not even send the form
     page.get_by_role("button", name="Opt in to model training").click()
@@ -76,6 +77,9 @@ def test_a_customer_signs_in_and_opens_privacy_settings(
     page.get_by_role("link", name="Privacy settings").first.click()
     page.wait_for_url(live_server.url + "/privacy/")
     assert page.get_by_role("heading", name="Privacy settings").is_visible()
+    assert page.locator("#training-state").inner_text() == "Off"
+    page.get_by_role("link", name="What we hold about you").click()
+    page.wait_for_url(live_server.url + "/privacy/data")
     assert page.get_by_text("Inference").first.is_visible()
     page.get_by_role("button", name="Sign out").first.click()
     page.wait_for_load_state()

@@ -17,9 +17,9 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from .helpers import LiveServer, Person, forms_of
 
 API = "/privacy/api/v1"
-PERSONAL = ["/privacy/", "/privacy/preferences", "/privacy/requests", "/privacy/cookies",
-            f"{API}/me", f"{API}/preferences", f"{API}/consent-events", f"{API}/requests",
-            f"{API}/cookie-consent", "/auth/logout"]
+PERSONAL = ["/privacy/", "/privacy/data", "/privacy/preferences", "/privacy/requests",
+            "/privacy/cookies", f"{API}/me", f"{API}/preferences", f"{API}/consent-events",
+            f"{API}/requests", f"{API}/cookie-consent", "/auth/logout"]
 HARDENED = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin"}
 pytestmark = pytest.mark.backends("sqlite")
 

@@ -58,17 +58,25 @@ REPORT = os.environ.get("LAYOUT_REPORT")
 class Page:
     """One page to check: where it is (``{name}`` parts come from the site's facts), who looks
     at it (a demo login's first word, or None for a visitor who has not chosen cookies yet),
-    the status it answers with, and a step to take once it is open (see STEPS)."""
+    the status it answers with, a step to take once it is open (see STEPS), and the language
+    the browser asks for (Accept-Language)."""
 
     name: str
     path: str
     who: str | None
     status: int = 200
     then: str | None = None
+    lang: str | None = None
 
 
 PAGES = (
     Page("index", "/privacy/", "alice"),
+    Page("index-de", "/privacy/", "alice", lang="de"),
+    Page("index-owner", "/privacy/", "bob"),
+    Page("index-owner-de", "/privacy/", "bob", lang="de"),
+    Page("index-member", "/privacy/", "carol"),
+    Page("data", "/privacy/data", "alice"),
+    Page("data-de", "/privacy/data", "alice", lang="de"),
     Page("preferences", "/privacy/preferences", "alice"),
     Page("training-opt-in", "/privacy/preferences/training", "alice"),
     Page("organisation-owner", "/privacy/organisation", "bob"),
@@ -342,6 +350,8 @@ STEPS = {"customise": _customise, "reject": _reject, "ask-twice": _ask_twice}
 def _open(site: Site, spec: Page) -> tuple[Any, Any]:
     context = site.context(spec.who) if spec.who else site.new_context()
     page = context.new_page()
+    if spec.lang:
+        page.set_extra_http_headers({"Accept-Language": spec.lang})
     response = page.goto(site.url + spec.path.format(**site.facts))
     if spec.then:
         response = STEPS[spec.then](site, page) or response

@@ -158,7 +158,7 @@ def test_the_customer_sees_who_accessed_their_data(app: Flask, backend: str,
     assert 'id="access-log"' in page and "access-log-empty" not in page
     assert "Privacy officer" in page and "Support agent" in page
     assert "Deciding the correction &lt;b&gt;now&lt;/b&gt;" in page
-    assert f"(request {reference})" in page
+    assert f'(request <span class="ss-ref" translate="no">{reference}</span>)' in page
     # nobody else's log shows it
     carol = make_person()
     carol.login("carol@example.com")
