@@ -54,8 +54,8 @@ def for_type(type_: str | None) -> Right | None:
 
 def correction_text(wrong: str, should_be: str) -> str:
     """A correction's two answers as its description, headed in the customer's language."""
-    return (f"{_('What is wrong:')}\n{wrong.strip()}\n\n"
-            f"{_('What it should be:')}\n{should_be.strip()}")
+    wrong_heading, right_heading = _("What is wrong:"), _("What it should be:")
+    return f"{wrong_heading}\n{wrong.strip()}\n\n{right_heading}\n{should_be.strip()}"
 
 
 def typed(form: FlaskForm) -> str:

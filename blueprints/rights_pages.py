@@ -22,7 +22,7 @@ from selfservice.services import appeals, consent, decisions, request_additions
 from selfservice.services import privacy_requests as service
 from selfservice.translation import gettext as _
 
-from . import rights, rights_context
+from . import request_words, rights, rights_context
 from .forms import RequestForm
 from .guards import page_identity, reauth_url
 from .rate_limits import limited
@@ -203,8 +203,9 @@ def add_request_details(identity: Identity, request_id: str) -> Any:
     try:
         request_additions.add_details(identity.account_id, item.id, add_form.text.data)
     except request_additions.TooLong as exc:
+        room = request_words.number(exc.room)
         add_form.text.errors = [_("This request has room for %(num)s more characters. "
-                                  "Please shorten what you wrote.", num=f"{exc.room:,}")]
+                                  "Please shorten what you wrote.", num=room)]
         return _render(identity, right, form, 400, add_form=add_form, adding=item)
     except service.InvalidRequest as exc:
         _refused(add_form, exc)

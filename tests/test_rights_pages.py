@@ -17,11 +17,14 @@ from flask import Flask
 
 from selfservice.models import AuditEvent
 
+from .german import english_left
 from .helpers import Person, csrf_token
 from .test_requests import run_jobs
 
 API = "/privacy/api/v1"
 DE = {"Accept-Language": "de-DE,de;q=0.9"}
+#: words english_left() counts as English that German uses too ("was Sie tun möchten")
+GERMAN_TOO = frozenset({"was", "so"})
 
 
 class _Fields(HTMLParser):
@@ -368,3 +371,43 @@ def test_a_right_that_is_a_setting_is_switched_at_once(app: Flask, person: Perso
                 {"value": "on"}).status_code == 404
     events = person.api("GET", API + "/consent-events", csrf=False).json()["events"]
     assert [e["granted"] for e in events if e["purpose"] == setting][-2:] == [True, False]
+
+
+def plugin_part(html: str) -> str:
+    """The plugin's page, without the host's layout around it (the host's own language)."""
+    start = html.index('<div class="ss-page"')
+    return html[start:html.rindex("</main>")]
+
+
+@pytest.mark.backends("sqlite")
+def test_the_rights_pages_in_german_have_no_english_left(app: Flask,
+                                                         make_person: Any) -> None:
+    alice, pat = make_person(), make_person()
+    alice.login("alice@example.com")
+    pat.login("pat@example.com")
+    export = ask(alice, "export", details={"formats": ["jsonl", "csv"]})
+    run_jobs(app)
+    correction = ask(alice, "correction", details={"description": "Mein Name ist falsch"})
+    denied = ask(alice, "restriction", jurisdiction="us_state", details={"state": "CO"})
+    _denied(pat, denied)
+    pages = {f"/privacy/rights/{slug}" for slug in [*RIGHTS, "opt-out-of-sale", "appeal"]}
+    pages |= {"/privacy/requests", f"/privacy/requests/{correction['id']}",
+              f"/privacy/requests/{export['id']}", f"/privacy/requests/{denied['id']}",
+              f"/privacy/requests/{correction['id']}/cancel"}
+    for path in sorted(pages):
+        page = alice.get(path, headers=DE)
+        assert page.status_code == 200, path
+        assert english_left(plugin_part(page.text), allowed=GERMAN_TOO) == [], path
+    # a form sent while one is open, and a copy asked for too soon: in German too
+    kept = post(alice, "/privacy/rights/correction",
+                {"wrong": "Adresse", "should_be": "Hauptstraße 1", "jurisdiction": "gdpr"},
+                headers=DE)
+    assert kept.status_code == 409
+    assert "Wir haben keine zweite Anfrage gesendet" in kept.text
+    assert english_left(plugin_part(kept.text), allowed=GERMAN_TOO) == []
+    soon = post(alice, "/privacy/rights/export", {"csv": "y"}, headers=DE)
+    assert soon.status_code == 429
+    assert english_left(plugin_part(soon.text), allowed=GERMAN_TOO) == []
+    # the same pages in English still read as before
+    english = alice.get("/privacy/rights/correction").text
+    assert "Correct your data" in english and "What happens next" in english
