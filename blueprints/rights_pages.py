@@ -173,8 +173,9 @@ def rights_index(identity: Identity) -> Response:
 @page_identity()
 def right_page(identity: Identity, slug: str) -> Any:
     right = _right(slug)
-    if request.method == "GET":
-        return _render(identity, right, _form(right, identity))
+    if request.method == "GET":  # an appeal's page may come with its decision chosen
+        return _render(identity, right, _form(right, identity,
+                                              decision=request.args.get("decision")))
     if right.form is None:
         abort(405)
     form = _form(right, identity, formdata=request.form)

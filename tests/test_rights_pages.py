@@ -302,6 +302,12 @@ def test_an_appeal_names_one_of_the_customers_own_decisions(app: Flask,
     assert f'value="{hers["id"]}"' in page and hers["reference"] in page
     assert gdpr["id"] not in page  # no appeal to us under the GDPR
     assert his["id"] not in page and his["reference"] not in page
+    # the declined request's page leads here with its decision chosen
+    declined = alice.get(f"/privacy/requests/{hers['id']}").text
+    assert f'href="/privacy/rights/appeal?decision={hers["id"]}" id="request-appeal-words"' \
+        in declined
+    chosen = alice.get(f"/privacy/rights/appeal?decision={hers['id']}").text
+    assert re.search(rf'value="{hers["id"]}" checked', chosen)
     # Bob's decision, sent anyway: refused, nothing made
     refused = post(alice, "/privacy/rights/appeal", {"decision": his["id"], "words": "x"})
     assert refused.status_code == 400 and "Choose one of the decisions listed here" in refused.text
@@ -323,9 +329,8 @@ def test_an_appeal_names_one_of_the_customers_own_decisions(app: Flask,
     # appealed: no longer offered; the open appeal comes first
     page = alice.get("/privacy/rights/appeal").text
     assert 'id="appeal-none"' in page and appeal["reference"] in page
-    # the request's page leads here with the decision chosen
-    denied = alice.get(f"/privacy/requests/{gdpr['id']}").text
-    assert 'id="request-appeal-words"' not in denied
+    # no appeal to us under the GDPR: its page does not offer one
+    assert 'id="request-appeal-words"' not in alice.get(f"/privacy/requests/{gdpr['id']}").text
 
 
 @pytest.mark.backends("sqlite")
