@@ -222,6 +222,7 @@ def request_page(identity: Identity, request_id: str) -> Any:
                            add_form=AddDetailsForm(prefix="add", formdata=None),
                            note_words=request_words.note, step_words=request_words.step,
                            reason_words=request_words.reason, number=request_words.number,
+                           description_words=request_words.description,
                            us_states=US_STATES,
                            **deletion_pages.request_page_context(identity, item))
 

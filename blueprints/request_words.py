@@ -139,6 +139,18 @@ def step(text: str | None) -> str:
     return _said(STEPS, text or "") or _("Working on it")
 
 
+_APPEAL = re.compile(r"Appeal of the decision on (DR-[0-9A-Z]{4}-[0-9A-Z]{4})")
+
+
+def description(text: str) -> str:
+    """What the customer told us; an appeal's first line, which the service writes, in the
+    reader's words."""
+    found = _APPEAL.match(text)
+    if found is None:
+        return text
+    return _("Appeal of the decision on %(reference)s", reference=found[1]) + text[found.end():]
+
+
 def reason(code: str | None) -> str:
     """A decision's reason code in the reader's words."""
     return REASON_WORDS[code]() if code in REASON_WORDS else ""

@@ -19,6 +19,7 @@ from selfservice.state import get_state
 from selfservice.translation import gettext as _
 from selfservice.us_states import US_STATES
 
+from . import request_words
 from .gpc import gpc_signal
 from .rights import Right
 from .rights_forms import LAWS, AddDetailsForm
@@ -61,6 +62,7 @@ def of(identity: Identity, right: Right, form: FlaskForm | None, add_form: AddDe
     context: dict[str, Any] = {
         "identity": identity, "right": right, "form": form, "add_form": add_form,
         "open_request": open_request, "now": now, "us_states": US_STATES,
+        "description_words": request_words.description,
         "appendable": open_request is not None
                       and open_request.type in request_additions.APPENDABLE,
         **_laws(identity, form, now), **extra}

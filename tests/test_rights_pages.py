@@ -216,8 +216,8 @@ def test_an_addition_to_a_request_closed_meanwhile_is_kept_for_a_new_one(
     assert re.search(r'<textarea id="description"[^>]*>Also my prompts</textarea>', late.text)
 
 
-@pytest.mark.backends("sqlite")
-def test_the_api_adds_details_to_an_own_open_request_only(app: Flask, person: Person,
+def test_the_api_adds_details_to_an_own_open_request_only(backend: str, app: Flask,
+                                                          person: Person,
                                                           make_person: Any) -> None:
     person.login("alice@example.com")
     first = ask(person, "restriction")
@@ -395,7 +395,14 @@ def test_the_rights_pages_in_german_have_no_english_left(app: Flask,
     correction = ask(alice, "correction", details={"description": "Mein Name ist falsch"})
     denied = ask(alice, "restriction", jurisdiction="us_state", details={"state": "CO"})
     _denied(pat, denied)
+    token = csrf_token(alice.get(f"/privacy/requests/{denied['id']}").text)
+    appealed = alice.http.post(f"{alice.app_url}/privacy/requests/{denied['id']}/appeal",
+                               data={"csrf_token": token}, allow_redirects=False, timeout=10)
+    appeal = appealed.headers["Location"]
+    alice.get(appeal)  # its message shown once
+    assert "Einspruch gegen die Entscheidung zu" in alice.get(appeal, headers=DE).text
     pages = {f"/privacy/rights/{slug}" for slug in [*RIGHTS, "opt-out-of-sale", "appeal"]}
+    pages.add(appeal)
     pages |= {"/privacy/requests", f"/privacy/requests/{correction['id']}",
               f"/privacy/requests/{export['id']}", f"/privacy/requests/{denied['id']}",
               f"/privacy/requests/{correction['id']}/cancel"}
