@@ -29,6 +29,7 @@ from . import (
     preferences,
     presentation,
     privacy_requests,
+    rights_pages,
     sessions,
     subprocessor_pages,
     support_decision_pages,
@@ -86,7 +87,8 @@ def create_blueprint() -> Blueprint:
     bp.app_context_processor(cookie_templates.context)
     bp.app_context_processor(support_decision_pages.context)
     for module_routes in (routes, preferences.routes, privacy_requests.page_routes,
-                          cookie_pages.routes, sessions.page_routes, deletion_pages.routes,
+                          rights_pages.routes, cookie_pages.routes, sessions.page_routes,
+                          deletion_pages.routes,
                           support_pages.page_routes, support_decision_pages.page_routes,
                           subprocessor_pages.page_routes, dpa_pages.routes,
                           dpa_support.page_routes):

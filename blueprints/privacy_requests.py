@@ -29,16 +29,24 @@ from selfservice.auth import is_fresh
 from selfservice.db import utcnow
 from selfservice.identity import Identity
 from selfservice.models import OPEN_STATUSES, PrivacyRequest, RequestStatus, RequestType
-from selfservice.services import appeals, decisions, deletion, exports, request_details
+from selfservice.services import (
+    appeals,
+    decisions,
+    deletion,
+    exports,
+    request_additions,
+    request_details,
+)
 from selfservice.services import privacy_requests as service
 from selfservice.storage import StoredFile
 from selfservice.text import is_client_key
+from selfservice.us_states import US_STATES
 
-from . import deletion_pages, error_pages
-from .forms import RequestForm
+from . import deletion_pages, error_pages, request_words
 from .guards import api_identity, page_identity, reauth_url
 from .problems import problem
 from .rate_limits import limited
+from .rights_forms import AddDetailsForm
 from .routing import Routes
 from .validation import Invalid, accepts
 
@@ -165,6 +173,25 @@ def cancel_request(identity: Identity, request_id: str) -> Response:
     return jsonify(request_json(item))
 
 
+@api_routes.post("/requests/<request_id>/details")
+@api_identity()
+@accepts("RequestAddition")
+def add_details(identity: Identity, request_id: str, body: dict[str, Any]) -> Response:
+    """Add to the description of the account's own open request (not an export, a deletion
+    or a dpa request): 404 for anyone else's, 409 once it is closed."""
+    try:
+        item = request_additions.add_details(identity.account_id, request_id, body["text"])
+    except service.InvalidRequest as exc:  # more than the request has room for
+        raise Invalid(exc.errors) from None
+    except request_additions.NotOpen as exc:
+        return problem(409, "conflict", "This request is not open for more details",
+                       f"Request {exc.request.reference} is {exc.request.status}, or of a "
+                       "type that takes no description; nothing was changed.")
+    if item is None:
+        return _not_found()
+    return jsonify(request_json(item))
+
+
 @api_routes.post("/requests/<request_id>/retry")
 @api_identity()
 def retry_request(identity: Identity, request_id: str) -> Response:
@@ -181,61 +208,6 @@ def retry_request(identity: Identity, request_id: str) -> Response:
 
 # -- pages --------------------------------------------------------------------------------------
 
-def _form_details(form: RequestForm) -> dict[str, Any]:
-    if form.type.data == RequestType.EXPORT:
-        return {"formats": ["jsonl", "csv"] if form.csv.data else ["jsonl"]}
-    details = {"description": form.description.data} if form.description.data else {}
-    if form.state.data and form.jurisdiction.data == "us_state":
-        details["state"] = form.state.data
-    return details
-
-
-def _submit(identity: Identity, form: RequestForm) -> Any:
-    """Create the request the form asks for: a redirect, or the page's status on refusal."""
-    kind = form.type.data
-    if kind in service.FRESH_LOGIN and not is_fresh():
-        flash("Please sign in again to confirm it is you, then send the request.", "error")
-        return redirect(reauth_url(url_for(".requests_page", type=kind)), 303)
-    try:
-        item, _ = service.create(identity, kind, jurisdiction=form.jurisdiction.data,
-                                 details=_form_details(form),
-                                 verified=kind in service.FRESH_LOGIN)
-    except service.InvalidRequest as exc:
-        form.form_errors.extend(exc.errors.values())
-        return 400
-    except service.OpenRequestExists as exc:
-        flash(f"Request {exc.existing.reference} of this kind is still open.", "error")
-        return redirect(url_for(".request_page", request_id=exc.existing.id), 303)
-    except service.RateLimited as exc:
-        form.form_errors.append(f"You can ask for your next export from "
-                                f"{exc.next_at.strftime('%Y-%m-%d %H:%M UTC')}.")
-        return 429
-    flash(f"Request {item.reference} received.", "success")
-    return redirect(url_for(".request_page", request_id=item.id), 303)
-
-
-@page_routes.route("/requests", ("GET", "POST"))
-@limited("RATE_LIMIT_REQUESTS", "privacy-requests", methods=("POST",))
-@page_identity()
-def requests_page(identity: Identity) -> Any:
-    form = RequestForm(data={"jurisdiction": service.default_jurisdiction(identity.country),
-                             "type": request.args.get("type", "export")})
-    status = 200
-    if form.validate_on_submit():
-        outcome = _submit(identity, form)
-        if not isinstance(outcome, int):
-            return outcome
-        status = outcome
-    elif request.method == "POST":
-        status = 400
-    return render_template(
-        "selfservice/requests.html", form=form, identity=identity,
-        requests=service.list_for(identity.account_id),
-        next_export_at=service.next_export_at(identity.account_id),
-        types=service.TYPES, jurisdictions=service.JURISDICTIONS,
-        fresh_types=service.FRESH_LOGIN, now=utcnow()), status
-
-
 @page_routes.get("/requests/<request_id>")
 @page_identity()
 def request_page(identity: Identity, request_id: str) -> Any:
@@ -244,8 +216,14 @@ def request_page(identity: Identity, request_id: str) -> Any:
         abort(404)
     return render_template("selfservice/request.html", item=item,
                            body=request_json(item), types=service.TYPES,
-                           jurisdictions=service.JURISDICTIONS,
                            open_statuses=OPEN_STATUSES, action_form=FlaskForm(),
+                           appendable=(item.type in request_additions.APPENDABLE
+                                       and item.status in OPEN_STATUSES),
+                           add_form=AddDetailsForm(prefix="add", formdata=None),
+                           note_words=request_words.note, step_words=request_words.step,
+                           reason_words=request_words.reason, number=request_words.number,
+                           description_words=request_words.description,
+                           us_states=US_STATES,
                            **deletion_pages.request_page_context(identity, item))
 
 

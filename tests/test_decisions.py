@@ -391,13 +391,17 @@ def test_the_include_works_on_a_page_that_calls_the_request_item(
 @pytest.mark.backends("sqlite")
 def test_the_request_form_names_the_state(app: Flask, make_person: Any) -> None:
     alice = signed_in(make_person, "alice@example.com")
-    sent = alice.submit("/privacy/requests", {"type": "appeal", "jurisdiction": "us_state",
-                                              "state": "CO", "description": ""})
+    sent = alice.submit("/privacy/rights/restriction", {"jurisdiction": "us_state",
+                                                        "state": "CO", "description": ""})
     assert sent.status_code == 303, sent.text[:300]
-    [appeal] = alice.api("GET", API + "/requests", csrf=False).json()["requests"]
-    assert appeal["details"] == {"state": "CO"}
-    received = datetime.fromisoformat(appeal["created_at"])
-    assert datetime.fromisoformat(appeal["due_at"]) == received + timedelta(days=60)
+    [restriction] = alice.api("GET", API + "/requests", csrf=False).json()["requests"]
+    assert restriction["details"] == {"state": "CO"}
+    received = datetime.fromisoformat(restriction["created_at"])
+    assert datetime.fromisoformat(restriction["due_at"]) == received + timedelta(days=45)
+    # an appeal names the decision it appeals: the generic form cannot send one
+    unnamed = alice.submit("/privacy/requests", {"type": "appeal", "jurisdiction": "us_state",
+                                                 "state": "CO", "description": ""})
+    assert unnamed.status_code == 400 and "Choose the decision you appeal" in unnamed.text
     other = alice.submit("/privacy/requests", {"type": "objection", "jurisdiction": "gdpr",
                                                "state": "CO", "description": ""})
     assert other.status_code == 303

@@ -86,6 +86,19 @@ PAGES = (
     Page("request-cancel", "/privacy/requests/{correction}/cancel", "alice"),
     Page("request-denied", "/privacy/requests/{denied}", "alice"),
     Page("export", "/privacy/requests/{export}", "alice"),
+    Page("rights-export-closed", "/privacy/rights/export", "alice"),
+    Page("rights-portability", "/privacy/rights/portability", "carol"),
+    Page("rights-correction-open", "/privacy/rights/correction", "alice"),
+    Page("rights-correction-kept", "/privacy/rights/correction", "alice", 409,
+         then="send-while-open"),
+    Page("rights-restriction", "/privacy/rights/restriction", "alice"),
+    Page("rights-objection", "/privacy/rights/objection", "bob"),
+    Page("rights-automated-decision-review", "/privacy/rights/automated-decision-review",
+         "alice"),
+    Page("rights-limit-sensitive-data", "/privacy/rights/limit-sensitive-data", "alice"),
+    Page("rights-opt-out-of-sale", "/privacy/rights/opt-out-of-sale", "alice"),
+    Page("rights-appeal", "/privacy/rights/appeal", "alice"),
+    Page("rights-appeal-none", "/privacy/rights/appeal", "bob"),
     Page("deletion-start", "/privacy/delete", "alice"),
     Page("deletion-plan", "/privacy/delete/{deletion}", "alice"),
     Page("deletion-scheduled", "/privacy/delete/scheduled", "maya"),
@@ -344,7 +357,17 @@ def _ask_twice(site: Site, page: Any) -> Any:
         site.app.config["SELFSERVICE_RATE_LIMIT_REQUESTS"] = limit
 
 
-STEPS = {"customise": _customise, "reject": _reject, "ask-twice": _ask_twice}
+def _send_while_open(site: Site, page: Any) -> Any:
+    """A correction sent while one is open: the page comes back with what was typed."""
+    page.locator("#wrong").fill("My postal address")
+    page.locator("#should_be").fill("7 Park Lane, York")
+    with page.expect_navigation() as navigation:
+        page.locator("#send-request").click()
+    return navigation.value
+
+
+STEPS = {"customise": _customise, "reject": _reject, "ask-twice": _ask_twice,
+         "send-while-open": _send_while_open}
 
 
 def _open(site: Site, spec: Page) -> tuple[Any, Any]:

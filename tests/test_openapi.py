@@ -38,6 +38,7 @@ BODIES = {
     ("/legal-holds/{hold_id}/release", "post"): "LegalHoldRelease",
     ("/support/requests/{reference}/reveal", "post"): "RevealRequest",
     ("/requests/{request_id}/confirm", "post"): "DeletionConfirm",
+    ("/requests/{request_id}/details", "post"): "RequestAddition",
     ("/support/requests/{reference}/notes", "post"): "SupportNoteCreate",
     ("/support/requests/{reference}/assign", "post"): "SupportAssign",
     ("/support/requests/{reference}/decision", "post"): "DecisionRequest",

@@ -138,14 +138,16 @@ def test_a_double_click_or_a_retried_call_makes_one_request(app: Flask,
     second = ask_export(person)
     assert second.status_code == 409
     assert second.json()["request"]["reference"] == first.json()["reference"]
-    # the page: a form sent twice lands on the first request, and makes no second one
-    page = person.get("/privacy/requests")
+    # the page: a form sent twice comes back naming the first request, and makes no second
+    page = person.get("/privacy/rights/export")
     token = forms_of(page.text)[-1]["fields"]["csrf_token"]
-    again_by_form = person.follow(person.http.post(
+    again_by_form = person.http.post(
         person.app_url + "/privacy/requests", allow_redirects=False, timeout=10,
-        data={"csrf_token": token, "type": "export", "jurisdiction": "gdpr"}))
-    assert again_by_form.url.endswith(f"/privacy/requests/{first.json()['id']}")
-    assert "is still open" in again_by_form.text
+        data={"csrf_token": token, "type": "export", "jurisdiction": "gdpr"})
+    assert again_by_form.status_code == 409
+    assert "is still being prepared" in again_by_form.text
+    assert f'href="/privacy/requests/{first.json()["id"]}" id="open-request-link"' \
+        in again_by_form.text
     with app.app_context(), app.extensions["selfservice"].db.read() as session:
         assert session.scalar(sa.select(sa.func.count()).select_from(PrivacyRequest)) == 1
 
@@ -372,7 +374,7 @@ def test_the_progress_bar_moves_in_a_browser(app: Flask, live_server: Any, brows
     sign_in(page, live_server, "alice@example.com")
     page.goto(live_server.url + "/privacy/requests?type=export")
     page.get_by_role("button", name="Reject all").click()  # the cookie banner first
-    page.get_by_role("button", name="Send request").click()
+    page.get_by_role("button", name="Ask for my copy").click()
     page.wait_for_url("**/privacy/requests/*")
     assert page.locator("#request-progress").count() == 1
     page.evaluate("window.__samePage = 1")

@@ -5,7 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from ..models import Jurisdiction, RequestStatus, RequestType
-from ..services.request_details import CHANGES_MAX, DPA_ANSWER_DAYS
+from ..services.request_details import (
+    CHANGES_MAX,
+    DESCRIPTION_MAX,
+    DESCRIPTION_TOTAL_MAX,
+    DPA_ANSWER_DAYS,
+)
 from ..sources import EXPORT_FORMATS
 from ..text import CLIENT_KEY_PATTERN, FILLED_TEXT_PATTERN, FREE_TEXT_PATTERN
 from ..us_states import US_STATES
@@ -74,13 +79,24 @@ COMPONENTS: dict[str, Schema] = {
     "RequestDescription": {
         "type": "object", "additionalProperties": False,
         "properties": {"description": {
-            "type": "string", "maxLength": 2000, "pattern": FREE_TEXT_PATTERN,
+            "type": "string", "maxLength": DESCRIPTION_MAX, "pattern": FREE_TEXT_PATTERN,
             "description": "what the request is about, in your words: line breaks and tabs "
                            "are fine, other control characters are not"},
             "state": {**enum_of(US_STATES),
                       "description": "under a US state's law (us_state): which state, by "
                                      "its two-letter code; an appeal in Colorado is answered "
                                      "within 60 days, elsewhere within 45"}}},
+    "RequestAddition": {
+        "type": "object", "required": ["text"], "additionalProperties": False,
+        "description": "more details for an open request of a type with a description (not "
+                       "an export, a deletion or a dpa request): appended to its "
+                       "description after a line with the time (UTC), which grows to at most "
+                       f"{DESCRIPTION_TOTAL_MAX:,} characters",
+        "properties": {"text": {
+            "type": "string", "minLength": 1, "maxLength": DESCRIPTION_MAX,
+            "pattern": FILLED_TEXT_PATTERN,
+            "description": "what to add, in your words: line breaks and tabs are fine, other "
+                           "control characters are not"}}},
     "PrivacyRequestList": {
         "type": "object",
         "properties": {"requests": {"type": "array", "items": ref("PrivacyRequest")},
@@ -138,6 +154,13 @@ def paths() -> dict[str, Any]:
             "security": session_csrf, "parameters": params,
             "responses": {**one, "409": problem_response("erasure has begun: the deletion "
                                                          "can no longer be canceled")}}},
+        "/requests/{request_id}/details": {"post": {
+            "summary": "Add to an open request of yours, instead of asking again: the text is "
+                       "appended to its description, and its timeline says so",
+            "security": session_csrf, "parameters": params,
+            "responses": {**one, "409": problem_response(
+                "the request is closed, or of a type that takes no description (an export, "
+                "a deletion, a dpa request); nothing was changed")}}},
         "/requests/{request_id}/retry": {"post": {
             "summary": "Try a failed export again at once (only a failed export)",
             "security": session_csrf, "parameters": params,

@@ -94,10 +94,31 @@ def recourse(request: PrivacyRequest) -> Recourse | None:
                       attorney=attorney))
 
 
-def appeal(identity: Identity, request_id: str) -> PrivacyRequest:
-    """The customer appeals a denial: an ``appeal`` request naming it, with its own deadline.
+def appealable(account_id: str) -> list[tuple[PrivacyRequest, Recourse]]:
+    """The account's own decisions it can appeal to us now (denied in whole or in part under
+    a US state's law, within the window, not appealed yet), the latest decision first, each
+    with its recourse (the deadline to appeal, the days we have to answer)."""
+    now = utcnow()
+    with get_state().db.read() as session:
+        decided = list(session.scalars(
+            sa.select(PrivacyRequest).where(PrivacyRequest.account_id == account_id,
+                                            PrivacyRequest.decided_at.is_not(None))
+            .order_by(PrivacyRequest.decided_at.desc())))
+        appealed = set(session.scalars(
+            sa.select(PrivacyRequest.appeal_of).where(PrivacyRequest.account_id == account_id,
+                                                      PrivacyRequest.appeal_of.is_not(None))))
+    found = [(request, recourse(request)) for request in decided
+             if request.id not in appealed]
+    return [(request, way) for request, way in found
+            if way is not None and way.appeal_until is not None and now < way.appeal_until]
+
+
+def appeal(identity: Identity, request_id: str, words: str = "") -> PrivacyRequest:
+    """The customer appeals a denial: an ``appeal`` request naming it, with its own deadline,
+    and ``words``, why they disagree (optional, after the line that names the decision).
     Asking twice gives the same appeal. NotFound; Conflict: no appeal possible (any more);
-    privacy_requests.OpenRequestExists: another appeal is still open."""
+    privacy_requests.OpenRequestExists: another appeal is still open; InvalidRequest: the
+    words are not plain text or too long."""
     original = privacy_requests.get(identity.account_id, request_id)
     if original is None:
         raise NotFound("no such request")
@@ -106,7 +127,9 @@ def appeal(identity: Identity, request_id: str) -> PrivacyRequest:
         raise Conflict("This decision cannot be appealed here.")
     if utcnow() > found.appeal_until:
         raise Conflict(f"The time to appeal ended on {found.appeal_until:%Y-%m-%d}.")
-    details: dict[str, Any] = {"description": f"Appeal of the decision on {original.reference}"}
+    named = f"Appeal of the decision on {original.reference}"
+    details: dict[str, Any] = {"description": f"{named}\n\n{words.strip()}" if words.strip()
+                               else named}
     if original.details.get("state"):
         details["state"] = original.details["state"]
     request, _ = privacy_requests.create(

@@ -20,6 +20,9 @@ from ..us_states import US_STATES
 
 #: the longest description of a right asked for
 DESCRIPTION_MAX = 2000
+#: the longest a description grows to with what the customer adds while the request is open
+#: (services/request_additions.py; one addition is at most DESCRIPTION_MAX)
+DESCRIPTION_TOTAL_MAX = 2 * DESCRIPTION_MAX
 #: the longest text of the changes an organisation asks for in its DPA (a list of clauses and
 #: what to change in each; a marked-up draft is then exchanged with the privacy officer)
 CHANGES_MAX = 4000
