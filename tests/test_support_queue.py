@@ -418,3 +418,29 @@ def test_the_queue_orders_by_the_deadline_in_force_after_an_extension(
                      params={"type": "correction", "limit": "1",
                              "cursor": first["next_cursor"]}).json()
     assert [r["reference"] for r in second["requests"]] == [soon]
+
+
+@pytest.mark.backends("sqlite")
+def test_staff_read_what_the_customer_asked_and_added(app: Flask, make_person: Any) -> None:
+    """Support handles a request from what the customer wrote: the description, and what the
+    customer added to it later, on the staff page and in the staff API; and a request with
+    nothing written says so."""
+    alice = signed_in(make_person, "alice@example.com")
+    asked = alice.api("POST", API + "/requests", json={
+        "type": "correction", "details": {"description": "My billing name is wrong"}})
+    assert asked.status_code == 202, asked.text
+    request = asked.json()
+    added = alice.api("POST", f"{API}/requests/{request['id']}/details",
+                      json={"text": "It should read Alice Martin-Lopez"})
+    assert added.status_code == 200, added.text
+    bare = ask(alice, "restriction")
+    sam = signed_in(make_person, "sam@example.com")
+    detail = sam.api("GET", f"{SUPPORT}/requests/{request['reference']}", csrf=False).json()
+    description = detail["details"]["description"]
+    assert description.startswith("My billing name is wrong\n\n[")
+    assert description.endswith("]\nIt should read Alice Martin-Lopez")
+    page = sam.get(f"/privacy/support/requests/{request['reference']}").text
+    assert 'id="support-description"' in page
+    assert "My billing name is wrong" in page and "It should read Alice Martin-Lopez" in page
+    other = sam.get(f"/privacy/support/requests/{bare['reference']}").text
+    assert 'id="support-description-none"' in other

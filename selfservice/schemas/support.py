@@ -90,6 +90,10 @@ COMPONENTS: dict[str, Schema] = {
             "decided_at": _NULLABLE_TIME,
             "appeal_of": {"type": ["string", "null"],
                           "description": "the reference of the request this appeal appeals"},
+            "details": {"type": "object",
+                        "description": "what the customer asked: the request's details as "
+                                       "they wrote them (description, formats, state; a dpa "
+                                       "request's changes)"},
             "account": _ACCOUNT,
             "events": {"type": "array", "items": {"type": "object", "properties": {
                 "at": TIME, "status": {"type": "string"}, "note": {"type": "string"}}}},

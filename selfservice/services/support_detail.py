@@ -108,7 +108,9 @@ def _request_json(request: PrivacyRequest, now: datetime) -> dict[str, Any]:
             "progress": request.progress, "step": request.step, "reason": request.reason,
             "assignee": request.assignee, "completed_at": _iso(request.completed_at),
             "decision": request.decision, "decision_code": request.decision_code,
-            "decided_at": _iso(request.decided_at), "appeal_of": request.appeal_of}
+            "decided_at": _iso(request.decided_at), "appeal_of": request.appeal_of,
+            # what the customer wrote (and added since): staff handle the request from it
+            "details": dict(request.details or {})}
 
 
 def detail(staff: Identity, reference: str) -> Detail | None:
