@@ -29,6 +29,8 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
 
+from devtools.po import fill_catalogue
+
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "demo"
 TRANSLATIONS = DEMO / "translations"
@@ -100,14 +102,7 @@ def fill(lang: str, table: dict[str, object]) -> list[str]:
     """``table``'s translations into ``lang``'s catalogue; the ids it does not have."""
     path = TRANSLATIONS / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
     catalog = _read(path, lang)
-    unknown = []
-    for msgid, text in table.items():
-        message = catalog.get(msgid)
-        if message is None:
-            unknown.append(msgid)
-            continue
-        message.string = tuple(text) if isinstance(text, tuple | list) else text
-        message.flags.discard("fuzzy")
+    unknown = fill_catalogue(catalog, table)
     _write(catalog, path)
     return unknown
 

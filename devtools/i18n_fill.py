@@ -12,20 +12,13 @@ import runpy
 import sys
 
 from devtools.i18n import DOMAIN, TRANSLATIONS, _read, _write
+from devtools.po import fill_catalogue
 
 
 def fill(lang: str, table: dict[str, object]) -> list[str]:
     path = TRANSLATIONS / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
     catalog = _read(path, lang)
-    unknown = []
-    for msgid, text in table.items():
-        message = next((m for m in catalog if m.id == msgid
-                        or (isinstance(m.id, tuple) and m.id[0] == msgid)), None)
-        if message is None:
-            unknown.append(msgid)
-            continue
-        message.string = tuple(text) if isinstance(text, tuple | list) else text
-        message.flags.discard("fuzzy")
+    unknown = fill_catalogue(catalog, table)
     _write(catalog, path)
     return unknown
 
