@@ -174,15 +174,15 @@ def test_a_host_text_comes_from_the_host_catalogue_or_stays_as_written(
 
 
 @pytest.mark.backends("sqlite")
-def test_the_data_sources_read_in_german_on_the_index(app: Flask, live_server: LiveServer,
-                                                      oidc: Any) -> None:
+def test_the_data_sources_read_in_german_on_what_we_hold(app: Flask, live_server: LiveServer,
+                                                         oidc: Any) -> None:
     """The demo's own texts (its data sources) on a plugin page, from the demo's catalogue."""
     from .helpers import Person
 
     alice = Person(live_server.url, oidc.issuer)
     alice.http.headers["Accept-Language"] = GERMAN
     alice.login("alice@example.com")
-    page = alice.get("/privacy/").text
+    page = alice.get("/privacy/data").text
     assert "Ihr Kontoprofil: Name, E-Mail-Adresse, Firma, Rechnungsland und wann das Konto " \
            "angelegt wurde" in page
     assert "Bis zu 13 Monate." in page

@@ -65,7 +65,10 @@ def test_a_downgrade_below_0012_is_refused_while_dpa_requests_exist(app: Flask) 
     with app.app_context():
         with pytest.raises(RuntimeError, match="dpa requests and negotiated DPAs exist"):
             migrate.downgrade("0011")
-        assert migrate.current() == "0012"
+        # PostgreSQL runs the whole downgrade in one transaction, which the refusal rolls back;
+        # SQLite commits each step, so the later ones above 0012 are undone
+        assert migrate.current() == ("0012" if engine.dialect.name == "sqlite"
+                                     else migrate.heads()[0])
         with engine.begin() as connection:
             connection.execute(sa.text("DELETE FROM selfservice_privacy_requests"))
         migrate.downgrade("0011")
