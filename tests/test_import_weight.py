@@ -1,7 +1,8 @@
 """What a process that never renders a DPA loads: the web app and the worker's jobs without
-pyHanko, fontTools, fpdf2 or Pillow (about 100 MB of a worker's memory), which the DPA's
-rendering and signing import when they first run; the signing key is still checked at start-up
-(tests/test_dpa_pages.py: a key that cannot sign stops the app)."""
+pyHanko, fontTools, fpdf2 or Pillow (about 40 MB of a worker's memory), which the DPA's
+rendering and signing import when they first run, nor Alembic, which the migration commands
+import; the signing key is still checked at start-up (tests/test_dpa_pages.py: a key that
+cannot sign stops the app)."""
 
 from __future__ import annotations
 
@@ -15,8 +16,9 @@ import pytest
 from devtools.services import ROOT
 from selfservice.dpa_signing import _blank_pdf, load, self_signed_pem, verify
 
-#: the DPA's libraries (tests/test_layout.py keeps their imports inside functions)
-HEAVY = ("pyhanko", "pyhanko_certvalidator", "fontTools", "fpdf", "PIL")
+#: the DPA's libraries (tests/test_layout.py keeps their imports inside functions), and
+#: Alembic, which only the migration commands need
+HEAVY = ("pyhanko", "pyhanko_certvalidator", "fontTools", "fpdf", "PIL", "alembic", "mako")
 
 _PROGRAM = """
 import json, sys
