@@ -193,10 +193,10 @@ class Countersigner:
     @functools.cached_property
     def reserved(self) -> int:
         """Bytes kept in the PDF for the signature: measured on a blank page at the first
-        signature, with room to spare."""
-        try:  # pyHanko estimates the room itself for this one
+        signature (in pyHanko's default room), with room to spare."""
+        try:
             signed = self._sign(_blank_pdf(), name="first-use check",
-                                reason="first-use check", location=None, room=None)
+                                reason="first-use check", location=None, room=0)
         except Exception as exc:  # noqa: BLE001 - any failure means the key cannot sign
             raise DpaKeyError(f"the DPA signing key cannot sign: {exc}") from exc
         used = len(_embedded(signed).pkcs7_content)

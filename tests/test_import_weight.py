@@ -47,16 +47,17 @@ def test_the_app_and_its_jobs_load_no_dpa_library(tmp_path: Path) -> None:
     assert [name for name in HEAVY if name in report["loaded"]] == []
 
 
-@pytest.mark.parametrize("attempt", range(4))
+@pytest.mark.parametrize("attempt", range(3))
 def test_the_room_for_a_signature_is_measured_at_the_first_and_always_fits(
         attempt: int) -> None:
-    """An ECDSA signature's length varies by a byte or two: the room kept for it, measured on
-    a blank page at the first signature, is even (as pyHanko takes it) and big enough."""
+    """The room kept in the PDF for the countersignature is measured on a blank page at the
+    first signature (not at start-up), as much as before (pyHanko's default and 2 KB more), even
+    as pyHanko takes it, and every signature fits and verifies."""
     pem = self_signed_pem(f"Signer {attempt}", "Example Ltd").decode()
     signer = load(pem, pem)
     assert "reserved" not in signer.__dict__  # nothing measured at start-up
     for _ in range(3):
         signed = signer.sign(_blank_pdf(), name="n", reason="r")
-        assert signer.reserved % 2 == 0
+        assert signer.reserved == 10240
         result = verify(signed, [pem.encode()])
         assert result.intact and result.valid and result.covers_whole_file
