@@ -56,8 +56,7 @@ def enforce(response: Response) -> Response:
                             unknown_allowed=settings.setting("COOKIE_UNKNOWN") == "allow")
         _delete_refused_cookies(response, state, registry)
         save_consent_cookie(response)
-        response.vary.add("Cookie")
-        response.vary.add("Sec-GPC")
+        response.vary.update(("Cookie", "Sec-GPC"))
     policy = settings.setting("CONTENT_SECURITY_POLICY")
     if policy and "Content-Security-Policy" not in response.headers:
         response.headers["Content-Security-Policy"] = policy.replace("{nonce}", csp_nonce())
@@ -67,8 +66,11 @@ def enforce(response: Response) -> Response:
 def _filter_set_cookies(response: Response, state: service.CookieState,
                         registry: CookieRegistry, *, unknown_allowed: bool) -> None:
     """Keep the Set-Cookie headers the visitor's choice allows, and every deletion."""
+    headers = response.headers.getlist("Set-Cookie")
+    if not headers:
+        return
     kept = []
-    for header in response.headers.getlist("Set-Cookie"):
+    for header in headers:
         name = header.split("=", 1)[0].strip()
         category = registry.category_of(name)
         if category is None and not unknown_allowed:

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from flask import Flask, Response, current_app, g, request, session
 
 from selfservice import cookie_texts
-from selfservice.auth import current_account_id
+from selfservice.auth import current_account_id, current_session_id
 from selfservice.cookie_texts import text_hash
 from selfservice.cookies import CATEGORIES, OPTIONAL
 from selfservice.models import CookieConsentMethod
@@ -29,9 +29,14 @@ _STATE = "selfservice_cookies"
 _NONCE = "selfservice_csp_nonce"
 _WRITE = "_selfservice_consent_cookie"
 _CLEAR = "_selfservice_consent_cookie_clear"
+#: in the session cookie of earlier versions: when the account was last looked at (dropped)
 _ACCOUNT_CHECK = "_selfservice_cookie_account_check"
+#: on ``g``: the session whose client was found holding the account's latest decision
+_UP_TO_DATE = "_selfservice_cookie_up_to_date"
 #: seconds between looks for a newer decision the account made on another device
 ACCOUNT_CHECK_EVERY = 60.0
+#: sign-in sessions whose last look a process remembers (past it, the oldest are forgotten)
+ACCOUNT_CHECKS_KEPT = 10_000
 
 
 def csp_nonce() -> str:
@@ -92,9 +97,15 @@ def _load_state() -> service.CookieState:
     name = get_state().setting("COOKIE_CONSENT_NAME")
     decision = service.decode(request.cookies.get(name), current_app.secret_key or "")
     account_id = current_account_id()
-    if account_id is not None and _account_check_due(account_id):
+    sid = current_session_id() if account_id is not None else None
+    if account_id is not None and _account_check_due(sid):
         latest = service.latest_for_account(account_id)
-        if latest is not None and (decision is None or latest.decided_at > decision.decided_at):
+        if latest is None or (decision is not None and decision.same_as(latest)):
+            # the client holds the account's latest decision (no need to write it again):
+            # unless this request changes it, the next look is an interval away
+            # (save_consent_cookie)
+            setattr(g, _UP_TO_DATE, sid)
+        elif decision is None or latest.decided_at > decision.decided_at:
             decision = latest
             g.setdefault(_WRITE, decision)
     state = service.evaluate(decision, gpc_signal())
@@ -106,16 +117,33 @@ def _load_state() -> service.CookieState:
     return state
 
 
-def _account_check_due(account_id: str) -> bool:
-    """Whether to look for a newer decision of the account made on another device: once per
-    ACCOUNT_CHECK_EVERY seconds and session, not on every request."""
-    now = time.time()
-    last = session.get(_ACCOUNT_CHECK)
-    if (isinstance(last, list) and last[0] == account_id
-            and now - float(last[1]) < ACCOUNT_CHECK_EVERY):
-        return False
-    session[_ACCOUNT_CHECK] = [account_id, now]
-    return True
+def _account_check_due(sid: str | None) -> bool:
+    """Whether to look for a newer decision of the account made on another device: on every
+    request of a client whose consent cookie is behind the account's latest decision, else
+    once per ACCOUNT_CHECK_EVERY seconds, sign-in session and process.
+
+    When the last look was is kept in this process, by the server-side session's id, not in
+    the session cookie: a cookie rewritten once a minute costs a client that does not keep
+    cookies (a script calling the API with a saved session) a look and a newly signed session
+    cookie on every request. Forgetting a session here only brings its next look forward."""
+    if sid is None:
+        return True
+    last = get_state().cookie_account_checks.get(sid)
+    return last is None or time.monotonic() - last >= ACCOUNT_CHECK_EVERY
+
+
+def _account_checked(sid: str) -> None:
+    """The client's consent cookie holds the account's latest decision and this request did
+    not change it: look again in ACCOUNT_CHECK_EVERY seconds."""
+    checks = get_state().cookie_account_checks
+    now = time.monotonic()
+    if len(checks) >= ACCOUNT_CHECKS_KEPT:
+        for key, at in list(checks.items()):
+            if now - at >= ACCOUNT_CHECK_EVERY:
+                checks.pop(key, None)
+        if len(checks) >= ACCOUNT_CHECKS_KEPT:
+            checks.clear()
+    checks[sid] = now
 
 
 def _record_gpc_withdrawal(decision: service.Decision, account_id: str | None) -> None:
@@ -146,7 +174,7 @@ def on_login(sender: Flask, user: Any, **extra: Any) -> None:
     if latest is not None and (decision is None or latest.decided_at > decision.decided_at):
         setattr(g, _WRITE, latest)
         setattr(g, _CLEAR, False)
-    session.pop(_ACCOUNT_CHECK, None)
+    session.pop(_ACCOUNT_CHECK, None)  # what earlier versions kept in the cookie
 
 
 # -- deciding ---------------------------------------------------------------------------------
@@ -176,6 +204,9 @@ def save_consent_cookie(response: Response) -> None:
     if g.get(_CLEAR):
         response.delete_cookie(name, path="/")
     decision: service.Decision | None = g.get(_WRITE)
+    up_to_date: str | None = g.get(_UP_TO_DATE)
+    if up_to_date is not None and decision is None and not g.get(_CLEAR):
+        _account_checked(up_to_date)
     if decision is not None:
         response.set_cookie(
             name, service.encode(decision, current_app.secret_key or ""),

@@ -18,6 +18,7 @@ both with ``Retry-After``.
 from __future__ import annotations
 
 import contextlib
+import functools
 import ipaddress
 import math
 import time
@@ -91,9 +92,21 @@ class _OwnSettings:
     def __init__(self, app: Flask) -> None:
         self.config = Config(app.root_path)
         self.extensions: dict[str, Any] = {}
-        self.before_request = app.before_request
         self.after_request = app.after_request
         self.teardown_request = app.teardown_request
+        self._app = app
+
+    def before_request(self, hook: Callable[[], Any]) -> Callable[[], Any]:
+        """The Limiter's check runs on the plugin's limited views only: on any other request
+        its request filter (:func:`_not_limited_here`) would have it count nothing, after
+        some work on every request of the app."""
+
+        @functools.wraps(hook)
+        def on_limited_views() -> Any:
+            return None if _not_limited_here() else hook()
+
+        self._app.before_request(on_limited_views)
+        return hook
 
 
 def storage_uri(redis_url: str) -> str:

@@ -278,6 +278,7 @@ def create_app(config: dict[str, Any] | None = None, *,
         support_role=app.config.get("SELFSERVICE_SUPPORT_ROLE", "support"),
         privacy_officer_role=app.config.get("SELFSERVICE_PRIVACY_OFFICER_ROLE",
                                             "privacy_officer"),
+        shared=selfservice.lookup_connection,
     ))
     selfservice.account_resolver(account_resolver(engine))
     selfservice.org_members_loader(org_members_loader(engine))

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from typing import Any
 
 import sqlalchemy as sa
+from flask import has_request_context
 
 from selfservice import Identity, Organisation
 
@@ -18,17 +20,23 @@ _ROLE_RANK = sa.case({"owner": 0, "admin": 1}, value=Membership.role, else_=2)
 
 def identity_loader(engine: sa.Engine, *, support_role: str = "support",
                     privacy_officer_role: str = "privacy_officer",
+                    shared: Callable[[], AbstractContextManager[sa.Connection]] | None = None,
                     ) -> Callable[[str], Identity | None]:
     """``load(account_id) -> Identity | None`` reading the console's ``accounts`` table.
 
     The staff flags become the plugin's role names (``SELFSERVICE_SUPPORT_ROLE`` and
-    ``SELFSERVICE_PRIVACY_OFFICER_ROLE``).
+    ``SELFSERVICE_PRIVACY_OFFICER_ROLE``). ``shared``, the plugin's ``lookup_connection``
+    when it shares ``engine``, is used during requests: the user, the sign-in session and the
+    preferences are then read on one pooled connection.
     """
 
     # this runs on every signed-in request: one statement, built once, outside a transaction
     # (on PostgreSQL)
     lookups = (engine.execution_options(isolation_level="AUTOCOMMIT")
                if engine.dialect.name == "postgresql" else engine)
+
+    def connect() -> AbstractContextManager[sa.Connection]:
+        return shared() if shared is not None and has_request_context() else lookups.connect()
     query = (sa.select(Account.id, Account.email, Account.name, Account.billing_country,
                        Account.is_support, Account.is_privacy_officer,
                        OrganisationRow.id.label("org_id"),
@@ -41,7 +49,7 @@ def identity_loader(engine: sa.Engine, *, support_role: str = "support",
              .limit(1))
 
     def load(account_id: str) -> Identity | None:
-        with lookups.connect() as connection:
+        with connect() as connection:
             account = connection.execute(query, {"account_id": account_id}).one_or_none()
         if account is None:
             return None

@@ -35,9 +35,10 @@ _UNREACHABLE = "_selfservice_database_unreachable"
 
 def _logged_in_id() -> str | None:
     """The account Flask-Login has loaded for this request, before the session check."""
-    if not current_user or not current_user.is_authenticated:
+    user = current_user._get_current_object()  # the proxy resolved once, not three times
+    if not user or not user.is_authenticated:
         return None
-    return str(current_user.get_id())
+    return str(user.get_id())
 
 
 def current_account_id() -> str | None:

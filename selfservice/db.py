@@ -9,9 +9,9 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 import sqlalchemy as sa
-from flask import Flask
+from flask import Flask, g, has_request_context
 from sqlalchemy import event
-from sqlalchemy.engine import CursorResult, Engine, Result
+from sqlalchemy.engine import Connection, CursorResult, Engine, Result
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 NAMING_CONVENTION = {
@@ -53,6 +53,8 @@ def utcnow() -> datetime:
 
 
 AfterCommitHook = Callable[[Session], None]
+#: on ``g``: the request's lookup connection (``Database.lookup_connection``)
+_LOOKUP_CONNECTION = "_selfservice_lookup_connection"
 
 
 def matched(result: Result[Any]) -> int:
@@ -85,12 +87,15 @@ class Database:
         self.sessionmaker = sessionmaker(bind=bind, expire_on_commit=False)
         #: reads take no write lock (SQLite's BEGIN IMMEDIATE is only for units of work)
         self.read_sessionmaker = sessionmaker(bind=engine, expire_on_commit=False)
-        #: lookups on the path of every request: on PostgreSQL without BEGIN and COMMIT
-        self.lookup_sessionmaker = self.read_sessionmaker
+        #: lookups on the path of every request: on PostgreSQL without BEGIN and COMMIT, and
+        #: those of one request on one pooled connection (see ``lookup_connection``)
+        self._lookups: Engine | None = None
         if engine.dialect.name == "postgresql":
-            self.lookup_sessionmaker = sessionmaker(
-                bind=engine.execution_options(isolation_level="AUTOCOMMIT"),
-                expire_on_commit=False)
+            self._lookups = engine.execution_options(isolation_level="AUTOCOMMIT")
+            # kept on ``g``: returned when the request ends, or the application context it was
+            # taken in (one pushed inside a request, as a test or a job may do)
+            app.teardown_request(self._release_lookup_connection)
+            app.teardown_appcontext(self._release_lookup_connection)
         self._after_commit: list[AfterCommitHook] = []
         event.listen(self.sessionmaker, "after_commit", self._run_after_commit)
 
@@ -121,10 +126,47 @@ class Database:
         """A few plain reads by key on the path of every request (is the session open, the
         preferences). On PostgreSQL they run outside a transaction: two round trips fewer
         (BEGIN, COMMIT), and each statement still sees what was committed before it began, as
-        in the READ COMMITTED transaction ``read()`` opens. Not for row locks or streaming
-        reads (a server-side cursor needs a transaction): those belong in ``read()``."""
-        with self.lookup_sessionmaker() as session, session.begin():
+        in the READ COMMITTED transaction ``read()`` opens; they run on the request's lookup
+        connection (``lookup_connection``). Not for row locks or streaming reads (a
+        server-side cursor needs a transaction): those belong in ``read()``."""
+        if self._lookups is None:
+            with self.read_sessionmaker() as session, session.begin():
+                yield session
+            return
+        with self.lookup_connection() as connection, Session(
+                bind=connection, expire_on_commit=False) as session:
             yield session
+
+    @contextmanager
+    def lookup_connection(self) -> Iterator[Connection]:
+        """A connection for plain reads by key (on PostgreSQL: outside a transaction, each
+        statement seeing what was committed before it began).
+
+        During a request every lookup (the host's user, the sign-in session, the preferences)
+        shares one pooled connection, checked out at the first and returned when the request
+        ends: one checkout, and one ``pool_pre_ping`` round trip, per request rather than per
+        lookup. Nothing is cached but the connection: each statement reads the database. A
+        connection the database dropped is replaced at the next lookup. Outside a request, and
+        on SQLite (where a read takes a transaction), each use checks out its own."""
+        if self._lookups is None or not has_request_context():
+            with (self._lookups or self.engine).connect() as own:
+                yield own
+            return
+        shared: Connection | None = g.get(_LOOKUP_CONNECTION)
+        if shared is None or shared.closed or shared.invalidated:
+            if shared is not None:
+                shared.close()
+            shared = self._lookups.connect()
+            setattr(g, _LOOKUP_CONNECTION, shared)
+        yield shared
+
+    @staticmethod
+    def _release_lookup_connection(exc: BaseException | None = None) -> None:
+        """teardown_request and teardown_appcontext: return the lookup connection to the
+        pool."""
+        connection: Connection | None = g.pop(_LOOKUP_CONNECTION, None)
+        if connection is not None:
+            connection.close()
 
     @property
     def survives_fork(self) -> bool:

@@ -2,9 +2,13 @@
 ``ETSI.CAdES.detached`` sub-filter) made with pyHanko, which any PDF reader can check.
 
 The key and certificate are loaded once, when the application starts (a missing or unusable
-one stops it there, as the receipt key does), and a first signature is made on a blank page
-then: it proves the key signs, and tells how much room a signature takes. Verifying needs only
-this module and the downloaded file:
+one stops it there, as the receipt key does): read, checked for a kind PDF readers accept,
+matched with the certificate, which must be valid now, and made to sign a test message that the
+certificate's public key verifies. All with ``cryptography``: pyHanko and fpdf2 (with the
+fontTools and Pillow they load, about 100 MB) are imported when the first DPA is signed or
+checked, so a web process or a worker that never signs one never loads them. That first
+signature is preceded by one on a blank page, which tells how much room a signature takes.
+Verifying needs only this module and the downloaded file:
 
     python -m selfservice.dpa_signing verify signed.pdf [--trust company-cert.pem]
 
@@ -15,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import hashlib
 import io
 import logging
@@ -24,22 +29,17 @@ from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from asn1crypto import keys as asn1_keys
-from asn1crypto import x509 as asn1_x509
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509.oid import NameOID
-from fpdf import FPDF
-from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-from pyhanko.pdf_utils.reader import PdfFileReader
-from pyhanko.sign import fields, signers
-from pyhanko.sign.validation.pdf_embedded import async_validate_pdf_signature
-from pyhanko.sign.validation.status import SignatureCoverageLevel
-from pyhanko_certvalidator import ValidationContext
-from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+if TYPE_CHECKING:
+    from asn1crypto import x509 as asn1_x509
+    from pyhanko.sign import signers
 
 #: the signature field the countersignature goes in
 FIELD_NAME = "CompanyCountersignature"
@@ -119,24 +119,53 @@ def _public(key: Any) -> bytes:
 
 
 def _asn1_certificate(certificate: x509.Certificate) -> asn1_x509.Certificate:
+    from asn1crypto import x509 as asn1_x509  # lazy: pyHanko's certificate type
+
     return asn1_x509.Certificate.load(certificate.public_bytes(serialization.Encoding.DER))
 
 
-class _LoadedKeySigner(signers.SimpleSigner):
-    """pyHanko's signer, with the key parsed once instead of at every signature (an RSA key's
-    checks take a tenth of a second each time)."""
+PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
 
-    def __init__(self, key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey,
-                 **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self._key = key
 
-    def sign_raw(self, data: bytes, digest_algorithm: str) -> bytes:
-        if digest_algorithm != "sha256":
-            raise ValueError(f"unexpected digest {digest_algorithm}")
-        if isinstance(self._key, rsa.RSAPrivateKey):
-            return self._key.sign(data, padding.PKCS1v15(), hashes.SHA256())
-        return self._key.sign(data, ec.ECDSA(hashes.SHA256()))
+def _sign_with(key: PrivateKey, data: bytes) -> bytes:
+    """A SHA-256 signature of ``data`` (PKCS #1 v1.5 for RSA, ECDSA for EC), as a PDF's CMS
+    signature carries it."""
+    if isinstance(key, rsa.RSAPrivateKey):
+        return key.sign(data, padding.PKCS1v15(), hashes.SHA256())
+    return key.sign(data, ec.ECDSA(hashes.SHA256()))
+
+
+def _signs(key: PrivateKey, certificate: x509.Certificate) -> None:
+    """Sign a test message with ``key`` and verify it with the certificate's public key."""
+    message = b"selfservice DPA countersignature start-up check"
+    signature = _sign_with(key, message)
+    public = certificate.public_key()
+    if isinstance(public, rsa.RSAPublicKey):
+        public.verify(signature, message, padding.PKCS1v15(), hashes.SHA256())
+    elif isinstance(public, ec.EllipticCurvePublicKey):
+        public.verify(signature, message, ec.ECDSA(hashes.SHA256()))
+    else:
+        raise TypeError(f"a {type(public).__name__} certificate key")
+
+
+@functools.cache
+def _signer_class() -> Callable[..., signers.SimpleSigner]:
+    from pyhanko.sign import signers  # lazy: pyHanko, loaded at the first signature
+
+    class LoadedKeySigner(signers.SimpleSigner):
+        """pyHanko's signer, with the key parsed once instead of at every signature (an RSA
+        key's checks take a tenth of a second each time)."""
+
+        def __init__(self, key: PrivateKey, **kwargs: Any) -> None:
+            super().__init__(**kwargs)
+            self._key = key
+
+        def sign_raw(self, data: bytes, digest_algorithm: str) -> bytes:
+            if digest_algorithm != "sha256":
+                raise ValueError(f"unexpected digest {digest_algorithm}")
+            return _sign_with(self._key, data)
+
+    return LoadedKeySigner
 
 
 @dataclass(frozen=True)
@@ -145,9 +174,33 @@ class Countersigner:
 
     certificate: x509.Certificate
     chain: tuple[x509.Certificate, ...]
-    signer: _LoadedKeySigner
-    #: bytes kept in the PDF for the signature (measured at start-up, with room to spare)
-    reserved: int
+    key: PrivateKey
+
+    @functools.cached_property
+    def signer(self) -> signers.SimpleSigner:
+        """pyHanko's signer (made at the first signature)."""
+        from asn1crypto import keys as asn1_keys  # lazy: with pyHanko
+        from pyhanko_certvalidator.registry import SimpleCertificateStore  # lazy: pyHanko's
+
+        der = asn1_keys.PrivateKeyInfo.load(self.key.private_bytes(
+            serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption()))
+        registry = SimpleCertificateStore.from_certs(  # type: ignore[no-untyped-call]
+            [_asn1_certificate(c) for c in self.chain])
+        return _signer_class()(self.key, signing_cert=_asn1_certificate(self.certificate),
+                               signing_key=der, cert_registry=registry)
+
+    @functools.cached_property
+    def reserved(self) -> int:
+        """Bytes kept in the PDF for the signature: measured on a blank page at the first
+        signature (in pyHanko's default room), with room to spare."""
+        try:
+            signed = self._sign(_blank_pdf(), name="first-use check",
+                                reason="first-use check", location=None, room=0)
+        except Exception as exc:  # noqa: BLE001 - any failure means the key cannot sign
+            raise DpaKeyError(f"the DPA signing key cannot sign: {exc}") from exc
+        used = len(_embedded(signed).pkcs7_content)
+        return used + 2048 + used % 2  # pyHanko takes an even number only
 
     @property
     def certificate_sha256(self) -> str:
@@ -166,12 +219,22 @@ class Countersigner:
              reserved: int | None = None) -> bytes:
         """``pdf`` with the company's signature appended as an incremental update: the bytes
         of ``pdf`` stay the file's first bytes, unchanged."""
+        return self._sign(pdf, name=name, reason=reason, location=location,
+                          room=reserved or self.reserved)
+
+    def _sign(self, pdf: bytes, *, name: str, reason: str, location: str | None,
+              room: int | None) -> bytes:
+        from pyhanko.pdf_utils.incremental_writer import (  # lazy: pyHanko
+            IncrementalPdfFileWriter,
+        )
+        from pyhanko.sign import fields, signers  # lazy: pyHanko
+
         meta = signers.PdfSignatureMetadata(
             field_name=FIELD_NAME, subfilter=fields.SigSeedSubFilter.PADES,
             md_algorithm="sha256", name=name, reason=reason, location=location)
         writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
         output = _run(lambda: signers.async_sign_pdf(writer, meta, signer=self.signer,
-                                                     bytes_reserved=reserved or self.reserved))
+                                                     bytes_reserved=room))
         return output.getvalue()  # type: ignore[no-any-return]
 
 
@@ -191,31 +254,26 @@ def load(key_setting: str, cert_setting: str, *, now: datetime | None = None
         raise DpaKeyError(f"the DPA signing certificate is valid from "
                           f"{certificate.not_valid_before_utc:%Y-%m-%d} to "
                           f"{certificate.not_valid_after_utc:%Y-%m-%d}, not now")
-    chain = tuple(c for c in certificates if c is not certificate)
-    der = asn1_keys.PrivateKeyInfo.load(key.private_bytes(
-        serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption()))
-    registry = SimpleCertificateStore.from_certs(  # type: ignore[no-untyped-call]
-        [_asn1_certificate(c) for c in chain])
-    signer = _LoadedKeySigner(key, signing_cert=_asn1_certificate(certificate),
-                              signing_key=der, cert_registry=registry)
-    trial = Countersigner(certificate, chain, signer, reserved=0)
     try:
-        signed = trial.sign(_blank_pdf(), name="start-up check", reason="start-up check",
-                            reserved=None)
-    except Exception as exc:  # noqa: BLE001 - any failure means the key cannot sign
-        raise DpaKeyError(f"the DPA signing key cannot sign: {exc}") from exc
-    used = len(_embedded(signed).pkcs7_content)
-    return Countersigner(certificate, chain, signer, reserved=used + 2048)
+        _signs(key, certificate)
+    except (InvalidSignature, TypeError, ValueError) as exc:
+        raise DpaKeyError(f"the DPA signing key cannot sign: {exc or type(exc).__name__}"
+                          ) from exc
+    chain = tuple(c for c in certificates if c is not certificate)
+    return Countersigner(certificate, chain, key)
 
 
 def _blank_pdf() -> bytes:
+    from fpdf import FPDF  # lazy: fpdf2 loads fontTools and Pillow
+
     pdf = FPDF()
     pdf.add_page()
     return bytes(pdf.output())
 
 
 def _embedded(pdf: bytes) -> Any:
+    from pyhanko.pdf_utils.reader import PdfFileReader  # lazy: pyHanko
+
     signatures = PdfFileReader(io.BytesIO(pdf)).embedded_signatures
     if not signatures:
         raise ValueError("the PDF has no signature")
@@ -253,6 +311,12 @@ class Verification:
 def verify(pdf: bytes, trusted: list[bytes] | None = None) -> Verification:
     """Validate the PDF's last signature with pyHanko; ``trusted`` are PEM certificates to
     trust (the company's published certificate)."""
+    from pyhanko.sign.validation.pdf_embedded import (  # lazy: pyHanko
+        async_validate_pdf_signature,
+    )
+    from pyhanko.sign.validation.status import SignatureCoverageLevel  # lazy: pyHanko
+    from pyhanko_certvalidator import ValidationContext  # lazy: pyHanko's
+
     embedded = _embedded(pdf)
     roots = [_asn1_certificate(c) for pem in trusted or [] for c in _certificates(pem)]
     status = _run(lambda: async_validate_pdf_signature(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Mapping
+from contextlib import AbstractContextManager
 from typing import Any
 
 import jinja2
@@ -11,6 +12,7 @@ from flask import Blueprint, Flask
 from flask_login import LoginManager, user_logged_out
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import event
+from sqlalchemy.engine import Connection
 
 # the composition root: the only core module that imports the HTTP and job layers
 from . import config as config_module
@@ -37,7 +39,7 @@ from .services.cookie_consent import registry as cookie_registry
 from .services.own_erasure import erasers as own_erasers
 from .services.own_sources import own_sources
 from .sources import DataSource, Eraser, Exporter, SourceRegistry
-from .state import SelfServiceState
+from .state import SelfServiceState, get_state
 
 EXTENSION_KEY = "selfservice"
 
@@ -108,6 +110,15 @@ class SelfService:
         so the organisation's training policy starts or stops applying to it now. Call it in
         an application context, after the host's change is committed."""
         org_training_policy.sync_membership(account_id)
+
+    def lookup_connection(self) -> AbstractContextManager[Connection]:
+        """A connection to the plugin's database for a few plain reads by key, shared during a
+        request with the plugin's own lookups (the sign-in session, the preferences): a host
+        that gave the plugin its engine (``SELFSERVICE_ENGINE``) can load its user on it, one
+        pooled connection per request instead of one per lookup. Use it as a context manager,
+        in an application context; outside a request it checks out a connection of its own.
+        """
+        return get_state().db.lookup_connection()
 
     def load_identity(self, account_id: str) -> Identity | None:
         if self._identity_loader is None:

@@ -4,7 +4,8 @@ unchanged and the signature value matching the signer's certificate; whom to tru
 asked: the company does not know every customer's signing certificate).
 
 A negotiated DPA is often a scan or a PDF signed by hand: a PDF without a signature is fine,
-and said so. No Flask in it.
+and said so. pyHanko is imported when the first PDF is inspected, not with this module. No Flask
+in it.
 """
 
 from __future__ import annotations
@@ -13,11 +14,10 @@ import io
 import logging
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pyhanko.pdf_utils.crypt.api import AuthStatus
-from pyhanko.pdf_utils.reader import PdfFileReader
-from pyhanko.sign.validation.generic_cms import validate_sig_integrity
+if TYPE_CHECKING:
+    from pyhanko.pdf_utils.reader import PdfFileReader
 
 logger = logging.getLogger(__name__)
 #: a PDF's header must lie within its first 1,024 bytes (ISO 32000-1, annex H)
@@ -53,6 +53,9 @@ class PdfFacts:
 
 
 def _reader(data: bytes) -> PdfFileReader:
+    from pyhanko.pdf_utils.crypt.api import AuthStatus  # lazy: pyHanko
+    from pyhanko.pdf_utils.reader import PdfFileReader  # lazy: pyHanko
+
     if data.find(b"%PDF-", 0, _HEADER_WITHIN) == -1:
         raise NotAPdf("This file is not a PDF: it does not begin as a PDF does.")
     try:
@@ -84,6 +87,8 @@ def _signer(embedded: Any) -> str:
 
 
 def _checked(embedded: Any) -> EmbeddedSignature:
+    from pyhanko.sign.validation.generic_cms import validate_sig_integrity  # lazy: pyHanko
+
     intact = False
     try:
         found = validate_sig_integrity(embedded.signer_info, embedded.signer_cert,

@@ -53,6 +53,9 @@ class SelfServiceState:
     cookie_versions_seen: set[str] = field(default_factory=set)
     #: cookie registry version -> its cookies (immutable rows, cached per process)
     cookie_snapshots: dict[str, Any] = field(default_factory=dict)
+    #: server-side session id -> when (time.monotonic) this process last looked for the
+    #: account's newer cookie decision made on another device (blueprints/cookie_state.py)
+    cookie_account_checks: dict[str, float] = field(default_factory=dict)
     #: daily job kind -> the day the dispatcher last asked for it
     daily_done: dict[str, str] = field(default_factory=dict)
     #: the Authlib OpenID Connect client, created on first use

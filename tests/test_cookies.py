@@ -586,6 +586,44 @@ def test_a_withdrawal_reaches_the_accounts_other_devices(
     assert state["categories"]["marketing"] is False  # the phone's later withdrawal
 
 
+def test_a_client_that_keeps_no_cookies_gets_the_newer_choice_without_a_new_session(
+        app: Flask, live_server: LiveServer, make_person: Any,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The look for a choice the account made on another device: once per interval while the
+    client's consent cookie holds the account's latest choice, on every request while it is
+    behind; timed in the web process, so a client that sends the same cookies every time (a
+    script with a saved session) is never sent a new session cookie for it."""
+    from selfservice.blueprints import cookie_state
+
+    monkeypatch.setattr(cookie_state, "ACCOUNT_CHECK_EVERY", 3600.0)
+    laptop: Person = make_person()
+    phone: Person = make_person()
+    laptop.login("alice@example.com")
+    assert decide_as(laptop, ALL).status_code == 200
+    saved = {c.name: c.value for c in laptop.http.cookies}
+    phone.login("alice@example.com")
+    assert decide_as(phone, NONE).status_code == 200
+
+    def call(cookies: dict[str, str]) -> tuple[bool, list[str]]:
+        answer = requests.get(live_server.url + API, cookies=cookies, timeout=10)
+        return answer.json()["categories"]["marketing"], answer.raw.headers.getlist(
+            "Set-Cookie")
+
+    # the laptop's session looked less than an interval ago, its cookie up to date then
+    assert call(saved) == (True, [])
+    app.extensions["selfservice"].cookie_account_checks.clear()  # the interval has passed
+    for _ in range(2):  # behind the phone's withdrawal: looked up on every request
+        marketing, set_cookies = call(saved)
+        assert marketing is False
+        assert [h.split("=", 1)[0] for h in set_cookies] == ["selfservice_consent"]
+    saved["selfservice_consent"] = set_cookies[0].split(";", 1)[0].split("=", 1)[1]
+    assert call(saved) == (False, [])  # caught up: the next look is an interval away
+    assert decide_as(phone, ALL).status_code == 200
+    assert call(saved) == (False, [])
+    app.extensions["selfservice"].cookie_account_checks.clear()
+    assert call(saved)[0] is True
+
+
 def test_cookie_api_rejects_non_string_language(app: Flask, live_server: LiveServer) -> None:
     visitor = Visitor(live_server)
     response = visitor.put(NONE, language=["de"])

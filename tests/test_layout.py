@@ -16,6 +16,13 @@ PACKAGES = {"selfservice": "selfservice", "blueprints": "selfservice.blueprints"
             "jobs": "selfservice.jobs", "migrations": "selfservice.migrations",
             "templates": "selfservice.templates"}
 MAX_LINES = 400
+#: heavy libraries only the DPA's rendering, signing and PDF inspection use (pyHanko, fpdf2 and
+#: what they load: fontTools, Pillow, asn1crypto): imported inside the functions that use them,
+#: never at a module's top (outside ``if TYPE_CHECKING``), so a web process or a worker that
+#: never renders a DPA never loads their 100 MB (tests/test_import_weight.py checks the app).
+#: An import of one of these inside a function is a deliberate lazy import: allowed as such.
+LAZY_LIBRARIES = frozenset({"pyhanko", "pyhanko_certvalidator", "fontTools", "fpdf", "PIL",
+                            "asn1crypto"})
 
 
 def _modules() -> dict[str, Path]:
@@ -79,6 +86,31 @@ def _statements(path: Path) -> Iterator[tuple[ast.Import | ast.ImportFrom, bool]
     yield from walk(ast.parse(path.read_text(), str(path)), False)
 
 
+def _library(node: ast.Import | ast.ImportFrom) -> set[str]:
+    """The top-level packages an import statement of a third-party library names."""
+    if isinstance(node, ast.Import):
+        return {alias.name.split(".")[0] for alias in node.names}
+    return set() if node.level else {(node.module or "").split(".")[0]}
+
+
+def _top_level_imports(path: Path) -> Iterator[ast.Import | ast.ImportFrom]:
+    """The imports a module runs when it is imported: outside functions and outside
+    ``if TYPE_CHECKING`` blocks."""
+
+    def walk(node: ast.AST) -> Iterator[ast.Import | ast.ImportFrom]:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.Import | ast.ImportFrom):
+                yield child
+            elif isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            elif isinstance(child, ast.If) and "TYPE_CHECKING" in ast.unparse(child.test):
+                yield from (n for c in child.orelse for n in walk(ast.Module([c], [])))
+            else:
+                yield from walk(child)
+
+    yield from walk(ast.parse(path.read_text(), str(path)))
+
+
 def _graph() -> dict[str, set[str]]:
     return {module: {target for node, _ in _statements(path)
                      for target in _imported(module, path, node) if target != module}
@@ -132,15 +164,36 @@ def test_no_import_cycle_among_the_plugin_modules() -> None:
 
 def test_imports_sit_at_the_top_unless_optional_or_lazy() -> None:
     """An import inside a function is allowed only with a comment that says it is for an
-    optional dependency or a deliberately lazy one."""
+    optional dependency or a deliberately lazy one, or when it imports one of the heavy
+    LAZY_LIBRARIES (which never sit at the top)."""
     inside = []
     for path in MODULES.values():
         lines = path.read_text().splitlines()
         for node, in_function in _statements(path):
             said = " ".join(lines[max(0, node.lineno - 2):node.lineno]).lower()
-            if in_function and "optional" not in said and "lazy" not in said:
+            if (in_function and "optional" not in said and "lazy" not in said
+                    and not _library(node) & LAZY_LIBRARIES):
                 inside.append(f"{path.relative_to(ROOT)}:{node.lineno}")
     assert inside == []
+
+
+def test_the_heavy_dpa_libraries_are_imported_only_where_they_are_used() -> None:
+    assert {"selfservice.dpa_signing", "selfservice.pdf_inspection",
+            "selfservice.services.dpa_pdf"} <= set(MODULES)
+    at_the_top = sorted(
+        f"{path.relative_to(ROOT)}:{node.lineno} imports {sorted(_library(node))}"
+        for path in MODULES.values() for node in _top_level_imports(path)
+        if _library(node) & LAZY_LIBRARIES)
+    assert at_the_top == []
+
+
+def test_the_top_level_import_finder_sees_through_type_checking_blocks(tmp_path: Path) -> None:
+    module = tmp_path / "m.py"
+    module.write_text("import fpdf\nfrom typing import TYPE_CHECKING\nif TYPE_CHECKING:\n"
+                      "    import pyhanko\nelse:\n    import PIL\ndef f():\n"
+                      "    import fontTools\nif True:\n    import asn1crypto\n")
+    assert [sorted(_library(n)) for n in _top_level_imports(module)] == [
+        ["fpdf"], ["typing"], ["PIL"], ["asn1crypto"]]
 
 
 @pytest.mark.parametrize("module", sorted(MODULES))

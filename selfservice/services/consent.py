@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ..identity import Identity
@@ -31,6 +32,9 @@ from .consent_types import (
     SYSTEM,
     Actor,
     ConsentError,
+    NoPreferences,
+    OrgPolicyRow,
+    PreferencesRow,
     PreferencesView,
     TrainingLocked,
     UnknownPolicyVersion,
@@ -41,15 +45,32 @@ from .org_training_policy import needs_reconcile, org_policy_view, reconcile_tra
 
 # -- reading ----------------------------------------------------------------------------------
 
+#: the reads of every ``GET /preferences``, built once: plain rows by primary key on the
+#: request's lookup connection, without an ORM session or object
+_PREFERENCES = sa.select(PrivacyPreferences.__table__).where(
+    PrivacyPreferences.account_id == sa.bindparam("key"))
+_ORG_POLICY = sa.select(OrgTrainingPolicy.__table__).where(
+    OrgTrainingPolicy.org_id == sa.bindparam("key"))
+
+
 def get_preferences(identity: Identity) -> PreferencesView:
     """The account's preferences, first catching up with an organisation change the host did
-    not report (joined a locked organisation, left one)."""
+    not report (joined a locked organisation, left one). Read by key, outside a transaction:
+    one statement, two when the account is in an organisation or its training is locked by
+    one (three when those differ)."""
     db = get_state().db
-    with db.lookup() as session:
-        prefs = session.get(PrivacyPreferences, identity.account_id)
-        org_row = session.get(OrgTrainingPolicy, identity.org.id) if identity.org else None
-        if not needs_reconcile(prefs, identity.org, org_row):
-            return _preferences_view(session, prefs, identity.account_id)
+    org = identity.org
+    with db.lookup_connection() as connection:
+        prefs: PreferencesRow | None = connection.execute(
+            _PREFERENCES, {"key": identity.account_id}).one_or_none()
+        org_row: OrgPolicyRow | None = connection.execute(
+            _ORG_POLICY, {"key": org.id}).one_or_none() if org else None
+        if not needs_reconcile(prefs, org, org_row):
+            locked_id = prefs.training_org_id if prefs else None
+            if locked_id is not None and (org_row is None or org_row.org_id != locked_id):
+                org_row = connection.execute(_ORG_POLICY, {"key": locked_id}).one_or_none()
+            return _view(prefs or NoPreferences(identity.account_id),
+                         org_row if locked_id is not None else None)
     with db.transaction() as session:
         prefs = lock_preferences(session, identity.account_id)
         reconcile_training(session, prefs, identity.org, SYSTEM)
@@ -58,17 +79,12 @@ def get_preferences(identity: Identity) -> PreferencesView:
 
 def _preferences_view(session: Session, prefs: PrivacyPreferences | None,
                       account_id: str) -> PreferencesView:
-    if prefs is None:
-        prefs = PrivacyPreferences(
-            account_id=account_id, training_opt_in=False, own_training_opt_in=False,
-            training_org_id=None, marketing_emails=False, limit_sensitive_data=False,
-            do_not_sell_or_share=False, head_seq=0)
     locked_row = (session.get(OrgTrainingPolicy, prefs.training_org_id)
-                  if prefs.training_org_id else None)
-    return _view(prefs, locked_row)
+                  if prefs is not None and prefs.training_org_id else None)
+    return _view(prefs or NoPreferences(account_id), locked_row)
 
 
-def _view(prefs: PrivacyPreferences, org_row: OrgTrainingPolicy | None) -> PreferencesView:
+def _view(prefs: PreferencesRow, org_row: OrgPolicyRow | None) -> PreferencesView:
     locked = (org_policy_view(org_row, prefs.training_org_id)
               if prefs.training_org_id is not None else None)
     return PreferencesView(

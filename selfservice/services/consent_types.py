@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from ..models import ConsentEvent, OrgPolicy, Purpose
 from ..state import get_state
@@ -78,6 +78,63 @@ class Actor:
 
 
 SYSTEM = Actor("system")
+
+
+class PreferencesRow(Protocol):
+    """What a view reads of a ``selfservice_preferences`` row: the ORM object, or the plain
+    row a lookup by key returns (no ORM object made for a read)."""
+
+    @property
+    def account_id(self) -> str: ...
+    @property
+    def training_opt_in(self) -> bool: ...
+    @property
+    def own_training_opt_in(self) -> bool: ...
+    @property
+    def training_org_id(self) -> str | None: ...
+    @property
+    def marketing_emails(self) -> bool: ...
+    @property
+    def limit_sensitive_data(self) -> bool: ...
+    @property
+    def do_not_sell_or_share(self) -> bool: ...
+    @property
+    def gpc_honoured_at(self) -> datetime | None: ...
+    @property
+    def updated_at(self) -> datetime | None: ...
+    @property
+    def head_seq(self) -> int: ...
+
+
+@dataclass(frozen=True)
+class NoPreferences:
+    """The preferences of an account that never chose anything: every one off."""
+
+    account_id: str
+    training_opt_in: bool = False
+    own_training_opt_in: bool = False
+    training_org_id: str | None = None
+    marketing_emails: bool = False
+    limit_sensitive_data: bool = False
+    do_not_sell_or_share: bool = False
+    gpc_honoured_at: datetime | None = None
+    updated_at: datetime | None = None
+    head_seq: int = 0
+
+
+class OrgPolicyRow(Protocol):
+    """What a view reads of a ``selfservice_org_policies`` row (ORM object or plain row)."""
+
+    @property
+    def org_id(self) -> str: ...
+    @property
+    def policy(self) -> str: ...
+    @property
+    def set_by(self) -> str | None: ...
+    @property
+    def set_at(self) -> datetime: ...
+    @property
+    def head_seq(self) -> int: ...
 
 
 @dataclass(frozen=True)

@@ -128,6 +128,11 @@ class Decision:
         return {"i": self.consent_id, "v": self.version, "a": self.accepted,
                 "t": int(self.decided_at), "o": int(self.gpc_override)}
 
+    def same_as(self, other: Decision) -> bool:
+        """Whether both are one decision, as far as a consent cookie holds it (its time in
+        whole seconds)."""
+        return self.as_cookie() == other.as_cookie()
+
     def lifetime(self) -> timedelta:
         state = get_state()
         days = (state.setting("COOKIE_CONSENT_ACCEPT_DAYS") if self.accepted
@@ -325,8 +330,9 @@ def account_records(account_id: str) -> Any:
 
 def latest_for_account(account_id: str) -> Decision | None:
     """The account's newest decision, on whichever device it was made (so a signed-in choice
-    follows the account)."""
-    with get_state().db.read() as session:
+    follows the account). Asked by a signed-in visitor's request once a minute: a lookup
+    (the policy version it names is written once and never changed)."""
+    with get_state().db.lookup() as session:
         latest = session.scalar(sa.select(CookieConsentRecord)
                                 .where(account_records(account_id))
                                 .order_by(CookieConsentRecord.at.desc()).limit(1))

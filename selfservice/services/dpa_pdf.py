@@ -6,6 +6,10 @@ Fonts: the TrueType files of ``SELFSERVICE_DPA_FONTS`` (embedded, subset), or wi
 PDF's built-in Helvetica, which has Western European characters only: :func:`unshowable` tells
 which characters of a customer's entry the document could not show, so they are refused
 rather than printed as question marks.
+
+fpdf2 and fontTools (and the Pillow fpdf2 loads) are imported when a DPA is first rendered or
+an entry first checked against the fonts, not with this module: a process that never does
+either never loads them.
 """
 
 from __future__ import annotations
@@ -14,13 +18,19 @@ import functools
 import re
 from collections.abc import Mapping
 from datetime import datetime
-
-from fontTools.ttLib import TTFont
-from fpdf import FPDF
-from fpdf.fonts import TextStyle
+from typing import TYPE_CHECKING, Any, cast
 
 from ..state import get_state
 from .dpa_document import BLANK, DpaDocument, processor
+
+if TYPE_CHECKING:
+    from fpdf import FPDF
+
+    class _Pdf(FPDF):
+        """What the layout below uses of a document :func:`_pdf_class` makes."""
+
+        footer_text: str
+        family: str
 
 #: the built-in font and the encoding of its characters
 CORE_FONT = "helvetica"
@@ -30,13 +40,19 @@ _FAMILY = "dpa"
 _BETWEEN_TAGS = re.compile(r">\s+<")
 #: a table cell without an alignment of its own (fpdf2 centres headers, justifies cells)
 _UNALIGNED_CELL = re.compile(r"<(td|th)\b(?![^>]*\balign=)")
-_HEADINGS = {
-    "h2": TextStyle(font_size_pt=13, t_margin=4, b_margin=1, color="#1a1a1a"),
-    "h3": TextStyle(font_size_pt=11, t_margin=3, b_margin=0, color="#1a1a1a"),
-    "h4": TextStyle(font_size_pt=10, t_margin=2, b_margin=0, color="#1a1a1a"),
-    "p": TextStyle(t_margin=0, b_margin=2),
-    "li": TextStyle(l_margin=6, t_margin=1),
-}
+
+
+@functools.cache
+def _headings() -> dict[str, Any]:
+    from fpdf.fonts import TextStyle  # lazy: fpdf2, loaded at the first rendering
+
+    return {
+        "h2": TextStyle(font_size_pt=13, t_margin=4, b_margin=1, color="#1a1a1a"),
+        "h3": TextStyle(font_size_pt=11, t_margin=3, b_margin=0, color="#1a1a1a"),
+        "h4": TextStyle(font_size_pt=10, t_margin=2, b_margin=0, color="#1a1a1a"),
+        "p": TextStyle(t_margin=0, b_margin=2),
+        "li": TextStyle(l_margin=6, t_margin=1),
+    }
 
 
 def _fonts() -> Mapping[str, str] | None:
@@ -47,6 +63,8 @@ def _fonts() -> Mapping[str, str] | None:
 @functools.lru_cache(maxsize=8)
 def _covered(path: str) -> frozenset[int]:
     """The code points a TrueType font has glyphs for."""
+    from fontTools.ttLib import TTFont  # lazy: fontTools, loaded at the first check
+
     with TTFont(path, lazy=True) as font:
         return frozenset(font.getBestCmap() or {})
 
@@ -76,21 +94,28 @@ def _encodes(char: str) -> bool:
     return True
 
 
-class _Pdf(FPDF):
-    """An A4 document with a footer naming the DPA version on every page."""
+@functools.cache
+def _pdf_class() -> type[_Pdf]:
+    from fpdf import FPDF  # lazy: fpdf2, loaded at the first rendering
 
-    footer_text = ""
-    family = CORE_FONT
+    class Pdf(FPDF):
+        """An A4 document with a footer naming the DPA version on every page."""
 
-    def footer(self) -> None:
-        self.set_y(-14)
-        self.set_font(self.family, size=8)
-        self.set_text_color(90)
-        self.cell(0, 5, f"{self.footer_text} · page {self.page_no()} of {{nb}}", align="C")
+        footer_text = ""
+        family = CORE_FONT
+
+        def footer(self) -> None:
+            self.set_y(-14)
+            self.set_font(self.family, size=8)
+            self.set_text_color(90)
+            self.cell(0, 5, f"{self.footer_text} · page {self.page_no()} of {{nb}}",
+                      align="C")
+
+    return cast("type[_Pdf]", Pdf)
 
 
 def _new_pdf(document: DpaDocument) -> _Pdf:
-    pdf = _Pdf(format="A4")
+    pdf = _pdf_class()(format="A4")
     fonts = _fonts()
     if fonts is not None:
         for style, face in (("", "regular"), ("B", "bold"), ("I", "italic"), ("BI", "bold")):
@@ -197,7 +222,7 @@ def render(document: DpaDocument, body: str, certificate: str | None = None) -> 
     pdf = _new_pdf(document)
     _title_block(pdf, document)
     pdf.set_font(pdf.family, size=10)
-    pdf.write_html(_layout(_safe(body)), font_family=pdf.family, tag_styles=_HEADINGS,
+    pdf.write_html(_layout(_safe(body)), font_family=pdf.family, tag_styles=_headings(),
                    table_line_separators=True, warn_on_tags_not_matching=False)
     _signature_page(pdf, document, certificate)
     return bytes(pdf.output())

@@ -33,7 +33,9 @@ from .consent_types import (
     Actor,
     NoOrganisation,
     NotOrgAdmin,
+    OrgPolicyRow,
     OrgPolicyView,
+    PreferencesRow,
     UnknownPolicyVersion,
     policy_version,
 )
@@ -42,7 +44,7 @@ _ORG_GRANTED = {OrgPolicy.OPTED_IN: True, OrgPolicy.OPTED_OUT: False,
                 OrgPolicy.MEMBERS_CHOOSE: None}
 
 
-def org_policy_view(row: OrgTrainingPolicy | None, org_id: str) -> OrgPolicyView:
+def org_policy_view(row: OrgPolicyRow | None, org_id: str) -> OrgPolicyView:
     """The organisation's policy row as a view (``members_choose`` when it never set one)."""
     if row is None:
         return OrgPolicyView(org_id, OrgPolicy.MEMBERS_CHOOSE, None, None)
@@ -95,8 +97,8 @@ def reconcile_training(session: Session, prefs: PrivacyPreferences, org: Organis
                                 ConsentMethod.ORG_POLICY, actor, version, details, at=at)
 
 
-def needs_reconcile(prefs: PrivacyPreferences | None, org: Organisation | None,
-                    org_row: OrgTrainingPolicy | None) -> bool:
+def needs_reconcile(prefs: PreferencesRow | None, org: Organisation | None,
+                    org_row: OrgPolicyRow | None) -> bool:
     """Would :func:`reconcile_training` change the account's training now? (Nothing locked:
     a read can tell it needs no transaction.)"""
     locked_org = prefs.training_org_id if prefs else None

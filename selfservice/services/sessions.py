@@ -72,8 +72,8 @@ def is_open(session_id: str, account_id: str) -> bool:
     unused for longer than SESSION_IDLE_DAYS is ended now; last_seen_at is written at most
     every TOUCH_EVERY."""
     db = get_state().db
-    with db.lookup() as db_session:
-        row = db_session.execute(_OPEN, {"session_id": session_id}).one_or_none()
+    with db.lookup_connection() as connection:
+        row = connection.execute(_OPEN, {"session_id": session_id}).one_or_none()
     if row is None or row.account_id != account_id or row.revoked_at is not None:
         return False
     now = utcnow()
