@@ -57,6 +57,11 @@ def csrf_token(html: str) -> str:
     return found[1]
 
 
+#: seconds a test's HTTP call may wait for the app: generous, because a CI machine shared with
+#: other work can stall a request for seconds; a request that never answers still fails
+HTTP_TIMEOUT = 30
+
+
 class Person:
     """A browser-less user: follows redirects and fills the provider's one-form pages."""
 
@@ -81,7 +86,7 @@ class Person:
                 if not self._local(target):
                     raise AssertionError(f"redirected off-site to {target}")
                 self.visited.append(target)
-                response = self.http.get(target, allow_redirects=False, timeout=10)
+                response = self.http.get(target, allow_redirects=False, timeout=HTTP_TIMEOUT)
                 continue
             if response.url.startswith(self.issuer) and response.status_code == 200:
                 forms = forms_of(response.text)
@@ -98,14 +103,14 @@ class Person:
                 action = urljoin(response.url, form["action"] or response.url)
                 self.visited.append(action)
                 response = self.http.post(action, data=fields, allow_redirects=False,
-                                          timeout=10)
+                                          timeout=HTTP_TIMEOUT)
                 continue
             return response
         raise AssertionError("too many steps: " + " -> ".join(self.visited[-8:]))
 
     def get(self, path: str, login: str | None = None, **kwargs: Any) -> requests.Response:
         response = self.http.get(urljoin(self.app_url, path), allow_redirects=False,
-                                 timeout=10, **kwargs)
+                                 timeout=HTTP_TIMEOUT, **kwargs)
         return self.follow(response, login=login)
 
     def login(self, email: str, next_path: str = "/privacy/") -> requests.Response:
@@ -115,7 +120,7 @@ class Person:
         return response
 
     def me(self) -> dict[str, Any]:
-        response = self.http.get(self.app_url + "/privacy/api/v1/me", timeout=10)
+        response = self.http.get(self.app_url + "/privacy/api/v1/me", timeout=HTTP_TIMEOUT)
         assert response.status_code == 200, response.text
         return response.json()  # type: ignore[no-any-return]
 
@@ -125,14 +130,14 @@ class Person:
         if csrf:
             headers["X-CSRF-Token"] = self.me()["csrf_token"]
         return self.http.request(method, self.app_url + path, headers=headers,
-                                 allow_redirects=False, timeout=10, **kwargs)
+                                 allow_redirects=False, timeout=HTTP_TIMEOUT, **kwargs)
 
     def submit(self, path: str, fields: dict[str, str]) -> requests.Response:
         """Post ``fields`` to the page at ``path`` with the CSRF token of its form, as a
         browser would (the answer itself, no redirect followed)."""
         token = csrf_token(self.get(path).text)
         return self.http.post(urljoin(self.app_url, path), data={"csrf_token": token, **fields},
-                              allow_redirects=False, timeout=10)
+                              allow_redirects=False, timeout=HTTP_TIMEOUT)
 
 
 def make_login_stale(app: Flask, person: Person) -> None:
