@@ -47,8 +47,9 @@ bench: install system-deps
 	$(PY) -m devtools.bench
 
 ## Every plugin page (the table in tests/test_layout_browser.py) photographed at 320 and
-## 1280 px in the light theme and at 390 px in the dark one, as the demo account it is for:
-## build/screenshots/*.png, and index.html there to look at them all on one page.
+## 1280 px in the light theme and at 390 px in the dark one, as the demo account it is for,
+## and again in German at 320 and 1280 px: build/screenshots/*.png, and index.html there to
+## look at them all on one page, grouped by page.
 screenshots: install system-deps
 	rm -rf build/screenshots
 	SCREENSHOTS=build/screenshots TEST_BACKENDS=sqlite $(PY) -m pytest -q \
