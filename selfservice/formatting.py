@@ -12,12 +12,16 @@ English keeps the forms its pages always had: ISO dates where a date is short ("
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime
+from typing import Any
 
 from babel import Locale
 from babel.dates import format_date, format_time
 from babel.numbers import format_decimal
 from flask import Flask
+from jinja2 import pass_context
+from jinja2.runtime import Context
 
 from .text import scaled_size
 from .translation import SOURCE_LANGUAGE, locale_object, ngettext
@@ -90,10 +94,23 @@ def moment(value: datetime | str | None, style: str = "long") -> str:
     return pattern.format(date=day(when, style), time=time) + " UTC"
 
 
+def _each_render(function: Callable[..., str]) -> Callable[..., str]:
+    """``function`` as a filter applied at each rendering. Jinja works out a filter of a
+    constant (``2000|ss_number``) once, when it compiles the template, in the language of the
+    page that happened to compile it; a filter that takes the context never is."""
+
+    @pass_context
+    def per_render(_context: Context, value: Any, *args: Any) -> str:
+        return function(value, *args)
+
+    per_render.__doc__ = function.__doc__
+    return per_render
+
+
 def init_app(app: Flask) -> None:
     """The filters, in every template of ``app`` (pages, and e-mails the worker renders):
     ``ss_size``, ``ss_number``, ``ss_day`` and ``ss_moment`` (a host's own filters of the same
     names win)."""
     for name, function in (("ss_size", size), ("ss_number", number), ("ss_day", day),
                            ("ss_moment", moment)):
-        app.jinja_env.filters.setdefault(name, function)
+        app.jinja_env.filters.setdefault(name, _each_render(function))

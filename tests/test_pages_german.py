@@ -269,6 +269,16 @@ def test_numbers_sizes_and_dates_are_written_the_readers_way(app: Flask) -> None
             assert formatting.day(date(2026, 12, 5)) == words[3]
 
 
+def test_a_number_written_in_a_template_follows_each_readers_language(app: Flask) -> None:
+    # a template is compiled once, for whoever reads it first; the limits it states are
+    # written for each reader ("Up to 2.000 characters" was "2,000" on German pages)
+    with app.app_context(), app.test_request_context(headers={"Accept-Language": "en"}):
+        app.preprocess_request()
+        template = app.jinja_env.from_string("{{ 2000|ss_number }}|{{ 1258291|ss_size }}")
+    assert render_in(app, "en", template.render) == "2,000|1.2 MB"
+    assert render_in(app, "de", template.render) == "2.000|1,2 MB"
+
+
 def test_a_german_page_gets_its_dates_rewritten_in_german_by_the_browser(
         app: Flask, live_server: LiveServer, browser: Any, oidc: Any) -> None:
     context = browser.new_context(locale="de-DE", timezone_id="Europe/Berlin")
