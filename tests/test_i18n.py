@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,17 @@ def test_every_message_of_the_sources_is_in_the_template_and_translated_in_every
     problems = i18n.problems()
     assert not problems, "\n".join(problems[:40]) + (
         f"\n... and {len(problems) - 40} more" if len(problems) > 40 else "")
+
+
+def test_every_page_says_its_language_on_its_own_root() -> None:
+    # a host's layout may say another language in its <html lang>: the plugin's part of the
+    # page says its own, for screen readers and for hyphenating long German words
+    pages = Path(__file__).parents[1] / "templates" / "selfservice"
+    roots = {path.relative_to(pages).as_posix(): root
+             for path in pages.rglob("*.html")
+             for root in re.findall(r'<div class="ss-page[^>]*>', path.read_text("utf-8"))}
+    assert len(roots) > 30
+    assert [name for name, root in roots.items() if ' lang="{{ ' not in root] == []
 
 
 def test_the_shipped_languages_are_english_and_german() -> None:
