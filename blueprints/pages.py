@@ -29,6 +29,7 @@ from . import (
     preferences,
     presentation,
     privacy_requests,
+    request_words,
     rights_pages,
     sessions,
     subprocessor_pages,
@@ -61,6 +62,7 @@ def index(identity: Identity) -> str:
         other_sessions=sessions.other_sessions(identity),
         sessions_form=ConfirmOnlyForm(),
         access_log=staff_access.access_log(identity.account_id),
+        access_reason=request_words.said_reason,
     )
 
 

@@ -53,6 +53,12 @@ def _reason(words: str) -> str:
     return REASON_WORDS[code]() if code is not None else words
 
 
+def said_reason(words: str) -> str:
+    """A decision's reason as the records keep it (REASON_CODES' English words, in the
+    access log too), in the reader's words; any other text as it was written."""
+    return _reason(words)
+
+
 #: the reason codes' words (selfservice/rights/_words.html says the same for the pages)
 REASON_WORDS: dict[str, Callable[[], str]] = {
     "identity_not_verified": lambda: _("We could not confirm that the request came from you."),

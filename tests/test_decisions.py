@@ -21,6 +21,7 @@ from selfservice.models import AuditEvent, PrivacyRequest
 from selfservice.services import outbox
 from selfservice.services.decisions import add_months, latest_extension
 
+from .german import english_left
 from .helpers import Person, csrf_token
 
 API = "/privacy/api/v1"
@@ -320,6 +321,11 @@ def test_a_denial_reaches_the_customer_with_the_way_to_appeal_and_the_appeal_lin
     assert "Attorney General of Colorado" in decided_appeal["recourse"]["words"]
     log = alice.api("GET", API + "/access-log", csrf=False).json()
     assert [e["description"] for e in log][:2] == ["Decided your request"] * 2
+    # the Privacy settings page's log gives the decisions' reasons in the reader's language
+    german = alice.get("/privacy/", headers={"Accept-Language": "de"}).text
+    access = german.split('id="access-log"')[1].split("</table>")[0]
+    assert "Wir konnten nicht bestätigen, dass die Anfrage von Ihnen stammt." in access
+    assert english_left(f"<table{access}</table>") == []
     result = app.test_cli_runner().invoke(args=["selfservice", "audit", "verify"])
     assert result.exit_code == 0, result.output
 
