@@ -3,8 +3,10 @@ took effect yesterday, one announced with short notice and its reason."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
+
+from babel.dates import format_date
 
 from selfservice.db import utcnow
 
@@ -12,6 +14,11 @@ from selfservice.db import utcnow
 def day(offset: int) -> str:
     """Today (UTC) plus ``offset`` days, as the configuration writes a day."""
     return (utcnow().date() + timedelta(days=offset)).isoformat()
+
+
+def shown(offset: int) -> str:
+    """``day(offset)`` as an English page writes it ("10 January 2027")."""
+    return format_date(date.fromisoformat(day(offset)), "d MMMM y", locale="en")
 
 
 #: announced five days ago, in effect in 40 days: customers can object

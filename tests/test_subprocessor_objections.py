@@ -16,7 +16,7 @@ from flask import Flask
 from selfservice.models import AuditEvent, SubprocessorObjection
 
 from .helpers import LiveServer, Person, csrf_token
-from .subprocessor_changes import ADD, PAST, day
+from .subprocessor_changes import ADD, PAST, day, shown
 
 API = "/privacy/api/v1"
 REASON = "Our customers' contracts forbid e-mail providers we have not assessed."
@@ -62,7 +62,7 @@ def test_an_objection_is_recorded_once_and_shown_to_the_privacy_officer_only(
     assert signed_out.status_code == 302 and "/auth/login" in signed_out.headers["Location"]
     bob = signed_in(make_person, "bob@example.com")
     html = bob.get(page(ADD["id"])).text
-    assert "Adding Mailer GmbH" in html and f"until the end of {day(39)} (UTC)" in html
+    assert "Adding Mailer GmbH" in html and f"until the end of {shown(39)} (UTC)" in html
     too_long = post_form(bob, page(ADD["id"]), {"reason": "x" * 2001})
     assert too_long.status_code == 400 and "Keep it to 2,000 characters" in too_long.text
     nul = bob.api("POST", endpoint(ADD["id"]), json={"reason": "No\x00thanks"})
@@ -130,7 +130,7 @@ def test_after_the_change_takes_effect_an_objection_is_refused(
         app: Flask, backend: str, make_person: Any) -> None:
     bob = signed_in(make_person, "bob@example.com")
     html = bob.get(page(PAST["id"])).text
-    assert f"closed at the end of {day(-2)} (UTC)" in html
+    assert f"closed at the end of {shown(-2)} (UTC)" in html
     assert 'id="objection-form"' not in html
     late = bob.api("POST", endpoint(PAST["id"]), json={"reason": REASON})
     assert late.status_code == 422

@@ -19,7 +19,7 @@ from selfservice.db import utcnow
 from selfservice.models import AuditEvent, SubprocessorSubscription
 
 from .helpers import LiveServer, Person, csrf_token
-from .subprocessor_changes import ADD, PAST, SHORT, day
+from .subprocessor_changes import ADD, PAST, SHORT, day, shown
 
 API = "/privacy/api/v1"
 SUBSCRIPTION = API + "/dpa/subprocessor-subscription"
@@ -153,7 +153,7 @@ def test_the_public_page_and_json_show_the_list_and_the_announced_changes(
     assert "EcoHash Console" in html  # inside the host's layout
     assert "Postmark (ActiveCampaign, LLC)" in html and "Cloudflare" not in html
     assert "Adding Mailer GmbH" in html and ADD["description"] in html
-    assert f"the end of <time datetime=\"{day(39)}\">{day(39)}</time> (UTC)" in html
+    assert f"the end of <time datetime=\"{day(39)}\">{shown(39)}</time> (UTC)" in html
     assert "Changing Stripe Payments Europe Ltd." in html
     assert "Short notice: 10 days instead of our usual 30" in html
     assert SHORT["short_notice_reason"] in html
