@@ -72,8 +72,9 @@ MESSAGES = {
     "choose_button": _l("Choose one of the buttons."),
     "policy_changed_open": _l("Our cookies changed while this page was open. Nothing was "
                               "saved; please review and choose again."),
-    "policy_intro": _l("The version changes whenever a cookie is added, removed or changed; "
-                       "if a change affects what you accepted, we ask you again."),
+    "policy_intro": _l("These are the cookies of this console, by category. When one is "
+                       "added, removed or changed in a way that affects what you accepted, "
+                       "we ask you again."),
     "machine_readable": _l("machine-readable"), "none_now": _l("None at present."),
     "version": _l("Version"), "verify": _l("Verify"), "cookie": _l("Cookie"),
     "provider": _l("Provider"), "purpose": _l("Purpose"), "duration": _l("Duration"),

@@ -63,7 +63,7 @@ def test_an_export_reads_plainly_and_keeps_its_proof_under_verify(
     size = human_size(body["download"]["bytes"])
     assert f"{size}, {body['download']['records']:,} records" in page
     assert "bytes" not in page.split('id="download-size">')[1].split("</dd>")[0]
-    assert "JSON Lines files, for programs, CSV files, for spreadsheets" in page
+    assert "JSON Lines files, for programs; CSV files, for spreadsheets" in page
     assert "jsonl" not in re.sub(r"<[^>]+>", "", page).lower()  # no file extension as a word
     verify = page.split('<details class="ss-verify" id="download-verify">')[1].split(
         "</details>")[0]

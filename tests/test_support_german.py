@@ -119,7 +119,7 @@ def test_every_staff_page_reads_in_german_for_german_staff(
 def test_the_objections_page_reads_in_german(app: Flask, live_server: Any, oidc: Any) -> None:
     pat = _person(live_server.url, oidc, "pat@example.com", GERMAN)
     page = pat.get("/privacy/support/subprocessor-objections")
-    assert page.status_code == 200 and "Einwände gegen Änderungen" in page.text
+    assert page.status_code == 200 and "Widersprüche gegen Änderungen" in page.text
     assert english_left(page.text) == []
 
 
