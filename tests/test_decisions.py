@@ -285,7 +285,7 @@ def test_a_denial_reaches_the_customer_with_the_way_to_appeal_and_the_appeal_lin
     assert "within 60 days" in page and "Attorney General of Colorado" in page
     assert "acct-pat" not in page
     run_jobs(app)
-    [mail] = [m for m in mailbox.to("alice@example.com") if "was denied" in str(m["Subject"])]
+    [mail] = [m for m in mailbox.to("alice@example.com") if "was declined" in str(m["Subject"])]
     text = mail.get_content()
     assert created["reference"] in text and message in text
     assert "Why: We could not confirm that the request came from you." in text

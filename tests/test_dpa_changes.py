@@ -111,7 +111,7 @@ def test_an_owner_asks_for_changes_and_a_privacy_officer_answers(
     after = bob.api("GET", f"{API}/requests/{created['id']}", csrf=False).json()
     assert after["status"] == "denied" and after["recourse"] is None
     run_jobs(app)
-    [decided] = [m for m in mailbox.to("bob@example.com") if "was denied" in str(m["Subject"])]
+    [decided] = [m for m in mailbox.to("bob@example.com") if "was declined" in str(m["Subject"])]
     words = decided.get_content()
     assert "unannounced audits" in words and "appeal" not in words.lower()
     assert "authority" not in words.lower()

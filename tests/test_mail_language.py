@@ -159,9 +159,9 @@ def test_a_german_customer_gets_every_e_mail_and_the_archive_in_german_an_englis
         f"We received your privacy request {alice_export['reference']}",
         f"We received your privacy request "
         f"{asked['alice@example.com']['correction']['reference']}",
-        f"Your data export {alice_export['reference']} is ready",
+        f"Your copy of your data is ready ({alice_export['reference']})",
         f"Your privacy request {asked['alice@example.com']['correction']['reference']} "
-        "was denied"}
+        "was declined"}
     for message in english:
         assert body_of(message).startswith("Hello Alice")
         assert english_left(prose(body_of(message)), html=False)  # English, of course
@@ -247,7 +247,7 @@ def test_an_organisation_wide_e_mail_reaches_each_admin_in_their_own_language(
     assert english_left(prose(text, changes), html=False) == [], text
     assert "Seit dem 1. November 2026 gilt" in text and "am " in text
     assert english["Subject"] == "A new version of our DPA applies (2026-11-01)"
-    assert "applies since November 1, 2026: version 2026-11-01" in body_of(english)
+    assert "has applied since November 1, 2026: version 2026-11-01" in body_of(english)
     assert changes in body_of(german) and changes in body_of(english)
 
 

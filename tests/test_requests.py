@@ -80,7 +80,7 @@ def test_an_export_is_built_by_a_worker_and_downloaded_by_its_owner(
     assert_every_source_matched_its_schema(app, archive.content)
     subjects = sorted(m["Subject"] for m in mailbox.to("alice@example.com"))
     assert subjects == [f"We received your privacy request {created['reference']}",
-                        f"Your data export {created['reference']} is ready"]
+                        f"Your copy of your data is ready ({created['reference']})"]
 
 
 def assert_every_source_matched_its_schema(app: Flask, content: bytes) -> None:

@@ -53,7 +53,7 @@ def send_decided(request_id: str) -> dict[str, str]:
     reference = request.reference
 
     def subject() -> str:
-        return (_("Your privacy request %(reference)s was denied", reference=reference)
+        return (_("Your privacy request %(reference)s was declined", reference=reference)
                 if request.decision == "denied" else
                 _("Your privacy request %(reference)s was completed", reference=reference))
 

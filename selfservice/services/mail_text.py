@@ -4,7 +4,7 @@ dates and numbers as that language writes them.
 A sender renders its template (``templates/selfservice/email/<name>.txt``) and its subject
 inside ``languages.writing_to(account_id)``, so every ``_()`` of the template and of the
 subject is looked up in the recipient's language. The templates get the helpers below: ``day``
-and ``moment`` for dates, ``number``, ``kind`` (what a request asks for), ``law``, and
+and ``moment`` for dates, ``number``, ``kind`` (what a request asks for), ``under``, and
 ``translated`` for words kept in English (marked with N_) or written by the host. The proof
 (fingerprints, signatures) stays on the pages' "Verify" sections; an e-mail links to them.
 """
@@ -68,13 +68,14 @@ def kind(request_type: str) -> str:
     return kinds.get(request_type, request_type)
 
 
-def law(jurisdiction: str) -> str:
-    """The privacy law a request is made under, as a name ("GDPR (EU and EEA)")."""
+def under(jurisdiction: str) -> str:
+    """The privacy law a request is made under, as a sentence says it ("under the GDPR"; the
+    words of the rights' pages)."""
     laws: dict[str, str] = {
-        Jurisdiction.GDPR: _("GDPR (EU and EEA)"),
-        Jurisdiction.UK_GDPR: _("UK GDPR"),
-        Jurisdiction.CCPA: _("CCPA/CPRA (California)"),
-        Jurisdiction.US_STATE: _("US state privacy law"),
+        Jurisdiction.GDPR: _("under the GDPR"),
+        Jurisdiction.UK_GDPR: _("under the UK GDPR"),
+        Jurisdiction.CCPA: _("under the CCPA"),
+        Jurisdiction.US_STATE: _("under your state's privacy law"),
     }
     return laws.get(jurisdiction, jurisdiction)
 
@@ -89,5 +90,5 @@ def translated(text: str | None) -> str:
 def render(name: str, **context: Any) -> str:
     """The text of the e-mail ``name`` in the current language (``languages.writing_to``)."""
     return render_template(f"selfservice/email/{name}.txt", day=day, moment=moment,
-                           number=number, kind=kind, law=law, translated=translated,
+                           number=number, kind=kind, under=under, translated=translated,
                            **context)

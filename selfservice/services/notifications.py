@@ -67,7 +67,8 @@ def _request_mail(request_id: str, name: str, message_key: str) -> dict[str, str
                                 request_url=public_url(f"{prefix}/requests/{request.id}"))
         subject = (_("We received your privacy request %(reference)s",
                      reference=request.reference) if name == "request_received" else
-                   _("Your data export %(reference)s is ready", reference=request.reference))
+                   _("Your copy of your data is ready (%(reference)s)",
+                     reference=request.reference))
     mail.send(mail.compose(to=identity.email, subject=subject, text=text,
                            message_id=f"<{message_key}-{request.id}@selfservice>"))
     return {"sent": name}
