@@ -178,6 +178,9 @@ def test_the_deletion_pages_speak_german_from_the_plan_to_the_grace_period(
     plan = start_deletion(person)
     assert "Prüfen, was die Löschung bewirkt" in plan.text
     assert english_left(plugin_part(plan.text)) == []
+    # nor a text left in English and marked so: what is kept of the plugin's own records too
+    assert 'lang="en"' not in plugin_part(plan.text)
+    assert "Der Nachweis Ihrer Einwilligungsentscheidungen wird 3 Jahre lang" in plan.text
     starts = re.search(r'id="point-of-no-return">(?:<script[^>]*></script>)?<time lang="de" '
                        r'data-ss-time="datetime" datetime="([^"]+)">([^<]+)</time>', plan.text)
     assert starts, "no point of no return"

@@ -98,11 +98,23 @@ def _years(days: int) -> str:
     return f"{days // 365} years" if days % 365 == 0 and days >= 730 else f"{days} days"
 
 
+#: what deletion keeps, said for the usual period of SELFSERVICE_ERASED_PROOF_RETENTION_DAYS
+#: (3 years): marked for the catalogue, so that the deletion plan says it in the reader's
+#: language; another period is written into the same words, in English
+_LEDGER_KEPT = N_("Proof of the consent choices you made is kept for 3 years under a random "
+                  "pseudonym that no longer leads to you, because the law asks us to be able "
+                  "to prove consent; then it is deleted.")
+_REQUESTS_KEPT = N_("A record of each request (when, what kind, the answer and any reason for "
+                    "refusing it) is kept without your name or e-mail address for 3 years, as "
+                    "the law requires; what you wrote in them and your export files are "
+                    "deleted. This deletion request itself is kept the same way, as proof "
+                    "that it was done.")
+_USUAL_PERIOD = "3 years"
+
+
 def ledger_kept(days: int) -> str:
     """What deletion keeps of the consent ledger, in the customer's words."""
-    return (f"Proof of the consent choices you made is kept for {_years(days)} under a random "
-            "pseudonym that no longer leads to you, because the law asks us to be able to "
-            "prove consent; then it is deleted.")
+    return _LEDGER_KEPT.replace(_USUAL_PERIOD, _years(days))
 
 
 def own_sources(proof_days: int = 1095) -> list[DataSource]:
@@ -171,11 +183,7 @@ def own_sources(proof_days: int = 1095) -> list[DataSource]:
             retention=N_("As long as the account exists, then as the law requires"),
             category="privacy", builtin=True, export=_privacy_requests,
             count=_count_privacy_requests, erasure="anonymise",
-            erasure_reason="A record of each request (when, what kind, the answer and any "
-                           "reason for refusing it) is kept without your name or e-mail "
-                           f"address for {_years(proof_days)}, as the law requires; what you "
-                           "wrote in them and your export files are deleted. This deletion "
-                           "request itself is kept the same way, as proof that it was done.",
+            erasure_reason=_REQUESTS_KEPT.replace(_USUAL_PERIOD, _years(proof_days)),
             schema={"type": "object", "title": "Privacy request", "properties": {
                 "reference": _t(_STRING, N_("Reference")), "type": _t(_STRING, N_("Kind")),
                 "status": _t(_STRING, N_("Status")),
