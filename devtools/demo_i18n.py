@@ -21,43 +21,26 @@ import io
 import runpy
 import sys
 import tempfile
-from datetime import UTC, datetime
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po, write_po
+from babel.messages.pofile import read_po
 
-from devtools.po import fill_catalogue
+from devtools.po import FIXED_DATE, Catalogues, report
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "demo"
 TRANSLATIONS = DEMO / "translations"
 DOMAIN = "messages"
-TEMPLATE = TRANSLATIONS / f"{DOMAIN}.pot"
+#: the demo's catalogue drops the ids its sources no longer use
+CATALOGUES = Catalogues(TRANSLATIONS, DOMAIN, keep_obsolete=False)
+TEMPLATE = CATALOGUES.template
 METHODS = [("translations/**", "ignore"), ("static/**", "ignore"), ("**.py", "python"),
            ("**/templates/**.html", "jinja2")]
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None,
             "_l": None, "N_": None}
 OPTIONS = {"**.html": {"extensions": "jinja2.ext.i18n", "newstyle_gettext": "true"}}
-FIXED_DATE = datetime(2026, 12, 1, tzinfo=UTC)
-
-
-def _read(path: Path, locale: str | None = None) -> Catalog:
-    with path.open("rb") as handle:
-        return read_po(handle, locale=locale, domain=DOMAIN)
-
-
-def _write(catalog: Catalog, path: Path) -> None:
-    buffer = io.BytesIO()
-    write_po(buffer, catalog, width=100, sort_output=True, omit_header=False, ignore_obsolete=True)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(buffer.getvalue())
-
-
-def po_files() -> list[Path]:
-    return sorted(TRANSLATIONS.glob(f"*/LC_MESSAGES/{DOMAIN}.po"))
 
 
 def host_texts() -> Catalog:
@@ -87,37 +70,7 @@ def extracted(with_host_texts: bool = True) -> Catalog:
 
 
 def extract() -> None:
-    _write(extracted(), TEMPLATE)
-
-
-def update() -> None:
-    template = _read(TEMPLATE)
-    for path in po_files():
-        catalog = _read(path, path.parent.parent.name)
-        catalog.update(template, no_fuzzy_matching=True)
-        _write(catalog, path)
-
-
-def fill(lang: str, table: dict[str, object]) -> list[str]:
-    """``table``'s translations into ``lang``'s catalogue; the ids it does not have."""
-    path = TRANSLATIONS / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
-    catalog = _read(path, lang)
-    unknown = fill_catalogue(catalog, table)
-    _write(catalog, path)
-    return unknown
-
-
-def compile_all() -> list[Path]:
-    """Each ``.po`` as a ``.mo`` beside it (rewritten only when it changes)."""
-    written = []
-    for path in po_files():
-        buffer = io.BytesIO()
-        write_mo(buffer, _read(path, path.parent.parent.name), use_fuzzy=False)
-        target = path.with_suffix(".mo")
-        if not target.exists() or target.read_bytes() != buffer.getvalue():
-            target.write_bytes(buffer.getvalue())
-        written.append(target)
-    return written
+    CATALOGUES.write(extracted(), TEMPLATE)
 
 
 def problems(template: Catalog | None = None) -> list[str]:
@@ -125,19 +78,7 @@ def problems(template: Catalog | None = None) -> list[str]:
     by default; the host texts are checked against the running console by the tests) missing,
     fuzzy or untranslated in a language."""
     wanted = template if template is not None else extracted(with_host_texts=False)
-    found = []
-    known = {m.id for m in _read(TEMPLATE) if m.id} if TEMPLATE.exists() else set()
-    found += [f"not in {TEMPLATE.name} (run extract): {m.id!r}" for m in wanted
-              if m.id and m.id not in known]
-    for path in po_files():
-        lang = path.parent.parent.name
-        catalog = _read(path, lang)
-        for message in wanted:
-            entry = catalog.get(message.id) if message.id else None
-            if message.id and (entry is None or entry.fuzzy or not entry.string):
-                found.append(f"{lang}: {'fuzzy' if entry and entry.fuzzy else 'missing'} "
-                             f"{message.id!r}")
-    return found
+    return CATALOGUES.problems(wanted, "python -m devtools.demo_i18n")
 
 
 def main(argv: list[str]) -> int:
@@ -145,19 +86,14 @@ def main(argv: list[str]) -> int:
     if command == "extract":
         extract()
     elif command == "update":
-        update()
+        CATALOGUES.update()
     elif command == "fill":
-        unknown = fill(args[0], runpy.run_path(args[1])["T"])
-        for msgid in unknown:
-            print(f"not in the catalogue: {msgid!r}")
-        return 1 if unknown else 0
+        unknown = CATALOGUES.fill(args[0], runpy.run_path(args[1])["T"])
+        return report([f"not in the catalogue: {msgid!r}" for msgid in unknown])
     elif command == "compile":
-        compile_all()
+        CATALOGUES.compile_all()
     elif command == "check":
-        found = problems(_read(TEMPLATE))
-        for line in found:
-            print(line)
-        return 1 if found else 0
+        return report(problems(CATALOGUES.read(TEMPLATE)))
     else:
         print(__doc__)
         return 2

@@ -11,24 +11,14 @@ from __future__ import annotations
 import runpy
 import sys
 
-from devtools.i18n import DOMAIN, TRANSLATIONS, _read, _write
-from devtools.po import fill_catalogue
-
-
-def fill(lang: str, table: dict[str, object]) -> list[str]:
-    path = TRANSLATIONS / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
-    catalog = _read(path, lang)
-    unknown = fill_catalogue(catalog, table)
-    _write(catalog, path)
-    return unknown
+from devtools.i18n import CATALOGUES
+from devtools.po import report
 
 
 def main(argv: list[str]) -> int:
     lang, source = argv
-    unknown = fill(lang, runpy.run_path(source)["T"])
-    for msgid in unknown:
-        print(f"not in the catalogue: {msgid!r}")
-    return 1 if unknown else 0
+    unknown = CATALOGUES.fill(lang, runpy.run_path(source)["T"])
+    return report([f"not in the catalogue: {msgid!r}" for msgid in unknown])
 
 
 if __name__ == "__main__":
