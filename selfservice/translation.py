@@ -23,7 +23,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -56,8 +56,8 @@ def languages() -> tuple[str, ...]:
 
 @functools.cache
 def _catalogue(locale: str) -> NullTranslations:
-    loaded = Translations.load(str(TRANSLATIONS), [locale], DOMAIN)
-    return loaded
+    """The plugin's catalogue for ``locale`` ("de_DE" finds "de", as gettext looks)."""
+    return Translations.load(str(TRANSLATIONS), [locale], DOMAIN)
 
 
 def current_language() -> str:
@@ -71,8 +71,6 @@ def _lookup(message: str) -> str:
     if locale is None:
         return message
     translated = _catalogue(str(locale)).ugettext(message)
-    if translated == message and str(locale) != locale.language:
-        translated = _catalogue(locale.language).ugettext(message)
     if translated == message:  # not ours: the host may translate it
         translated = host_translations().ugettext(message)
     return translated
@@ -194,33 +192,28 @@ def _select_locale() -> str | None:
 
 # -- templates ------------------------------------------------------------------------------------
 
-def _template_gettext(func: Callable[..., str]) -> Callable[..., str]:
-    @pass_context
-    def call(__context: Context, __string: str, **variables: Any) -> str:
-        translated = func(__string)
-        if __context.eval_ctx.autoescape:
-            translated = Markup(translated)  # noqa: S704 (our catalogue, as Jinja does)
-        return translated % variables
-    return call
+def _filled(context: Context, translated: str, variables: dict[str, Any]) -> str:
+    """Jinja's new-style rule: the translation trusted where the template escapes, the
+    variables escaped into it; always %-formatted."""
+    if context.eval_ctx.autoescape:
+        translated = Markup(translated)  # noqa: S704 (our catalogue, as Jinja does)
+    return translated % variables
 
 
-def _template_ngettext() -> Callable[..., str]:
-    @pass_context
-    def call(__context: Context, __singular: str, __plural: str, __num: int,
-             **variables: Any) -> str:
-        variables.setdefault("num", __num)
-        translated = _nlookup(__singular, __plural, __num)
-        if __context.eval_ctx.autoescape:
-            translated = Markup(translated)  # noqa: S704 (our catalogue, as Jinja does)
-        return translated % variables
-    return call
+@pass_context
+def _template_gettext(__context: Context, __string: str, **variables: Any) -> str:
+    return _filled(__context, _lookup(__string), variables)
 
 
-_TEMPLATE_NAMES = {
-    "_": _template_gettext(_lookup),
-    "gettext": _template_gettext(_lookup),
-    "ngettext": _template_ngettext(),
-}
+@pass_context
+def _template_ngettext(__context: Context, __singular: str, __plural: str, __num: int,
+                       **variables: Any) -> str:
+    variables.setdefault("num", __num)
+    return _filled(__context, _nlookup(__singular, __plural, __num), variables)
+
+
+_TEMPLATE_NAMES = {"_": _template_gettext, "gettext": _template_gettext,
+                   "ngettext": _template_ngettext}
 
 
 def init_app(app: Flask) -> None:

@@ -149,3 +149,16 @@ def test_the_german_check_reads_german_words_and_skips_addresses() -> None:
             "https://console.example.com/privacy/requests/delete oder schreiben Sie an "
             "privacy@example.com.")
     assert english_left(text, html=False) == []
+
+
+def test_a_hosts_regional_locale_reads_the_languages_catalogue() -> None:
+    """A host whose selector answers de_AT (a region the plugin ships no catalogue for) gets
+    the German catalogue, in pages and plural forms alike."""
+    app = make_host()
+    Babel(app, locale_selector=lambda: "de_AT")
+    plugin(app)
+    with app.test_request_context():
+        assert render_template_string(
+            '{{ _("Your data") }}|{{ ngettext("%(num)s record", "%(num)s records", 2) }}') \
+            == "Ihre Daten|2 Datensätze"
+        assert translation.gettext("Your data") == "Ihre Daten"
