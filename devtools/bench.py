@@ -26,7 +26,7 @@ from devtools.bench_export import bench_export
 from devtools.bench_storage import bench_storage
 from devtools.bench_support import bench_support
 from devtools.bench_web import bench_web
-from devtools.services import ROOT, PostgresServer, RedisServer
+from devtools.services import ROOT, running_postgres, running_redis
 
 JOBS = 400
 ROUNDS = 3
@@ -95,10 +95,8 @@ def bench_outbox(backend: str, url: str, redis_url: str) -> dict[str, Any]:
 
 
 def main() -> None:
-    redis = RedisServer().start()
-    postgres = PostgresServer().start()
     results = [bench_banner_size(), bench_dpa()]
-    try:
+    with running_redis() as redis, running_postgres() as postgres:
         with tempfile.TemporaryDirectory() as folder:
             results.append(bench_outbox("sqlite", f"sqlite:///{folder}/bench.sqlite3",
                                         redis.url))
@@ -110,9 +108,6 @@ def main() -> None:
         results.extend(bench_erasure(postgres))
         results.extend(bench_support(postgres, redis.url))
         results.extend(bench_web(postgres, redis.url))
-    finally:
-        redis.cleanup()
-        postgres.stop()
     report = {"machine": f"{platform.node()} {platform.machine()} {platform.processor()}".strip(),
               "when": datetime.now(UTC).isoformat(timespec="seconds"), "benchmarks": results}
     (ROOT / "bench-results.json").write_text(json.dumps(report, indent=2) + "\n")

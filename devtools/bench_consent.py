@@ -29,7 +29,7 @@ import sqlalchemy as sa
 from flask import Flask
 from sqlalchemy.dialects.postgresql import ARRAY
 
-from devtools.services import PostgresServer
+from devtools.services import running_postgres
 from selfservice.ledger import _CONSENT_FIELDS, GENESIS, chain_hash
 from selfservice.services import eligibility
 
@@ -433,12 +433,9 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=BATCH)
     parser.add_argument("--explain", action="store_true", help="add both queries' plans")
     args = parser.parse_args()
-    postgres = PostgresServer().start()
-    try:
+    with running_postgres() as postgres:
         entry = bench_training_eligibility(postgres.create_database("bench_consent"),
                                            args.accounts, args.batch, args.explain)
-    finally:
-        postgres.stop()
     plans = entry["details"].pop("plans", {})
     print(json.dumps(entry, indent=2))
     for name, plan in plans.items():

@@ -27,7 +27,6 @@ BENCH_ERASURE_RECORDS (default 250,000; set 1000000 for the full size).
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import secrets
@@ -37,7 +36,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -46,7 +44,7 @@ import sqlalchemy as sa
 from devtools.bench_copies import Copies, Timer, warm
 from devtools.bench_export import NOW, _vm
 from devtools.bench_export_report import _label, _mb
-from devtools.services import ROOT, PostgresServer, RedisServer
+from devtools.services import ROOT, PostgresServer, RedisServer, running_postgres
 
 #: `make bench` erases 250,000 records by default (about 3 minutes for both databases);
 #: BENCH_ERASURE_RECORDS=1000000 runs the full size (about 7 minutes)
@@ -349,15 +347,6 @@ def bench_erasure(postgres: PostgresServer, records: int = RECORDS, small: int |
         redis.cleanup()
 
 
-@contextlib.contextmanager
-def _postgres() -> Iterator[PostgresServer]:
-    server = PostgresServer().start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description="erasure and retention sweep benchmarks")
     parser.add_argument("--records", type=int, default=RECORDS)
@@ -371,7 +360,7 @@ def main() -> None:
         child_main(args.child, args.url)
         return
     started = time.perf_counter()
-    with _postgres() as postgres:
+    with running_postgres() as postgres:
         entries = bench_erasure(postgres, args.records, args.small, args.rounds,
                                 tuple(args.backends.split(",")))
     print(json.dumps(entries, indent=2))

@@ -41,7 +41,6 @@ import sys
 import tempfile
 import time
 import zipfile
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -59,7 +58,7 @@ from devtools.bench_export_report import (
     entries,
     entry_info,
 )
-from devtools.services import ROOT, PostgresServer
+from devtools.services import ROOT, PostgresServer, running_postgres
 
 RECORDS = 1_000_000
 SMALL = 100_000
@@ -378,15 +377,6 @@ def bench_export(postgres: PostgresServer, records: int = RECORDS, small: int = 
     return results
 
 
-@contextlib.contextmanager
-def _postgres() -> Iterator[PostgresServer]:
-    server = PostgresServer().start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(
         description="export of a 1,000,000-record account against a plain baseline")
@@ -404,7 +394,7 @@ def main() -> None:
         child_main(args.child, args.url, args.out, args.profile)
         return
     started = time.perf_counter()
-    with _postgres() as postgres:
+    with running_postgres() as postgres:
         entries = bench_export(postgres, args.records, args.small, args.rounds,
                                tuple(args.backends.split(",")), args.profile)
     profiles = {e["name"]: e["details"].pop("profile") for e in entries

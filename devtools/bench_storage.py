@@ -38,7 +38,7 @@ from devtools.bench_export import (
     warm,
 )
 from devtools.bench_export_report import _label, _mb
-from devtools.services import ROOT, MotoServer, PostgresServer
+from devtools.services import ROOT, MotoServer, PostgresServer, running_postgres
 
 BUCKET = "bench-exports"
 PART_SIZE = 8 * 1024 * 1024
@@ -175,12 +175,9 @@ def main() -> None:
     if args.child:
         child(args.child, args.url, args.out, args.endpoint)
         return
-    postgres = PostgresServer().start()
-    try:
+    with running_postgres() as postgres:
         print(json.dumps(bench_storage(postgres, args.records, args.small, args.rounds),
                          indent=2))
-    finally:
-        postgres.stop()
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import event
 
-from devtools.services import PostgresServer, RedisServer
+from devtools.services import PostgresServer, running_postgres, running_redis
 
 ROWS = int(os.environ.get("SUPPORT_BENCH_ROWS", "1000000"))
 #: timed calls of each query (the median counts), after WARM untimed ones
@@ -221,13 +221,8 @@ def bench_support(postgres: PostgresServer, redis_url: str) -> list[dict[str, An
 def main() -> None:
     import json
 
-    redis = RedisServer().start()
-    postgres = PostgresServer().start()
-    try:
+    with running_redis() as redis, running_postgres() as postgres:
         results = bench_support(postgres, redis.url)
-    finally:
-        redis.cleanup()
-        postgres.stop()
     print(json.dumps(results, indent=2))
 
 

@@ -41,8 +41,9 @@ from devtools.services import (
     ROOT,
     OidcProvider,
     PostgresServer,
-    RedisServer,
     free_port,
+    running_postgres,
+    running_redis,
     wait_for_port,
 )
 from devtools.signin import sign_in
@@ -261,14 +262,9 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=CONNECTIONS)
     parser.add_argument("--rounds", type=int, default=ROUNDS)
     args = parser.parse_args()
-    redis = RedisServer().start()
-    postgres = PostgresServer().start()
-    try:
+    with running_redis() as redis, running_postgres() as postgres:
         results = bench_web(postgres, redis.url, connections=args.connections,
                             seconds=args.seconds, rounds=args.rounds)
-    finally:
-        redis.cleanup()
-        postgres.stop()
     print(json.dumps(results, indent=2))
 
 

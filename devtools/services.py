@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -235,3 +236,23 @@ class OidcProvider:
     def stop(self) -> None:
         end_process(self.process)
         self.process = None
+
+
+@contextlib.contextmanager
+def running_postgres() -> Iterator[PostgresServer]:
+    """A PostgreSQL server for a ``with`` block (a benchmark's), stopped however it ends."""
+    server = PostgresServer().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@contextlib.contextmanager
+def running_redis() -> Iterator[RedisServer]:
+    """A Redis server for a ``with`` block, stopped and its folder removed however it ends."""
+    server = RedisServer().start()
+    try:
+        yield server
+    finally:
+        server.cleanup()
