@@ -132,6 +132,13 @@ class Person:
         return self.http.request(method, self.app_url + path, headers=headers,
                                  allow_redirects=False, timeout=HTTP_TIMEOUT, **kwargs)
 
+    def ask(self, kind: str = "correction", **body: Any) -> dict[str, Any]:
+        """A privacy request of ``kind`` through the API (``body``: its other fields), which
+        must be accepted; its JSON."""
+        response = self.api("POST", "/privacy/api/v1/requests", json={"type": kind, **body})
+        assert response.status_code == 202, response.text
+        return response.json()  # type: ignore[no-any-return]
+
     def submit(self, path: str, fields: dict[str, str]) -> requests.Response:
         """Post ``fields`` to the page at ``path`` with the CSRF token of its form, as a
         browser would (the answer itself, no redirect followed)."""

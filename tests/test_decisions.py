@@ -44,12 +44,6 @@ def run_jobs(app: Flask) -> None:
         outbox.work(burst=True)
 
 
-def ask(person: Person, type_: str = "correction", **body: Any) -> dict[str, Any]:
-    response = person.api("POST", API + "/requests", json={"type": type_, **body})
-    assert response.status_code == 202, response.text
-    return response.json()  # type: ignore[no-any-return]
-
-
 def signed_in(make_person: Any, email: str) -> Person:
     person: Person = make_person()
     person.login(email)
@@ -72,7 +66,7 @@ def set_dates(app: Flask, reference: str, **values: Any) -> None:
 def test_only_a_privacy_officer_acts_and_only_staff_read_the_numbers(
         app: Flask, backend: str, make_person: Any) -> None:
     alice = signed_in(make_person, "alice@example.com")
-    references = {route: ask(alice, kind)["reference"] for route, kind in
+    references = {route: alice.ask(kind)["reference"] for route, kind in
                   zip(OFFICER_ROUTES, ("correction", "objection", "restriction"), strict=True)}
     expected = {"alice@example.com": 404, "bob@example.com": 404, "carol@example.com": 404,
                 "sam@example.com": 403, "pat@example.com": 200}
@@ -110,7 +104,7 @@ def test_a_denial_needs_a_reason_and_a_closed_request_is_not_decided_again(
         app: Flask, backend: str, make_person: Any) -> None:
     alice = signed_in(make_person, "alice@example.com")
     pat = signed_in(make_person, "pat@example.com")
-    reference = ask(alice)["reference"]
+    reference = alice.ask()["reference"]
     url = f"{SUPPORT}/{reference}/decision"
     for body, field in (({"outcome": "denied"}, "reason_code"),
                         ({"outcome": "denied", "reason_code": "other"}, "message"),
@@ -120,10 +114,10 @@ def test_a_denial_needs_a_reason_and_a_closed_request_is_not_decided_again(
         assert response.status_code == 422, (body, response.text)
         assert field in {e["field"] for e in response.json()["errors"]}, body
     assert staff_events(app, "acct-alice") == []
-    export = ask(alice, "export")["reference"]
+    export = alice.ask("export")["reference"]
     refused = pat.api("POST", f"{SUPPORT}/{export}/decision", json={"outcome": "completed"})
     assert refused.status_code == 409 and "carried out by the plugin" in refused.json()["detail"]
-    canceled = ask(alice, "objection")
+    canceled = alice.ask("objection")
     assert alice.api("POST", f"{API}/requests/{canceled['id']}/cancel").status_code == 200
     for route in ("decision", "extend"):
         closed = pat.api("POST", f"{SUPPORT}/{canceled['reference']}/{route}",
@@ -131,7 +125,7 @@ def test_a_denial_needs_a_reason_and_a_closed_request_is_not_decided_again(
                          BODIES["extend"])
         assert closed.status_code == 409, closed.text
         assert "closed (canceled)" in closed.json()["detail"]
-    own = ask(pat)["reference"]
+    own = pat.ask()["reference"]
     assert pat.api("POST", f"{SUPPORT}/{own}/decision",
                    json={"outcome": "completed"}).status_code == 404
     assert pat.api("POST", f"{SUPPORT}/DR-0000-0000/decision",
@@ -141,7 +135,7 @@ def test_a_denial_needs_a_reason_and_a_closed_request_is_not_decided_again(
 def test_two_officers_deciding_at_once_make_one_decision(
         app: Flask, backend: str, make_person: Any) -> None:
     alice = signed_in(make_person, "alice@example.com")
-    reference = ask(alice, "automated_decision_review")["reference"]
+    reference = alice.ask("automated_decision_review")["reference"]
     officers = [signed_in(make_person, "pat@example.com") for _ in range(2)]
     tokens = [officer.me()["csrf_token"] for officer in officers]
     bodies = [{"outcome": "completed"},
@@ -214,7 +208,7 @@ def test_an_extension_goes_to_the_legal_maximum_once_and_the_customer_is_told(
         app: Flask, backend: str, make_person: Any, mailbox: MailCapture, jurisdiction: str,
         due: datetime, extended: datetime) -> None:
     alice = signed_in(make_person, "alice@example.com")
-    created = ask(alice, "restriction", jurisdiction=jurisdiction)
+    created = alice.ask("restriction", jurisdiction=jurisdiction)
     set_dates(app, created["reference"], due_at=due)
     pat = signed_in(make_person, "pat@example.com")
     url = f"{SUPPORT}/{created['reference']}/extend"
@@ -248,7 +242,7 @@ def test_an_extension_goes_to_the_legal_maximum_once_and_the_customer_is_told(
 def test_no_extension_once_the_deadline_passed(app: Flask, backend: str,
                                                make_person: Any) -> None:
     alice = signed_in(make_person, "alice@example.com")
-    reference = ask(alice, "objection")["reference"]
+    reference = alice.ask("objection")["reference"]
     set_dates(app, reference, due_at=datetime.now(UTC) - timedelta(minutes=1))
     pat = signed_in(make_person, "pat@example.com")
     response = pat.api("POST", f"{SUPPORT}/{reference}/extend", json=BODIES["extend"])
@@ -259,7 +253,7 @@ def test_no_extension_once_the_deadline_passed(app: Flask, backend: str,
 def test_a_denial_reaches_the_customer_with_the_way_to_appeal_and_the_appeal_links_back(
         app: Flask, backend: str, make_person: Any, mailbox: MailCapture) -> None:
     alice = signed_in(make_person, "alice@example.com")
-    created = ask(alice, "correction", jurisdiction="us_state",
+    created = alice.ask("correction", jurisdiction="us_state",
                   details={"description": "My name is spelt wrong", "state": "CO"})
     pat = signed_in(make_person, "pat@example.com")
     message = "We could not match the name you gave to the records of the account."
@@ -333,8 +327,8 @@ def test_a_denial_reaches_the_customer_with_the_way_to_appeal_and_the_appeal_lin
 def test_an_appeal_elsewhere_is_45_days_and_gdpr_names_the_regulator(
         app: Flask, backend: str, make_person: Any) -> None:
     alice = signed_in(make_person, "alice@example.com")
-    virginia = ask(alice, "objection", jurisdiction="us_state", details={"state": "VA"})
-    gdpr = ask(alice, "restriction", jurisdiction="gdpr")
+    virginia = alice.ask("objection", jurisdiction="us_state", details={"state": "VA"})
+    gdpr = alice.ask("restriction", jurisdiction="gdpr")
     pat = signed_in(make_person, "pat@example.com")
     for created in (virginia, gdpr):
         response = pat.api("POST", f"{SUPPORT}/{created['reference']}/decision",
@@ -355,7 +349,7 @@ def test_an_appeal_elsewhere_is_45_days_and_gdpr_names_the_regulator(
 def test_a_message_reaches_the_customer(app: Flask, backend: str, make_person: Any,
                                         mailbox: MailCapture) -> None:
     alice = signed_in(make_person, "alice@example.com")
-    created = ask(alice, "limit_sensitive_data")
+    created = alice.ask("limit_sensitive_data")
     pat = signed_in(make_person, "pat@example.com")
     text = "Which of your projects should this cover? Reply to this e-mail."
     response = pat.api("POST", f"{SUPPORT}/{created['reference']}/messages", json={"text": text})
@@ -372,7 +366,7 @@ def test_the_include_works_on_a_page_that_calls_the_request_item(
     from flask import render_template_string
 
     alice = signed_in(make_person, "alice@example.com")
-    reference = ask(alice)["reference"]
+    reference = alice.ask()["reference"]
     state = app.extensions["selfservice"]
     with app.app_context():
         with state.db.read() as session:

@@ -66,12 +66,6 @@ def index(person: Person, **headers: str) -> str:
     return page_part(page.text)
 
 
-def ask(person: Person, kind: str, **body: Any) -> dict[str, Any]:
-    response = person.api("POST", API + "/requests", json={"type": kind, **body})
-    assert response.status_code == 202, response.text
-    return response.json()  # type: ignore[no-any-return]
-
-
 # -- the cards' states -------------------------------------------------------------------------
 
 def test_training_and_marketing_say_on_or_off_and_since_when(app: Flask, backend: str,
@@ -104,8 +98,8 @@ def test_open_requests_and_the_export_interval(app: Flask, backend: str,
     assert text_of(html, "export-state") == "You can ask for a copy now"
     assert 'id="new-request"' in html
 
-    correction = ask(alice, "correction", details={"description": "My billing name is wrong"})
-    export = ask(alice, "export")
+    correction = alice.ask("correction", details={"description": "My billing name is wrong"})
+    export = alice.ask("export")
     html = index(alice)
     assert text_of(html, "open-requests") == "2 open requests"
     requests = card(html, "requests")
@@ -282,7 +276,7 @@ def test_the_data_page_is_for_the_signed_in_customer(app: Flask, backend: str,
 def test_the_pages_in_german_have_no_english_left(app: Flask, backend: str,
                                                   make_person: Any) -> None:
     alice, bob = (signed_in(make_person, f"{n}@example.com") for n in ("alice", "bob"))
-    ask(alice, "correction", details={"description": "My billing name is wrong"})
+    alice.ask("correction", details={"description": "My billing name is wrong"})
     alice.api("PATCH", API + "/preferences", json={"training_opt_in": True,
                                                    "limit_sensitive_data": True,
                                                    "do_not_sell_or_share": True})
@@ -333,7 +327,7 @@ def test_the_page_reads_in_as_many_statements_however_much_the_account_has(
     for kind, body in (("correction", {"description": "The company name is wrong"}),
                        ("objection", {}), ("restriction", {}), ("export", {}),
                        ("limit_sensitive_data", {}), ("automated_decision_review", {})):
-        ask(bob, kind, details=body)
+        bob.ask(kind, details=body)
     for value in (True, False, True, False):
         bob.api("PATCH", API + "/preferences", json={"training_opt_in": value,
                                                      "marketing_emails": value})

@@ -240,12 +240,6 @@ def _person(site: Site, who: str) -> Person:
     return person
 
 
-def _ask(person: Person, kind: str, **body: Any) -> dict[str, Any]:
-    response = person.api("POST", API + "/requests", json={"type": kind, **body})
-    assert response.status_code == 202, response.text
-    return response.json()  # type: ignore[no-any-return]
-
-
 def _set_up(site: Site) -> None:
     """What the pages show: an export ready and one expired, open requests, a denied one, a
     deletion started and one scheduled, a legal hold, a request for changes to the DPA (Globex
@@ -267,18 +261,18 @@ def _set_up(site: Site) -> None:
     site.emails.update({n: f"{n}@example.com" for n in ("alice", "bob", "carol", "sam", "pat")},
                        maya=maya.email, fatima="fatima.haddad@example.net")
     alice, bob, pat = (_person(site, who) for who in ("alice", "bob", "pat"))
-    export = _ask(alice, "export", details={"formats": ["jsonl", "csv"]})
-    expired = _ask(bob, "export")
+    export = alice.ask("export", details={"formats": ["jsonl", "csv"]})
+    expired = bob.ask("export")
     with app.app_context():
         outbox.work(burst=True)
-    correction = _ask(alice, "correction", details={"description": "My billing name is wrong"})
-    objection = _ask(alice, "objection", jurisdiction="us_state", details={"state": "CO"})
-    restriction = _ask(alice, "restriction", jurisdiction="us_state", details={"state": "CO"})
+    correction = alice.ask("correction", details={"description": "My billing name is wrong"})
+    objection = alice.ask("objection", jurisdiction="us_state", details={"state": "CO"})
+    restriction = alice.ask("restriction", jurisdiction="us_state", details={"state": "CO"})
     denied = pat.api("POST", f"{API}/support/requests/{restriction['reference']}/decision",
                      json={"outcome": "denied", "reason_code": "identity_not_verified",
                            "message": "The name you gave does not match our records."})
     assert denied.status_code == 200, denied.text
-    changes = _ask(_person(site, "fatima"), "dpa", details={
+    changes = _person(site, "fatima").ask("dpa", details={
         "changes": "Clause 9 (audits): once a year, on 30 days' notice, at our cost."})
     with app.app_context():
         officer = app.extensions["selfservice"].extension.load_identity("acct-pat")
@@ -546,7 +540,7 @@ def _tab_to(page: Any, element_id: str, most: int = 80) -> None:
 
 def test_a_request_is_cancelled_by_keyboard_after_a_confirmation(site: Site) -> None:
     alice = _person(site, "alice")
-    created = _ask(alice, "automated_decision_review")
+    created = alice.ask("automated_decision_review")
     page = site.context("alice").new_page()
     page.goto(f"{site.url}/privacy/requests/{created['id']}")
     assert page.locator("#request-status").inner_text() == "Received"

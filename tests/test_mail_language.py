@@ -71,12 +71,6 @@ def wait_for(mailbox: MailCapture, address: str, count: int, seconds: float = 90
                          f"{[str(m['Subject']) for m in mailbox.to(address)]}")
 
 
-def ask(person: Person, type_: str, **body: Any) -> dict[str, Any]:
-    response = person.api("POST", API + "/requests", json={"type": type_, **body})
-    assert response.status_code == 202, response.text
-    return response.json()  # type: ignore[no-any-return]
-
-
 def recorded(app: Flask, account_id: str) -> str | None:
     with app.app_context():
         return languages.recorded(account_id)
@@ -120,8 +114,8 @@ def test_a_german_customer_gets_every_e_mail_and_the_archive_in_german_an_englis
     asked: dict[str, dict[str, dict[str, Any]]] = {}
     for person, email in ((carol, "carol@example.com"), (alice, "alice@example.com")):
         opt_in(person)
-        asked[email] = {"export": ask(person, "export"),
-                        "correction": ask(person, "correction",
+        asked[email] = {"export": person.ask("export"),
+                        "correction": person.ask("correction",
                                           details={"description": "Mein Name"})}
         decided = pat.api("POST", f"{API}/support/requests/"
                                   f"{asked[email]['correction']['reference']}/decision",
@@ -186,7 +180,7 @@ def test_a_german_customer_gets_every_e_mail_and_the_archive_in_german_an_englis
     assert [line.count('"language":"de"') for line in language] == [1]
 
     # her deletion, confirmed in German: the e-mail that says when erasure starts
-    deletion = ask(carol, "deletion")
+    deletion = carol.ask("deletion")
     confirmed = carol.api("POST", f"{API}/requests/{deletion['id']}/confirm",
                           json={"confirm": "carol@example.com"})
     assert confirmed.status_code == 200, confirmed.text

@@ -61,12 +61,6 @@ def form_disabled(html: str, form_id: str = "right-form") -> bool:
     return parser.disabled
 
 
-def ask(person: Person, kind: str, **body: Any) -> dict[str, Any]:
-    response = person.api("POST", API + "/requests", json={"type": kind, **body})
-    assert response.status_code == 202, response.text
-    return response.json()  # type: ignore[no-any-return]
-
-
 def requests_of(person: Person) -> list[dict[str, Any]]:
     return person.api("GET", API + "/requests", csrf=False).json()[  # type: ignore[no-any-return]
         "requests"]
@@ -150,7 +144,7 @@ def test_the_chooser_lists_every_right_and_deletion_as_danger(app: Flask,
 def test_what_was_typed_is_kept_and_added_to_the_open_request(
         app: Flask, person: Person, make_person: Any) -> None:
     person.login("alice@example.com")
-    first = ask(person, "correction", details={"description": "My billing name is wrong"})
+    first = person.ask("correction", details={"description": "My billing name is wrong"})
     page = person.get("/privacy/rights/correction").text
     # the open request comes before the form, with a box to add to it
     assert page.index('id="open-request"') < page.index('id="right-form"')
@@ -206,7 +200,7 @@ def test_what_was_typed_is_kept_and_added_to_the_open_request(
 def test_an_addition_to_a_request_closed_meanwhile_is_kept_for_a_new_one(
         app: Flask, person: Person) -> None:
     person.login("alice@example.com")
-    first = ask(person, "objection")
+    first = person.ask("objection")
     token = csrf_token(person.get("/privacy/rights/objection").text)
     assert person.api("POST", f"{API}/requests/{first['id']}/cancel").status_code == 200
     late = person.http.post(f"{person.app_url}/privacy/requests/{first['id']}/details",
@@ -220,7 +214,7 @@ def test_the_api_adds_details_to_an_own_open_request_only(backend: str, app: Fla
                                                           person: Person,
                                                           make_person: Any) -> None:
     person.login("alice@example.com")
-    first = ask(person, "restriction")
+    first = person.ask("restriction")
     path = f"{API}/requests/{first['id']}/details"
     added = person.api("POST", path, json={"text": "Only my usage logs"})
     assert added.status_code == 200, added.text
@@ -240,7 +234,7 @@ def test_the_api_adds_details_to_an_own_open_request_only(backend: str, app: Fla
     assert bob.api("POST", path, json={"text": "Mine"}).status_code == 404
     assert bob.api("POST", f"{API}/requests/nope/details",
                    json={"text": "Mine"}).status_code == 404
-    export = ask(person, "export")
+    export = person.ask("export")
     refused = person.api("POST", f"{API}/requests/{export['id']}/details", json={"text": "x"})
     assert refused.status_code == 409
     person.api("POST", f"{API}/requests/{first['id']}/cancel")
@@ -253,7 +247,7 @@ def test_the_export_form_is_closed_while_the_interval_holds(app: Flask,
     person.login("alice@example.com")
     page = person.get("/privacy/rights/export").text
     assert not form_disabled(page) and 'id="next-export"' not in page
-    first = ask(person, "export", details={"formats": ["jsonl", "csv"]})
+    first = person.ask("export", details={"formats": ["jsonl", "csv"]})
     run_jobs(app)
     page = person.get("/privacy/rights/export").text
     assert form_disabled(page)
@@ -292,9 +286,9 @@ def test_an_appeal_names_one_of_the_customers_own_decisions(app: Flask,
         who.login(f"{email}@example.com")
     page = alice.get("/privacy/rights/appeal").text
     assert 'id="appeal-none"' in page and 'id="right-form"' not in page
-    hers = ask(alice, "restriction", jurisdiction="us_state", details={"state": "CO"})
-    gdpr = ask(alice, "objection", jurisdiction="gdpr")
-    his = ask(bob, "restriction", jurisdiction="us_state", details={"state": "VA"})
+    hers = alice.ask("restriction", jurisdiction="us_state", details={"state": "CO"})
+    gdpr = alice.ask("objection", jurisdiction="gdpr")
+    his = bob.ask("restriction", jurisdiction="us_state", details={"state": "VA"})
     for created in (hers, gdpr, his):
         _denied(pat, created)
     page = alice.get("/privacy/rights/appeal").text
@@ -390,10 +384,10 @@ def test_the_rights_pages_in_german_have_no_english_left(app: Flask,
     alice, pat = make_person(), make_person()
     alice.login("alice@example.com")
     pat.login("pat@example.com")
-    export = ask(alice, "export", details={"formats": ["jsonl", "csv"]})
+    export = alice.ask("export", details={"formats": ["jsonl", "csv"]})
     run_jobs(app)
-    correction = ask(alice, "correction", details={"description": "Mein Name ist falsch"})
-    denied = ask(alice, "restriction", jurisdiction="us_state", details={"state": "CO"})
+    correction = alice.ask("correction", details={"description": "Mein Name ist falsch"})
+    denied = alice.ask("restriction", jurisdiction="us_state", details={"state": "CO"})
     _denied(pat, denied)
     token = csrf_token(alice.get(f"/privacy/requests/{denied['id']}").text)
     appealed = alice.http.post(f"{alice.app_url}/privacy/requests/{denied['id']}/appeal",

@@ -46,12 +46,6 @@ def _person(live_server_url: str, oidc: Any, email: str, lang: str) -> Person:
     return person
 
 
-def _ask(person: Person, kind: str, **body: Any) -> dict[str, Any]:
-    response = person.api("POST", API + "/requests", json={"type": kind, **body})
-    assert response.status_code == 202, response.text
-    return response.json()  # type: ignore[no-any-return]
-
-
 def _set_up(app: Flask, url: str, oidc: Any) -> dict[str, str]:
     """What the pages show: open requests, a denied one with a reason, a request for changes
     to the DPA, a negotiated DPA, a legal hold and a note."""
@@ -61,9 +55,9 @@ def _set_up(app: Flask, url: str, oidc: Any) -> dict[str, str]:
 
     alice = _person(url, oidc, "alice@example.com", "en")
     pat = _person(url, oidc, "pat@example.com", "en")
-    correction = _ask(alice, "correction", details={"description": "My billing name is wrong"})
-    objection = _ask(alice, "objection", jurisdiction="us_state", details={"state": "CO"})
-    restriction = _ask(alice, "restriction", jurisdiction="gdpr")
+    correction = alice.ask("correction", details={"description": "My billing name is wrong"})
+    objection = alice.ask("objection", jurisdiction="us_state", details={"state": "CO"})
+    restriction = alice.ask("restriction", jurisdiction="gdpr")
     denied = pat.api("POST", f"{API}/support/requests/{restriction['reference']}/decision",
                      json={"outcome": "denied", "reason_code": "identity_not_verified",
                            "message": "The name you gave does not match our records."})
@@ -71,7 +65,7 @@ def _set_up(app: Flask, url: str, oidc: Any) -> dict[str, str]:
     noted = pat.api("POST", f"{API}/support/requests/{correction['reference']}/notes",
                     json={"text": "Called the customer back."})
     assert noted.status_code == 201, noted.text
-    changes = _ask(_person(url, oidc, "fatima.haddad@example.net", "en"), "dpa", details={
+    changes = _person(url, oidc, "fatima.haddad@example.net", "en").ask("dpa", details={
         "changes": "Clause 9 (audits): once a year, on 30 days' notice, at our cost."})
     with app.app_context():
         officer = app.extensions["selfservice"].extension.load_identity("acct-pat")

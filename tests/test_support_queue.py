@@ -46,12 +46,6 @@ def signed_in(make_person: Any, email: str) -> Person:
     return person
 
 
-def ask(person: Person, type_: str = "correction") -> dict[str, Any]:
-    response = person.api("POST", API + "/requests", json={"type": type_})
-    assert response.status_code == 202, response.text
-    return response.json()  # type: ignore[no-any-return]
-
-
 def staff_events(app: Flask, account_id: str) -> list[AuditEvent]:
     with db(app).read() as session:
         return list(session.scalars(sa.select(AuditEvent).where(
@@ -68,7 +62,7 @@ def unmasked(text: str) -> set[str]:
 
 def test_every_staff_route_is_hidden_from_customers_and_open_to_staff(
         app: Flask, backend: str, make_person: Any) -> None:
-    reference = ask(signed_in(make_person, "alice@example.com"))["reference"]
+    reference = signed_in(make_person, "alice@example.com").ask()["reference"]
     gets = [f"{SUPPORT}/requests", f"{SUPPORT}/requests/{reference}", f"{SUPPORT}/health",
             f"{SUPPORT}/requests?q={reference}", "/privacy/support",
             f"/privacy/support/requests/{reference}"]
@@ -103,7 +97,7 @@ def test_every_staff_route_is_hidden_from_customers_and_open_to_staff(
 def test_staff_see_every_account_masked_until_a_reveal(
         app: Flask, backend: str, make_person: Any) -> None:
     alice = signed_in(make_person, "alice@example.com")
-    reference = ask(alice)["reference"]
+    reference = alice.ask()["reference"]
     sam = signed_in(make_person, "sam@example.com")
     queue = sam.api("GET", f"{SUPPORT}/requests", csrf=False)
     detail = sam.api("GET", f"{SUPPORT}/requests/{reference}", csrf=False)
@@ -141,9 +135,9 @@ def test_staff_see_every_account_masked_until_a_reveal(
 def test_search_by_reference_or_exact_email_answers_in_one_step(
         app: Flask, backend: str, make_person: Any) -> None:
     alice = signed_in(make_person, "alice@example.com")
-    first, second = ask(alice)["reference"], ask(alice, "objection")["reference"]
-    bob_ref = ask(signed_in(make_person, "bob@example.com"))["reference"]
-    alice.api("POST", f"{API}/requests/{ask(alice, 'restriction')['id']}/cancel")
+    first, second = alice.ask()["reference"], alice.ask("objection")["reference"]
+    bob_ref = signed_in(make_person, "bob@example.com").ask()["reference"]
+    alice.api("POST", f"{API}/requests/{alice.ask('restriction')['id']}/cancel")
     sam = signed_in(make_person, "sam@example.com")
 
     def search(q: str, **params: str) -> list[str]:
@@ -245,7 +239,7 @@ def test_filters_overdue_and_keyset_pages_without_duplicates_or_gaps(
 def test_notes_and_assignment_are_shown_to_the_customer_as_staff_actions(
         app: Flask, backend: str, make_person: Any) -> None:
     alice = signed_in(make_person, "alice@example.com")
-    reference = ask(alice)["reference"]
+    reference = alice.ask()["reference"]
     sam, pat = signed_in(make_person, "sam@example.com"), signed_in(make_person, "pat@example.com")
     base = f"{SUPPORT}/requests/{reference}"
     note = sam.api("POST", base + "/notes", json={"text": "Called her back;\nwaiting."})
@@ -280,7 +274,7 @@ def test_notes_and_assignment_are_shown_to_the_customer_as_staff_actions(
                          data={"csrf_token": token}, allow_redirects=False, timeout=10)
     assert done.status_code == 303
     assert "Assigned to you." in sam.get(done.headers["Location"]).text
-    alice.api("POST", f"{API}/requests/{ask(alice, 'objection')['id']}/cancel")
+    alice.api("POST", f"{API}/requests/{alice.ask('objection')['id']}/cancel")
     closed = [r for r in alice.api("GET", API + "/requests", csrf=False).json()["requests"]
               if r["status"] == "canceled"][0]["reference"]
     assert sam.api("POST", f"{SUPPORT}/requests/{closed}/assign",
@@ -292,7 +286,7 @@ def test_notes_and_assignment_are_shown_to_the_customer_as_staff_actions(
 def test_a_staff_member_never_sees_their_own_requests(
         app: Flask, backend: str, make_person: Any) -> None:
     pat = signed_in(make_person, "pat@example.com")
-    own = ask(pat)["reference"]
+    own = pat.ask()["reference"]
     base = f"{SUPPORT}/requests/{own}"
     assert own not in [r["reference"] for r in pat.api(
         "GET", f"{SUPPORT}/requests", csrf=False, params={"status": "all"}).json()["requests"]]
@@ -315,7 +309,7 @@ def test_a_staff_member_never_sees_their_own_requests(
 def test_support_resends_the_acknowledgement(app: Flask, backend: str, make_person: Any,
                                              mailbox: MailCapture) -> None:
     alice = signed_in(make_person, "alice@example.com")
-    created = ask(alice)
+    created = alice.ask()
     run_jobs(app)
     assert len(mailbox.to("alice@example.com")) == 1
     sam = signed_in(make_person, "sam@example.com")
@@ -356,7 +350,7 @@ def test_support_retries_a_failed_export_but_never_downloads_it(
         retention="none", schema={"type": "object", "properties": {"n": {"type": "integer"}}},
         export=flaky))
     alice = signed_in(make_person, "alice@example.com")
-    created = ask(alice, "export")
+    created = alice.ask("export")
     run_jobs(app)
     sam = signed_in(make_person, "sam@example.com")
     health = sam.api("GET", f"{SUPPORT}/health", csrf=False).json()
@@ -381,14 +375,14 @@ def test_support_retries_a_failed_export_but_never_downloads_it(
     assert sam.get(f"/privacy/requests/{created['id']}/download").status_code == 404
     assert sam.api("GET", f"{API}/requests/{created['id']}", csrf=False).status_code == 404
     assert "download" not in sam.api("GET", base, csrf=False).json()
-    corrected = ask(alice)["reference"]
+    corrected = alice.ask()["reference"]
     assert sam.api("POST", f"{SUPPORT}/requests/{corrected}/retry").status_code == 409
 
 
 def test_the_queue_orders_by_the_deadline_in_force_after_an_extension(
         app: Flask, backend: str, make_person: Any) -> None:
-    soon = ask(signed_in(make_person, "alice@example.com"))["reference"]
-    later = ask(signed_in(make_person, "bob@example.com"))["reference"]
+    soon = signed_in(make_person, "alice@example.com").ask()["reference"]
+    later = signed_in(make_person, "bob@example.com").ask()["reference"]
     with db(app).transaction() as session:  # soon is due in 5 days, later in 20
         for reference, days in ((soon, 5), (later, 20)):
             row = session.scalar(sa.select(PrivacyRequest)
@@ -433,7 +427,7 @@ def test_staff_read_what_the_customer_asked_and_added(app: Flask, make_person: A
     added = alice.api("POST", f"{API}/requests/{request['id']}/details",
                       json={"text": "It should read Alice Martin-Lopez"})
     assert added.status_code == 200, added.text
-    bare = ask(alice, "restriction")
+    bare = alice.ask("restriction")
     sam = signed_in(make_person, "sam@example.com")
     detail = sam.api("GET", f"{SUPPORT}/requests/{request['reference']}", csrf=False).json()
     description = detail["details"]["description"]
