@@ -48,9 +48,8 @@ def _size(text: str) -> str:
 
 
 def _reason(words: str) -> str:
-    """A decision's reason, by the words REASON_CODES gave it."""
-    code = next((c for c, said in REASON_CODES.items() if said == words), None)
-    return REASON_WORDS[code]() if code is not None else words
+    """A decision's reason, by the words REASON_CODES gave it; other words as written."""
+    return _(words) if words in _REASON_TEXTS else words
 
 
 def said_reason(words: str) -> str:
@@ -59,21 +58,9 @@ def said_reason(words: str) -> str:
     return _reason(words)
 
 
-#: the reason codes' words (selfservice/rights/_words.html says the same for the pages)
-REASON_WORDS: dict[str, Callable[[], str]] = {
-    "identity_not_verified": lambda: _("We could not confirm that the request came from you."),
-    "no_data_held": lambda: _("We hold no personal data about you that this request is "
-                              "about."),
-    "exemption_legal_obligation": lambda: _("A law requires us to keep or use this data."),
-    "exemption_legal_claims": lambda: _("We need this data to make, use or defend legal "
-                                        "claims."),
-    "exemption_rights_of_others": lambda: _("Doing it would harm the rights and freedoms of "
-                                            "other people."),
-    "manifestly_unfounded": lambda: _("The request is clearly unfounded."),
-    "excessive": lambda: _("The request is excessive, for example because it repeats an "
-                           "earlier one."),
-    "other": lambda: _("Another reason, explained in our message."),
-}
+#: the reason codes' words as the records keep them (English, in the catalogue)
+_REASON_TEXTS = frozenset(REASON_CODES.values())
+
 
 #: (pattern of the English note, the customer's words); the first that matches is said
 NOTES: tuple[tuple[re.Pattern[str], Words], ...] = tuple(
@@ -159,4 +146,4 @@ def description(text: str) -> str:
 
 def reason(code: str | None) -> str:
     """A decision's reason code in the reader's words."""
-    return REASON_WORDS[code]() if code in REASON_WORDS else ""
+    return _(REASON_CODES[code]) if code in REASON_CODES else ""

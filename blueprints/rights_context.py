@@ -62,7 +62,7 @@ def of(identity: Identity, right: Right, form: FlaskForm | None, add_form: AddDe
     context: dict[str, Any] = {
         "identity": identity, "right": right, "form": form, "add_form": add_form,
         "open_request": open_request, "now": now, "us_states": US_STATES,
-        "description_words": request_words.description,
+        "description_words": request_words.description, "reason_words": request_words.reason,
         "appendable": open_request is not None
                       and open_request.type in request_additions.APPENDABLE,
         **_laws(identity, form, now), **extra}

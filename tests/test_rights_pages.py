@@ -294,6 +294,9 @@ def test_an_appeal_names_one_of_the_customers_own_decisions(app: Flask,
     page = alice.get("/privacy/rights/appeal").text
     assert fields(page) == {"csrf_token", "decision", "words"}
     assert f'value="{hers["id"]}"' in page and hers["reference"] in page
+    # each decision says why it was declined, in the reader's words
+    assert re.search(r'id="decision-1-hint">We could not confirm that the request came from '
+                     r'you\. You can appeal until', page)
     assert gdpr["id"] not in page  # no appeal to us under the GDPR
     assert his["id"] not in page and his["reference"] not in page
     # the declined request's page leads here with its decision chosen
