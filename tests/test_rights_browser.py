@@ -18,7 +18,7 @@ from flask import Flask
 from .helpers import LiveServer, Person
 from .test_layout_browser import _tab_to
 from .test_requests import run_jobs
-from .test_rights_pages import API, _denied, ask, requests_of
+from .test_rights_pages import API, _denied, requests_of
 
 pytestmark = pytest.mark.backends("sqlite")
 
@@ -71,7 +71,7 @@ def test_each_right_is_asked_for_by_keyboard_only(app: Flask, live_server: LiveS
     alice, pat = make_person(), make_person()
     alice.login("alice@example.com")
     pat.login("pat@example.com")
-    declined = ask(alice, "objection", jurisdiction="us_state", details={"state": "VA"})
+    declined = alice.ask("objection", jurisdiction="us_state", details={"state": "VA"})
     _denied(pat, declined)
     page = signed_in("alice@example.com")
 
@@ -148,7 +148,7 @@ def test_what_was_typed_comes_back_and_is_added_by_keyboard(
         app: Flask, live_server: LiveServer, make_person: Any, signed_in: Any) -> None:
     alice = make_person()
     alice.login("alice@example.com")
-    first = ask(alice, "correction", details={"description": "My billing name is wrong"})
+    first = alice.ask("correction", details={"description": "My billing name is wrong"})
     page = signed_in("alice@example.com")
     _open(page, live_server.url, "correction")
     assert page.locator("#open-request").is_visible()  # before the form
@@ -181,7 +181,7 @@ def test_the_export_form_says_when_it_opens_in_the_readers_zone_and_language(
         app: Flask, live_server: LiveServer, make_person: Any, signed_in: Any) -> None:
     alice = make_person()
     alice.login("alice@example.com")
-    first = ask(alice, "export")
+    first = alice.ask("export")
     run_jobs(app)
     opens = datetime.fromisoformat(
         alice.api("GET", API + "/requests", csrf=False).json()["next_export_at"])
